@@ -1,0 +1,677 @@
+//! The global functions of the `System` and `Icinga` namespaces.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::methods::sort_order;
+use super::{arg, def_fn, fail, need};
+use crate::error::LangError;
+use crate::eval::{Context, Interp, LogRecord, Severity};
+use crate::json;
+use crate::perfdata;
+use crate::value::{Array, Namespace, Value};
+use crate::wildcard::wildcard_match;
+
+type R = Result<Value, LangError>;
+
+/// A type argument given as a type object or its name.
+fn type_name_arg(v: &Value) -> Result<String, LangError> {
+    match v {
+        Value::Type(t) => Ok(t.name.to_string()),
+        Value::String(s) => Ok(s.to_string()),
+        _ => Err(fail("Invalid type: Must be a string or a type object.")),
+    }
+}
+
+fn match_mode(args: &[Value], i: usize) -> Result<bool, LangError> {
+    // true = MatchAll (the default), false = MatchAny
+    match args.get(i) {
+        None | Some(Value::Null) => Ok(true),
+        Some(v) => Ok(v.to_number().map_err(fail)? == 0.0),
+    }
+}
+
+/// Applies `test` to a string or to every element of an array.
+fn match_values(value: &Value, all: bool, test: impl Fn(&str) -> bool) -> Value {
+    match value {
+        Value::Array(a) => {
+            let items = a.to_vec();
+            if items.is_empty() {
+                return Value::Bool(false);
+            }
+            let hit = |v: &Value| test(&v.to_display());
+            Value::Bool(if all {
+                items.iter().all(hit)
+            } else {
+                items.iter().any(hit)
+            })
+        }
+        other => Value::Bool(test(&other.to_display())),
+    }
+}
+
+fn cidr_matches(pattern: &str, ip: &str) -> Result<bool, LangError> {
+    let (net, bits) = match pattern.split_once('/') {
+        Some((n, b)) => (n, Some(b)),
+        None => (pattern, None),
+    };
+    let net: IpAddr = net
+        .parse()
+        .map_err(|_| fail(format!("Invalid CIDR pattern '{pattern}'")))?;
+    let Ok(ip) = ip.parse::<IpAddr>() else {
+        return Ok(false);
+    };
+    let to_v6 = |a: IpAddr| match a {
+        IpAddr::V4(v4) => (v4.to_ipv6_mapped().octets(), 96u32),
+        IpAddr::V6(v6) => (v6.octets(), 0u32),
+    };
+    let (n, offset) = to_v6(net);
+    let (i, _) = to_v6(ip);
+    let max = 128 - offset;
+    let bits: u32 = match bits {
+        Some(b) => b
+            .parse::<u32>()
+            .ok()
+            .filter(|b| *b <= max)
+            .ok_or_else(|| fail(format!("Invalid CIDR pattern '{pattern}'")))?,
+        None => max,
+    } + offset;
+    let n = u128::from_be_bytes(n);
+    let i = u128::from_be_bytes(i);
+    let mask = if bits == 0 {
+        0
+    } else {
+        u128::MAX << (128 - bits)
+    };
+    Ok(n & mask == i & mask)
+}
+
+fn basename(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return if path.is_empty() {
+            ".".into()
+        } else {
+            "/".into()
+        };
+    }
+    trimmed.rsplit('/').next().unwrap_or(trimmed).to_string()
+}
+
+fn dirname(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.is_empty() {
+        return if path.is_empty() {
+            ".".into()
+        } else {
+            "/".into()
+        };
+    }
+    match trimmed.rfind('/') {
+        None => ".".into(),
+        Some(i) => {
+            let d = trimmed[..i].trim_end_matches('/');
+            if d.is_empty() {
+                "/".into()
+            } else {
+                d.to_string()
+            }
+        }
+    }
+}
+
+fn escape_shell_arg(s: &str) -> String {
+    let mut out = String::from("'");
+    for c in s.chars() {
+        if c == '\'' {
+            out.push_str("'\\''");
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+fn escape_shell_cmd(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        let escape = match c {
+            '#' | '&' | ';' | '`' | '|' | '*' | '?' | '~' | '<' | '>' | '^' | '(' | ')' | '['
+            | ']' | '{' | '}' | '$' | '\\' | ',' | '\n' | '\u{ff}' => true,
+            // Quotes stay as they are when they come in pairs.
+            '\'' | '"' => !chars[i + 1..].contains(&c) && !chars[..i].contains(&c),
+            _ => false,
+        };
+        if escape {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn collect_glob(path: &str, kind: u32) -> Vec<Value> {
+    let p = std::path::Path::new(path);
+    let (dir, pattern) = match (p.parent(), p.file_name()) {
+        (Some(d), Some(f)) => (d.to_path_buf(), f.to_string_lossy().into_owned()),
+        _ => return Vec::new(),
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::PathBuf::from(".")
+    } else {
+        dir
+    };
+    let mut out: Vec<String> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| wildcard_match(&pattern, &e.file_name().to_string_lossy()))
+        .filter(|e| {
+            let is_dir = e.path().is_dir();
+            (is_dir && kind & 2 != 0) || (!is_dir && kind & 1 != 0)
+        })
+        .map(|e| e.path().to_string_lossy().into_owned())
+        .collect();
+    out.sort();
+    out.into_iter().map(Value::from).collect()
+}
+
+fn glob_recursive(dir: &std::path::Path, pattern: &str, kind: u32, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let p = e.path();
+        let is_dir = p.is_dir();
+        if wildcard_match(pattern, &e.file_name().to_string_lossy())
+            && ((is_dir && kind & 2 != 0) || (!is_dir && kind & 1 != 0))
+        {
+            out.push(p.to_string_lossy().into_owned());
+        }
+        if is_dir {
+            glob_recursive(&p, pattern, kind, out);
+        }
+    }
+}
+
+fn severity_of(v: &Value) -> Severity {
+    match v.to_number().unwrap_or(2.0) as i64 {
+        0 => Severity::Debug,
+        1 => Severity::Notice,
+        2 => Severity::Information,
+        3 => Severity::Warning,
+        _ => Severity::Critical,
+    }
+}
+
+/// The text `log()` writes: strings as they are, arrays and dictionaries
+/// as JSON, everything else in its string form.
+fn log_text(v: &Value) -> String {
+    match v {
+        Value::Array(_) | Value::Dict(_) => json::encode(v),
+        other => other.to_display(),
+    }
+}
+
+fn set_operation(args: &[Value], keep: impl Fn(usize, usize) -> bool) -> R {
+    let arrays: Vec<Vec<Value>> = args
+        .iter()
+        .map(|a| match a {
+            Value::Array(a) => Ok(a.to_vec()),
+            _ => Err(fail("Arguments must be arrays.")),
+        })
+        .collect::<Result<_, _>>()?;
+    let mut all: Vec<Value> = arrays.iter().flatten().cloned().collect();
+    all.sort_by(sort_order);
+    all.dedup_by(|a, b| sort_order(a, b).is_eq());
+    let n = arrays.len();
+    let out: Vec<Value> = all
+        .into_iter()
+        .filter(|v| {
+            let present = arrays
+                .iter()
+                .filter(|a| a.iter().any(|x| sort_order(x, v).is_eq()))
+                .count();
+            keep(present, n)
+        })
+        .collect();
+    Ok(Value::from(out))
+}
+
+pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
+    let _ = ctx;
+    def_fn(
+        system,
+        "log",
+        &["severity", "facility", "value"],
+        false,
+        |interp, _, args| -> R {
+            let record = if args.len() >= 3 {
+                LogRecord {
+                    severity: severity_of(&args[0]),
+                    facility: args[1].to_display(),
+                    message: log_text(&args[2]),
+                }
+            } else {
+                LogRecord {
+                    severity: Severity::Information,
+                    facility: "config".into(),
+                    message: log_text(&arg(&args, 0)),
+                }
+            };
+            interp.ctx.log(record);
+            Ok(Value::Null)
+        },
+    );
+    def_fn(system, "typeof", &["value"], true, |interp, _, args| {
+        need(&args, 1)?;
+        Ok(Value::Type(interp.ctx.type_of(&args[0])))
+    });
+    def_fn(system, "len", &["value"], true, |_, _, args| {
+        Ok(Value::from(match arg(&args, 0) {
+            Value::Array(a) => a.len(),
+            Value::Dict(d) => d.len(),
+            Value::Namespace(n) => n.len(),
+            Value::String(s) => s.len(),
+            Value::Null => 0,
+            other => other.to_display().len(),
+        }))
+    });
+    def_fn(system, "keys", &["value"], true, |_, _, args| {
+        Ok(match arg(&args, 0) {
+            Value::Dict(d) => {
+                Value::from(d.keys().into_iter().map(Value::String).collect::<Vec<_>>())
+            }
+            Value::Namespace(n) => {
+                Value::from(n.keys().into_iter().map(Value::String).collect::<Vec<_>>())
+            }
+            _ => Value::Null,
+        })
+    });
+    def_fn(system, "bool", &["value"], true, |_, _, args| {
+        need(&args, 1)?;
+        Ok(Value::Bool(args[0].to_bool()))
+    });
+    def_fn(system, "number", &["value"], true, |_, _, args| {
+        need(&args, 1)?;
+        args[0].to_number().map(Value::Number).map_err(fail)
+    });
+    def_fn(system, "string", &["value"], true, |_, _, args| {
+        need(&args, 1)?;
+        Ok(Value::from(args[0].to_display()))
+    });
+    def_fn(system, "basename", &["path"], true, |_, _, args| {
+        need(&args, 1)?;
+        Ok(Value::from(basename(&args[0].to_display())))
+    });
+    def_fn(system, "dirname", &["path"], true, |_, _, args| {
+        need(&args, 1)?;
+        Ok(Value::from(dirname(&args[0].to_display())))
+    });
+    def_fn(system, "escape_shell_arg", &["text"], true, |_, _, args| {
+        need(&args, 1)?;
+        Ok(Value::from(escape_shell_arg(&args[0].to_display())))
+    });
+    def_fn(system, "escape_shell_cmd", &["text"], true, |_, _, args| {
+        need(&args, 1)?;
+        Ok(Value::from(escape_shell_cmd(&args[0].to_display())))
+    });
+    def_fn(system, "get_time", &[], false, |_, _, _| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        Ok(Value::Number(now))
+    });
+    def_fn(system, "getenv", &["value"], true, |_, _, args| {
+        need(&args, 1)?;
+        Ok(std::env::var(args[0].to_display())
+            .map(Value::from)
+            .unwrap_or(Value::Null))
+    });
+    def_fn(system, "path_exists", &["path"], true, |_, _, args| {
+        need(&args, 1)?;
+        Ok(Value::Bool(
+            std::path::Path::new(&args[0].to_display()).exists(),
+        ))
+    });
+    def_fn(system, "glob", &["pathspec", "type"], true, |_, _, args| {
+        need(&args, 1)?;
+        let kind = match args.get(1) {
+            Some(v) => v.to_number().map_err(fail)? as u32,
+            None => 3,
+        };
+        Ok(Value::from(collect_glob(&args[0].to_display(), kind)))
+    });
+    def_fn(
+        system,
+        "glob_recursive",
+        &["pathspec", "pattern", "type"],
+        true,
+        |_, _, args| {
+            need(&args, 2)?;
+            let kind = match args.get(2) {
+                Some(v) => v.to_number().map_err(fail)? as u32,
+                None => 3,
+            };
+            let mut out = Vec::new();
+            glob_recursive(
+                std::path::Path::new(&args[0].to_display()),
+                &args[1].to_display(),
+                kind,
+                &mut out,
+            );
+            Ok(Value::from(
+                out.into_iter().map(Value::from).collect::<Vec<_>>(),
+            ))
+        },
+    );
+    def_fn(
+        system,
+        "match",
+        &["pattern", "text", "mode"],
+        true,
+        |_, _, args| {
+            need(&args, 2)?;
+            let pattern = args[0].to_display();
+            let all = match_mode(&args, 2)?;
+            Ok(match_values(&args[1], all, |s| wildcard_match(&pattern, s)))
+        },
+    );
+    def_fn(
+        system,
+        "regex",
+        &["pattern", "text", "mode"],
+        true,
+        |_, _, args| {
+            need(&args, 2)?;
+            let pattern = args[0].to_display();
+            let re = regex::Regex::new(&pattern)
+                .map_err(|e| fail(format!("Invalid regex '{pattern}': {e}")))?;
+            let all = match_mode(&args, 2)?;
+            Ok(match_values(&args[1], all, |s| re.is_match(s)))
+        },
+    );
+    def_fn(
+        system,
+        "cidr_match",
+        &["pattern", "ip", "mode"],
+        true,
+        |_, _, args| {
+            need(&args, 2)?;
+            let pattern = args[0].to_display();
+            cidr_matches(&pattern, "::")?;
+            let all = match_mode(&args, 2)?;
+            Ok(match_values(&args[1], all, |s| {
+                cidr_matches(&pattern, s).unwrap_or(false)
+            }))
+        },
+    );
+    def_fn(
+        system,
+        "range",
+        &["start", "end", "increment"],
+        true,
+        |_, _, args| {
+            let nums: Vec<f64> = args
+                .iter()
+                .map(|a| a.to_number().map_err(fail))
+                .collect::<Result<_, _>>()?;
+            let (start, end, step) = match nums.as_slice() {
+                [end] => (0.0, *end, 1.0),
+                [start, end] => (*start, *end, 1.0),
+                [start, end, step, ..] => (*start, *end, *step),
+                [] => return Err(fail("Invalid number of arguments for range()")),
+            };
+            if step == 0.0 {
+                return Err(fail("Increment must not be 0"));
+            }
+            let mut out = Vec::new();
+            let mut x = start;
+            while (step > 0.0 && x < end) || (step < 0.0 && x > end) {
+                out.push(Value::Number(x));
+                x += step;
+                if out.len() > 10_000_000 {
+                    return Err(fail("Range is too large."));
+                }
+            }
+            Ok(Value::from(out))
+        },
+    );
+    def_fn(system, "union", &["array"], true, |_, _, args| {
+        set_operation(&args, |present, _| present > 0)
+    });
+    def_fn(system, "intersection", &["array"], true, |_, _, args| {
+        set_operation(&args, |present, n| present == n)
+    });
+    def_fn(system, "random", &[], false, |_, _, _| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        Ok(Value::Number(
+            (nanos as u64 * 2_654_435_761 % 2_147_483_647) as f64,
+        ))
+    });
+    def_fn(system, "sleep", &["interval"], false, |_, _, args| {
+        let secs = arg(&args, 0).to_number().map_err(fail)?;
+        if secs > 0.0 && secs.is_finite() {
+            std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
+        }
+        Ok(Value::Null)
+    });
+    def_fn(system, "assert", &["value"], false, |_, _, args| {
+        if arg(&args, 0).to_bool() {
+            Ok(Value::Null)
+        } else {
+            Err(fail("Assertion failed"))
+        }
+    });
+    def_fn(system, "exit", &["code"], false, |_, _, args| {
+        Err(fail(format!(
+            "exit({}) called while loading the configuration",
+            arg(&args, 0).to_display()
+        )))
+    });
+    def_fn(system, "ptr", &["object"], true, |_, _, args| {
+        let p = match arg(&args, 0) {
+            Value::Array(a) => a.len() as f64,
+            _ => 0.0,
+        };
+        Ok(Value::Number(p))
+    });
+    def_fn(system, "track_parents", &["child"], true, |_, _, _| {
+        Ok(Value::from(Vec::new()))
+    });
+    def_fn(
+        system,
+        "msi_get_component_path",
+        &["component"],
+        true,
+        |_, _, _| Ok(Value::str("")),
+    );
+    def_fn(
+        system,
+        "parse_performance_data",
+        &["pd"],
+        true,
+        |_, _, args| {
+            need(&args, 1)?;
+            perfdata::parse_value(&args[0].to_display())
+                .map(|p| p.to_value())
+                .map_err(fail)
+        },
+    );
+
+    let json_ns = Namespace::new(true);
+    def_fn(&json_ns, "encode", &["value"], true, |_, _, args| {
+        Ok(Value::from(json::encode(&arg(&args, 0))))
+    });
+    def_fn(&json_ns, "decode", &["value"], true, |_, _, args| {
+        json::decode(&arg(&args, 0).to_display()).map_err(fail)
+    });
+    system.force_set("Json", Value::Namespace(json_ns), true);
+
+    def_fn(
+        system,
+        "get_object",
+        &["type", "name"],
+        true,
+        |interp, _, args| {
+            need(&args, 2)?;
+            let t = type_name_arg(&args[0])?;
+            Ok(hooks_of(interp)
+                .and_then(|h| h.get_object(&t, &args[1].to_display()))
+                .unwrap_or_default())
+        },
+    );
+    def_fn(system, "get_objects", &["type"], true, |interp, _, args| {
+        need(&args, 1)?;
+        let t = type_name_arg(&args[0])?;
+        Ok(Value::from(
+            hooks_of(interp)
+                .map(|h| h.get_objects(&t))
+                .unwrap_or_default(),
+        ))
+    });
+    def_fn(
+        system,
+        "get_template",
+        &["type", "name"],
+        true,
+        |interp, _, args| {
+            need(&args, 2)?;
+            let t = type_name_arg(&args[0])?;
+            Ok(hooks_of(interp)
+                .and_then(|h| h.get_template(&t, &args[1].to_display()))
+                .unwrap_or_default())
+        },
+    );
+    def_fn(
+        system,
+        "get_templates",
+        &["type"],
+        true,
+        |interp, _, args| {
+            need(&args, 1)?;
+            let t = type_name_arg(&args[0])?;
+            Ok(Value::from(
+                hooks_of(interp)
+                    .map(|h| h.get_templates(&t))
+                    .unwrap_or_default(),
+            ))
+        },
+    );
+
+    for (fname, tname) in [
+        ("get_check_command", "CheckCommand"),
+        ("get_event_command", "EventCommand"),
+        ("get_notification_command", "NotificationCommand"),
+        ("get_host", "Host"),
+        ("get_host_group", "HostGroup"),
+        ("get_service_group", "ServiceGroup"),
+        ("get_time_period", "TimePeriod"),
+        ("get_user", "User"),
+        ("get_user_group", "UserGroup"),
+    ] {
+        def_fn(icinga, fname, &["name"], true, move |interp, _, args| {
+            need(&args, 1)?;
+            Ok(hooks_of(interp)
+                .and_then(|h| h.get_object(tname, &args[0].to_display()))
+                .unwrap_or_default())
+        });
+    }
+    def_fn(
+        icinga,
+        "get_service",
+        &["host", "name"],
+        true,
+        |interp, _, args| {
+            need(&args, 2)?;
+            let host = match &args[0] {
+                Value::Object(o) => o
+                    .get_field("name")
+                    .map(|v| v.to_display())
+                    .unwrap_or_default(),
+                other => other.to_display(),
+            };
+            let full = format!("{host}!{}", args[1].to_display());
+            Ok(hooks_of(interp)
+                .and_then(|h| h.get_object("Service", &full))
+                .unwrap_or_default())
+        },
+    );
+    def_fn(
+        icinga,
+        "get_services",
+        &["host"],
+        true,
+        |interp, _, args| {
+            need(&args, 1)?;
+            let host = match &args[0] {
+                Value::Object(o) => o
+                    .get_field("name")
+                    .map(|v| v.to_display())
+                    .unwrap_or_default(),
+                other => other.to_display(),
+            };
+            let Some(hooks) = hooks_of(interp) else {
+                return Ok(Value::Null);
+            };
+            if hooks.get_object("Host", &host).is_none() {
+                return Ok(Value::Null);
+            }
+            let services: Vec<Value> = hooks
+                .get_objects("Service")
+                .into_iter()
+                .filter(|s| match s {
+                    Value::Object(o) => o
+                        .get_field("host_name")
+                        .is_some_and(|h| h.to_display() == host),
+                    _ => false,
+                })
+                .collect();
+            Ok(Value::Array(Array::new(services)))
+        },
+    );
+}
+
+fn hooks_of(interp: &Interp<'_>) -> Option<Arc<dyn crate::eval::ConfigHooks>> {
+    interp.ctx.hooks()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_parts() {
+        assert_eq!(basename("/etc/icinga2/scripts/x.pl"), "x.pl");
+        assert_eq!(dirname("/etc/icinga2/scripts/x.pl"), "/etc/icinga2/scripts");
+        assert_eq!(dirname("x"), ".");
+        assert_eq!(dirname("/x"), "/");
+    }
+
+    #[test]
+    fn shell_escapes() {
+        assert_eq!(
+            escape_shell_arg("'$host.name$' '$service.name$'"),
+            "''\\''$host.name$'\\'' '\\''$service.name$'\\'''"
+        );
+        assert_eq!(
+            escape_shell_cmd("/bin/echo 'shell test' $ENV"),
+            "/bin/echo 'shell test' \\$ENV"
+        );
+    }
+
+    #[test]
+    fn cidr() {
+        assert!(cidr_matches("192.168.56.0/24", "192.168.56.101").unwrap());
+        assert!(!cidr_matches("192.168.56.0/26", "192.168.56.101").unwrap());
+        assert!(cidr_matches("2001:db8::/32", "2001:db8:1::1").unwrap());
+    }
+}

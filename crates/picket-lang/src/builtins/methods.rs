@@ -1,0 +1,625 @@
+//! Methods of the built-in types: `"a".upper()`, `[1].map(...)`, ...
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use super::{arg, fail, method, need};
+use crate::error::LangError;
+use crate::eval::Interp;
+use crate::function::Function;
+use crate::operators::compare;
+use crate::value::{Array, Dict, Value};
+
+type R = Result<Value, LangError>;
+
+fn this_str(this: &Value) -> String {
+    this.to_display()
+}
+
+fn this_array(this: &Value) -> Result<Array, LangError> {
+    match this {
+        Value::Array(a) => Ok(a.clone()),
+        _ => Err(fail("Method must be called on an Array.")),
+    }
+}
+
+fn this_dict(this: &Value) -> Result<Dict, LangError> {
+    match this {
+        Value::Dict(d) => Ok(d.clone()),
+        _ => Err(fail("Method must be called on a Dictionary.")),
+    }
+}
+
+fn function_arg(args: &[Value], i: usize) -> Result<Arc<Function>, LangError> {
+    match arg(args, i) {
+        Value::Function(f) => Ok(f),
+        _ => Err(fail("Argument must be a function.")),
+    }
+}
+
+fn modify<T>(a: &Array, f: impl FnOnce(&mut Vec<Value>) -> T) -> Result<T, LangError> {
+    a.modify(f).map_err(fail)
+}
+
+/// Deep copy of arrays and dictionaries (`clone()`).
+pub fn deep_clone(v: &Value) -> Value {
+    match v {
+        Value::Array(a) => Value::Array(Array::new(a.to_vec().iter().map(deep_clone).collect())),
+        Value::Dict(d) => {
+            let out = Dict::new();
+            for (k, v) in d.entries() {
+                out.insert(k, deep_clone(&v));
+            }
+            Value::Dict(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// The total order `sort()`, `unique()`, `union()` use: numbers before
+/// strings, each in its natural order (Icinga's `operator<` on values).
+pub fn sort_order(a: &Value, b: &Value) -> Ordering {
+    fn rank(v: &Value) -> u8 {
+        match v {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Number(_) => 2,
+            Value::String(_) => 3,
+            _ => 4,
+        }
+    }
+    match compare(a, b) {
+        Some(o) if rank(a) == rank(b) => o,
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+pub fn object_prototype() -> Dict {
+    let p = Dict::new();
+    p.insert(
+        "clone",
+        method("Object#clone", &[], true, |_, this, _| Ok(deep_clone(this))),
+    );
+    p.insert(
+        "to_string",
+        method("Object#to_string", &[], true, |_, this, _| {
+            Ok(Value::String(this.to_display().into()))
+        }),
+    );
+    p.insert(
+        "notify_attribute",
+        method(
+            "Object#notify_attribute",
+            &["attribute"],
+            false,
+            |_, _, _| Ok(Value::Null),
+        ),
+    );
+    p
+}
+
+pub fn type_prototype() -> Dict {
+    Dict::new()
+}
+
+pub fn number_prototype() -> Dict {
+    let p = Dict::new();
+    p.insert(
+        "to_string",
+        method("Number#to_string", &[], true, |_, this, _| {
+            Ok(Value::String(this.to_display().into()))
+        }),
+    );
+    p
+}
+
+pub fn boolean_prototype() -> Dict {
+    let p = Dict::new();
+    p.insert(
+        "to_string",
+        method("Boolean#to_string", &[], true, |_, this, _| {
+            Ok(Value::String(this.to_display().into()))
+        }),
+    );
+    p
+}
+
+pub fn string_prototype() -> Dict {
+    let p = Dict::new();
+    p.insert(
+        "len",
+        method("String#len", &[], true, |_, this, _| {
+            Ok(Value::from(this_str(this).len()))
+        }),
+    );
+    p.insert(
+        "to_string",
+        method("String#to_string", &[], true, |_, this, _| {
+            Ok(Value::String(this_str(this).into()))
+        }),
+    );
+    p.insert(
+        "lower",
+        method("String#lower", &[], true, |_, this, _| {
+            Ok(Value::from(this_str(this).to_lowercase()))
+        }),
+    );
+    p.insert(
+        "upper",
+        method("String#upper", &[], true, |_, this, _| {
+            Ok(Value::from(this_str(this).to_uppercase()))
+        }),
+    );
+    p.insert(
+        "trim",
+        method("String#trim", &[], true, |_, this, _| {
+            Ok(Value::from(
+                this_str(this)
+                    .trim_matches(|c: char| c.is_ascii_whitespace())
+                    .to_string(),
+            ))
+        }),
+    );
+    p.insert(
+        "reverse",
+        method("String#reverse", &[], true, |_, this, _| {
+            Ok(Value::from(
+                this_str(this).chars().rev().collect::<String>(),
+            ))
+        }),
+    );
+    p.insert(
+        "contains",
+        method("String#contains", &["str"], true, |_, this, args| {
+            need(&args, 1)?;
+            Ok(Value::Bool(
+                this_str(this).contains(&arg(&args, 0).to_display()),
+            ))
+        }),
+    );
+    p.insert(
+        "find",
+        method("String#find", &["str"], true, |_, this, args| {
+            need(&args, 1)?;
+            Ok(match this_str(this).find(&arg(&args, 0).to_display()) {
+                Some(i) => Value::from(i),
+                None => Value::Number(-1.0),
+            })
+        }),
+    );
+    p.insert(
+        "replace",
+        method(
+            "String#replace",
+            &["search", "replacement"],
+            true,
+            |_, this, args| {
+                need(&args, 2)?;
+                let search = arg(&args, 0).to_display();
+                let s = this_str(this);
+                if search.is_empty() {
+                    return Ok(Value::from(s));
+                }
+                Ok(Value::from(s.replace(&search, &arg(&args, 1).to_display())))
+            },
+        ),
+    );
+    p.insert(
+        "split",
+        method("String#split", &["delimiters"], true, |_, this, args| {
+            need(&args, 1)?;
+            let delims: Vec<char> = arg(&args, 0).to_display().chars().collect();
+            let s = this_str(this);
+            let parts: Vec<Value> = s.split(|c| delims.contains(&c)).map(Value::from).collect();
+            Ok(Value::from(parts))
+        }),
+    );
+    p.insert(
+        "substr",
+        method("String#substr", &["start", "len"], true, |_, this, args| {
+            need(&args, 1)?;
+            let s = this_str(this);
+            let start = arg(&args, 0).to_number().map_err(fail)?;
+            if start < 0.0 || start as usize > s.len() {
+                return Err(fail("String index is out of range"));
+            }
+            let start = start as usize;
+            let end = match args.get(1) {
+                Some(l) => {
+                    let l = l.to_number().map_err(fail)?;
+                    if l < 0.0 {
+                        s.len()
+                    } else {
+                        (start + l as usize).min(s.len())
+                    }
+                }
+                None => s.len(),
+            };
+            let bytes = &s.as_bytes()[start..end];
+            Ok(Value::from(String::from_utf8_lossy(bytes).into_owned()))
+        }),
+    );
+    p
+}
+
+pub fn array_prototype() -> Dict {
+    let p = Dict::new();
+    p.insert(
+        "len",
+        method("Array#len", &[], true, |_, this, _| {
+            Ok(Value::from(this_array(this)?.len()))
+        }),
+    );
+    p.insert(
+        "add",
+        method("Array#add", &["value"], false, |_, this, args| {
+            let a = this_array(this)?;
+            modify(&a, |v| v.push(arg(&args, 0)))?;
+            Ok(Value::Null)
+        }),
+    );
+    p.insert(
+        "clear",
+        method("Array#clear", &[], false, |_, this, _| {
+            let a = this_array(this)?;
+            modify(&a, |v| v.clear())?;
+            Ok(Value::Null)
+        }),
+    );
+    p.insert(
+        "shallow_clone",
+        method("Array#shallow_clone", &[], true, |_, this, _| {
+            Ok(Value::Array(this_array(this)?.shallow_clone()))
+        }),
+    );
+    p.insert(
+        "freeze",
+        method("Array#freeze", &[], false, |_, this, _| {
+            this_array(this)?.freeze();
+            Ok(Value::Null)
+        }),
+    );
+    p.insert(
+        "contains",
+        method("Array#contains", &["value"], true, |_, this, args| {
+            let needle = arg(&args, 0);
+            Ok(Value::Bool(
+                this_array(this)?.read().iter().any(|v| v.loose_eq(&needle)),
+            ))
+        }),
+    );
+    p.insert(
+        "get",
+        method("Array#get", &["index"], true, |_, this, args| {
+            let a = this_array(this)?;
+            let i = arg(&args, 0).to_number().map_err(fail)?;
+            if i < 0.0 || i as usize >= a.len() {
+                return Err(fail("Array index is out of bounds."));
+            }
+            Ok(a.get(i as usize).unwrap_or_default())
+        }),
+    );
+    p.insert(
+        "set",
+        method("Array#set", &["index", "value"], false, |_, this, args| {
+            let a = this_array(this)?;
+            let i = arg(&args, 0).to_number().map_err(fail)?;
+            let value = arg(&args, 1);
+            modify(&a, |v| {
+                if i < 0.0 || i as usize >= v.len() {
+                    Err(fail("Array index is out of bounds."))
+                } else {
+                    v[i as usize] = value;
+                    Ok(())
+                }
+            })??;
+            Ok(Value::Null)
+        }),
+    );
+    p.insert(
+        "remove",
+        method("Array#remove", &["index"], false, |_, this, args| {
+            let a = this_array(this)?;
+            let i = arg(&args, 0).to_number().map_err(fail)?;
+            modify(&a, |v| {
+                if i < 0.0 || i as usize >= v.len() {
+                    Err(fail("Array index is out of bounds."))
+                } else {
+                    v.remove(i as usize);
+                    Ok(())
+                }
+            })??;
+            Ok(Value::Null)
+        }),
+    );
+    p.insert(
+        "reverse",
+        method("Array#reverse", &[], true, |_, this, _| {
+            let mut v = this_array(this)?.to_vec();
+            v.reverse();
+            Ok(Value::from(v))
+        }),
+    );
+    p.insert(
+        "join",
+        method("Array#join", &["separator"], true, |_, this, args| {
+            let sep = match args.first() {
+                Some(s) => s.to_display(),
+                None => " ".into(),
+            };
+            let parts: Vec<String> = this_array(this)?
+                .read()
+                .iter()
+                .map(Value::to_display)
+                .collect();
+            Ok(Value::from(parts.join(&sep)))
+        }),
+    );
+    p.insert(
+        "sort",
+        method("Array#sort", &["less_cmp"], true, |interp, this, args| {
+            let mut v = this_array(this)?.to_vec();
+            match args.first() {
+                None => v.sort_by(sort_order),
+                Some(Value::Function(f)) => {
+                    let f = f.clone();
+                    sort_with(interp, &f, &mut v)?;
+                }
+                Some(_) => return Err(fail("Argument must be a function.")),
+            }
+            Ok(Value::from(v))
+        }),
+    );
+    p.insert(
+        "unique",
+        method("Array#unique", &[], true, |_, this, _| {
+            let mut v = this_array(this)?.to_vec();
+            v.sort_by(sort_order);
+            v.dedup_by(|a, b| sort_order(a, b) == Ordering::Equal);
+            Ok(Value::from(v))
+        }),
+    );
+    p.insert(
+        "map",
+        method("Array#map", &["func"], true, |interp, this, args| {
+            let f = function_arg(&args, 0)?;
+            let mut out = Vec::new();
+            for item in this_array(this)?.to_vec() {
+                out.push(interp.call(&f, &Value::Null, vec![item])?);
+            }
+            Ok(Value::from(out))
+        }),
+    );
+    p.insert(
+        "filter",
+        method("Array#filter", &["func"], true, |interp, this, args| {
+            let f = function_arg(&args, 0)?;
+            let mut out = Vec::new();
+            for item in this_array(this)?.to_vec() {
+                if interp.call(&f, &Value::Null, vec![item.clone()])?.to_bool() {
+                    out.push(item);
+                }
+            }
+            Ok(Value::from(out))
+        }),
+    );
+    p.insert(
+        "reduce",
+        method("Array#reduce", &["reduce"], true, |interp, this, args| {
+            let f = function_arg(&args, 0)?;
+            let items = this_array(this)?.to_vec();
+            let mut iter = items.into_iter();
+            let Some(mut acc) = iter.next() else {
+                return Ok(Value::Null);
+            };
+            for item in iter {
+                acc = interp.call(&f, &Value::Null, vec![acc, item])?;
+            }
+            Ok(acc)
+        }),
+    );
+    p.insert(
+        "any",
+        method("Array#any", &["func"], true, |interp, this, args| {
+            let f = function_arg(&args, 0)?;
+            for item in this_array(this)?.to_vec() {
+                if interp.call(&f, &Value::Null, vec![item])?.to_bool() {
+                    return Ok(Value::Bool(true));
+                }
+            }
+            Ok(Value::Bool(false))
+        }),
+    );
+    p.insert(
+        "all",
+        method("Array#all", &["func"], true, |interp, this, args| {
+            let f = function_arg(&args, 0)?;
+            for item in this_array(this)?.to_vec() {
+                if !interp.call(&f, &Value::Null, vec![item])?.to_bool() {
+                    return Ok(Value::Bool(false));
+                }
+            }
+            Ok(Value::Bool(true))
+        }),
+    );
+    p
+}
+
+/// Sorts with a script "less than" function; a stable merge sort so that a
+/// comparator that is not a strict weak order cannot break anything.
+fn sort_with(
+    interp: &mut Interp<'_>,
+    f: &Arc<Function>,
+    v: &mut Vec<Value>,
+) -> Result<(), LangError> {
+    let items = std::mem::take(v);
+    *v = merge_sort(interp, f, items)?;
+    Ok(())
+}
+
+fn merge_sort(
+    interp: &mut Interp<'_>,
+    f: &Arc<Function>,
+    mut items: Vec<Value>,
+) -> Result<Vec<Value>, LangError> {
+    if items.len() <= 1 {
+        return Ok(items);
+    }
+    let right = items.split_off(items.len() / 2);
+    let left = merge_sort(interp, f, items)?;
+    let right = merge_sort(interp, f, right)?;
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
+    while let (Some(a), Some(b)) = (l.peek(), r.peek()) {
+        if interp
+            .call(f, &Value::Null, vec![b.clone(), a.clone()])?
+            .to_bool()
+        {
+            out.extend(r.next());
+        } else {
+            out.extend(l.next());
+        }
+    }
+    out.extend(l);
+    out.extend(r);
+    Ok(out)
+}
+
+pub fn dictionary_prototype() -> Dict {
+    let p = Dict::new();
+    p.insert(
+        "len",
+        method("Dictionary#len", &[], true, |_, this, _| {
+            Ok(Value::from(this_dict(this)?.len()))
+        }),
+    );
+    p.insert(
+        "set",
+        method(
+            "Dictionary#set",
+            &["key", "value"],
+            false,
+            |_, this, args| {
+                need(&args, 2)?;
+                this_dict(this)?
+                    .set(arg(&args, 0).to_display(), arg(&args, 1))
+                    .map_err(fail)?;
+                Ok(Value::Null)
+            },
+        ),
+    );
+    p.insert(
+        "get",
+        method("Dictionary#get", &["key"], true, |_, this, args| {
+            need(&args, 1)?;
+            Ok(this_dict(this)?
+                .get(&arg(&args, 0).to_display())
+                .unwrap_or_default())
+        }),
+    );
+    p.insert(
+        "remove",
+        method("Dictionary#remove", &["key"], false, |_, this, args| {
+            need(&args, 1)?;
+            this_dict(this)?
+                .remove(&arg(&args, 0).to_display())
+                .map_err(fail)?;
+            Ok(Value::Null)
+        }),
+    );
+    p.insert(
+        "contains",
+        method("Dictionary#contains", &["key"], true, |_, this, args| {
+            need(&args, 1)?;
+            Ok(Value::Bool(
+                this_dict(this)?.contains(&arg(&args, 0).to_display()),
+            ))
+        }),
+    );
+    p.insert(
+        "clear",
+        method("Dictionary#clear", &[], false, |_, this, _| {
+            this_dict(this)?.clear().map_err(fail)?;
+            Ok(Value::Null)
+        }),
+    );
+    p.insert(
+        "shallow_clone",
+        method("Dictionary#shallow_clone", &[], true, |_, this, _| {
+            Ok(Value::Dict(this_dict(this)?.shallow_clone()))
+        }),
+    );
+    p.insert(
+        "freeze",
+        method("Dictionary#freeze", &[], false, |_, this, _| {
+            this_dict(this)?.freeze();
+            Ok(Value::Null)
+        }),
+    );
+    p.insert(
+        "keys",
+        method("Dictionary#keys", &[], true, |_, this, _| {
+            Ok(Value::from(
+                this_dict(this)?
+                    .keys()
+                    .into_iter()
+                    .map(Value::String)
+                    .collect::<Vec<_>>(),
+            ))
+        }),
+    );
+    p.insert(
+        "values",
+        method("Dictionary#values", &[], true, |_, this, _| {
+            Ok(Value::from(
+                this_dict(this)?
+                    .entries()
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect::<Vec<_>>(),
+            ))
+        }),
+    );
+    p
+}
+
+pub fn function_prototype() -> Dict {
+    let p = Dict::new();
+    p.insert(
+        "call",
+        method(
+            "Function#call",
+            &["thisArg"],
+            false,
+            |interp, this, args| -> R {
+                let Value::Function(f) = this else {
+                    return Err(fail("Method must be called on a Function."));
+                };
+                let mut args = args.into_iter();
+                let this_arg = args.next().unwrap_or_default();
+                interp.call(f, &this_arg, args.collect())
+            },
+        ),
+    );
+    p.insert(
+        "callv",
+        method(
+            "Function#callv",
+            &["thisArg", "args"],
+            false,
+            |interp, this, args| -> R {
+                let Value::Function(f) = this else {
+                    return Err(fail("Method must be called on a Function."));
+                };
+                let this_arg = arg(&args, 0);
+                let list = match arg(&args, 1) {
+                    Value::Array(a) => a.to_vec(),
+                    Value::Null => Vec::new(),
+                    _ => return Err(fail("Argument must be an array.")),
+                };
+                interp.call(f, &this_arg, list)
+            },
+        ),
+    );
+    p
+}

@@ -1,0 +1,930 @@
+//! The evaluator: runs syntax trees against a [`Context`].
+//!
+//! A tree-walking interpreter. Scoping follows Icinga: a frame has `locals`
+//! (one dictionary per function call, object body or file, not per block)
+//! and `this` (the object being defined, the dictionary being built, the
+//! value a method was called on, or the globals at the top of a file).
+//! Reading a name looks at locals, then `this`, then the namespaces imported
+//! with `using` and the default ones (`System`, `Types`, `Icinga`), then the
+//! globals. Writing a name that is not a local writes to `this`.
+//!
+//! The evaluator knows nothing of hosts or services: `object`, `apply` and
+//! `import` are handed to the [`ConfigHooks`] the embedding program installs
+//! (picket-model), which stores the bodies and evaluates them later.
+
+mod context;
+mod include;
+
+pub use context::{
+    ApplyDecl, ConfigHooks, Context, EmbeddedFiles, LogRecord, ObjectDecl, Severity,
+};
+
+use std::sync::Arc;
+
+use crate::ast::*;
+use crate::error::{ErrorKind, LangError};
+use crate::function::{Function, FunctionBody};
+use crate::operators;
+use crate::source::Span;
+use crate::value::{Array, Dict, Namespace, Str, Value};
+
+/// Deepest nesting of calls and expressions the evaluator follows before it
+/// gives up (a runaway recursion must not overflow the stack).
+const MAX_DEPTH: usize = 400;
+
+/// A scope of evaluation.
+#[derive(Clone)]
+pub struct Frame {
+    pub locals: Dict,
+    pub this: Value,
+}
+
+impl Frame {
+    pub fn new(this: Value) -> Self {
+        Frame {
+            locals: Dict::new(),
+            this,
+        }
+    }
+}
+
+/// Why evaluation stopped early.
+pub enum Flow {
+    Error(LangError),
+    Break,
+    Continue,
+    Return(Value),
+}
+
+impl From<LangError> for Flow {
+    fn from(e: LangError) -> Self {
+        Flow::Error(e)
+    }
+}
+
+type Eval = Result<Value, Flow>;
+
+/// Per-file state that `include_zones` changes for the files it includes.
+#[derive(Clone, Debug, Default)]
+pub struct FileScope {
+    pub zone: Option<Str>,
+    pub package: Str,
+}
+
+/// The evaluator for one run (loading a configuration, evaluating a filter).
+pub struct Interp<'c> {
+    pub ctx: &'c Context,
+    pub scope: FileScope,
+    depth: usize,
+}
+
+fn err(message: impl AsRef<str>, span: Span) -> Flow {
+    Flow::Error(LangError::eval(message, span))
+}
+
+impl<'c> Interp<'c> {
+    pub fn new(ctx: &'c Context) -> Self {
+        Interp {
+            ctx,
+            scope: FileScope {
+                zone: None,
+                package: "_etc".into(),
+            },
+            depth: 0,
+        }
+    }
+
+    /// Evaluates top-level code: `return` ends it, `break`/`continue`
+    /// outside a loop are ignored.
+    pub fn run(&mut self, frame: &mut Frame, e: &Expr) -> Result<Value, LangError> {
+        match self.eval(frame, e) {
+            Ok(v) | Err(Flow::Return(v)) => Ok(v),
+            Err(Flow::Break | Flow::Continue) => Ok(Value::Null),
+            Err(Flow::Error(e)) => Err(e),
+        }
+    }
+
+    /// A frame for top-level code: `this` is the globals.
+    pub fn top_frame(&self) -> Frame {
+        Frame::new(Value::Namespace(self.ctx.globals.clone()))
+    }
+
+    pub fn eval(&mut self, frame: &mut Frame, e: &Expr) -> Eval {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return Err(Flow::Error(LangError::script(
+                "Stack overflow while evaluating expression: Recursion level too deep.",
+                e.span,
+            )));
+        }
+        let r = self.eval_inner(frame, e);
+        self.depth -= 1;
+        r
+    }
+
+    fn eval_inner(&mut self, frame: &mut Frame, e: &Expr) -> Eval {
+        match &e.kind {
+            ExprKind::Literal(v) => Ok(v.clone()),
+            ExprKind::Variable(name, imports) => {
+                self.lookup(frame, name, imports.as_deref()).ok_or_else(|| {
+                    err(
+                        format!("Tried to access undefined script variable '{name}'"),
+                        e.span,
+                    )
+                })
+            }
+            ExprKind::This => Ok(frame.this.clone()),
+            ExprKind::Globals => Ok(Value::Namespace(self.ctx.globals.clone())),
+            ExprKind::Locals => Ok(Value::Dict(frame.locals.clone())),
+            ExprKind::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items {
+                    out.push(self.eval(frame, item)?);
+                }
+                Ok(Value::Array(Array::new(out)))
+            }
+            ExprKind::Dict(stmts) => {
+                let dict = Dict::new();
+                let saved = std::mem::replace(&mut frame.this, Value::Dict(dict.clone()));
+                let r = self.block(frame, stmts);
+                frame.this = saved;
+                r?;
+                Ok(Value::Dict(dict))
+            }
+            ExprKind::Block(stmts) => self.block(frame, stmts),
+            ExprKind::Unary(op, operand) => self.unary(frame, *op, operand, e.span),
+            ExprKind::Binary(op, a, b) => {
+                let a = self.eval(frame, a)?;
+                let b = self.eval(frame, b)?;
+                operators::binary(*op, &a, &b).map_err(|m| err(m, e.span))
+            }
+            ExprKind::And(a, b) => {
+                let a = self.eval(frame, a)?;
+                if !a.to_bool() {
+                    return Ok(a);
+                }
+                self.eval(frame, b)
+            }
+            ExprKind::Or(a, b) => {
+                let a = self.eval(frame, a)?;
+                if a.to_bool() {
+                    return Ok(a);
+                }
+                self.eval(frame, b)
+            }
+            ExprKind::Ternary(c, a, b) => {
+                if self.eval(frame, c)?.to_bool() {
+                    self.eval(frame, a)
+                } else {
+                    self.eval(frame, b)
+                }
+            }
+            ExprKind::Index(obj, key) => {
+                let obj = self.eval(frame, obj)?;
+                let key = self.eval(frame, key)?;
+                self.get_index(&obj, &key, e.span)
+            }
+            ExprKind::Call(f, args) => self.call_expr(frame, f, args, e.span),
+            ExprKind::Set {
+                target,
+                op,
+                value,
+                local,
+            } => {
+                self.assign(frame, target, *op, value, *local, e.span)?;
+                Ok(Value::Null)
+            }
+            ExprKind::Function(def) => self.make_function(frame, def),
+            ExprKind::If(cond, then, otherwise) => {
+                if self.eval(frame, cond)?.to_bool() {
+                    self.eval(frame, then)
+                } else if let Some(o) = otherwise {
+                    self.eval(frame, o)
+                } else {
+                    Ok(Value::Null)
+                }
+            }
+            ExprKind::While(cond, body) => {
+                while self.eval(frame, cond)?.to_bool() {
+                    match self.eval(frame, body) {
+                        Ok(_) | Err(Flow::Continue) => {}
+                        Err(Flow::Break) => break,
+                        Err(other) => return Err(other),
+                    }
+                }
+                Ok(Value::Null)
+            }
+            ExprKind::For {
+                key,
+                value,
+                iter,
+                body,
+            } => {
+                let collection = self.eval(frame, iter)?;
+                self.for_loop(frame, key.as_ref(), value, &collection, body, iter.span)
+            }
+            ExprKind::Break => Err(Flow::Break),
+            ExprKind::Continue => Err(Flow::Continue),
+            ExprKind::Return(v) => {
+                let v = match v {
+                    Some(v) => self.eval(frame, v)?,
+                    None => Value::Null,
+                };
+                Err(Flow::Return(v))
+            }
+            ExprKind::Throw(v) => {
+                let v = self.eval(frame, v)?;
+                Err(Flow::Error(LangError::script(v.to_display(), e.span)))
+            }
+            ExprKind::Try(body, handler) => match self.eval(frame, body) {
+                Err(Flow::Error(_)) => self.eval(frame, handler),
+                other => other,
+            },
+            ExprKind::Include(kind) => self.include(frame, kind, e.span),
+            ExprKind::Library(_)
+            | ExprKind::Using(_)
+            | ExprKind::FilterMarker
+            | ExprKind::Debugger => Ok(Value::Null),
+            ExprKind::Import(name) => {
+                let name = self.eval(frame, name)?;
+                let hooks = self.hooks(e.span)?;
+                hooks.import(self, frame, &name, e.span)?;
+                Ok(Value::Null)
+            }
+            ExprKind::Const(name, value) => {
+                let v = self.eval(frame, value)?;
+                if self.ctx.globals.is_constant(name) {
+                    return Err(Flow::Error(LangError::script(
+                        format!("Constant '{name}' is already defined."),
+                        e.span,
+                    )));
+                }
+                self.ctx.globals.force_set(name.clone(), v, true);
+                Ok(Value::Null)
+            }
+            ExprKind::Object(def) => {
+                self.declare_object(frame, def, e.span)?;
+                Ok(Value::Null)
+            }
+            ExprKind::Apply(def) => {
+                self.declare_apply(frame, def, e.span)?;
+                Ok(Value::Null)
+            }
+            ExprKind::Namespace(name, body) => {
+                let ns = Namespace::new(false);
+                self.ctx
+                    .globals
+                    .set(name.clone(), Value::Namespace(ns.clone()), true)
+                    .map_err(|m| err(m, e.span))?;
+                let saved = std::mem::replace(&mut frame.this, Value::Namespace(ns));
+                let r = self.eval(frame, body);
+                frame.this = saved;
+                r?;
+                Ok(Value::Null)
+            }
+        }
+    }
+
+    fn block(&mut self, frame: &mut Frame, stmts: &[Expr]) -> Eval {
+        let mut last = Value::Null;
+        for s in stmts {
+            last = self.eval(frame, s)?;
+        }
+        Ok(last)
+    }
+
+    fn hooks(&self, span: Span) -> Result<Arc<dyn ConfigHooks>, Flow> {
+        self.ctx.hooks().ok_or_else(|| {
+            Flow::Error(LangError::script(
+                "Object definitions are not allowed here.",
+                span,
+            ))
+        })
+    }
+
+    // ----- names ----------------------------------------------------------
+
+    /// Reads a variable: locals, `this`, `using` imports, default
+    /// namespaces, globals.
+    pub fn lookup(&self, frame: &Frame, name: &str, imports: Option<&Vec<Expr>>) -> Option<Value> {
+        if let Some(v) = frame.locals.get(name) {
+            return Some(v);
+        }
+        match &frame.this {
+            Value::Dict(d) => {
+                if let Some(v) = d.get(name) {
+                    return Some(v);
+                }
+            }
+            Value::Object(o) => {
+                if let Some(v) = o.get_field(name) {
+                    return Some(v);
+                }
+            }
+            Value::Namespace(ns) if !ns.ptr_eq(&self.ctx.globals) => {
+                if let Some(v) = ns.get(name) {
+                    return Some(v);
+                }
+            }
+            _ => {}
+        }
+        if let Some(v) = self.ctx.globals.get(name) {
+            return Some(v);
+        }
+        if let Some(imports) = imports {
+            for imp in imports {
+                let mut scratch = Frame::new(Value::Null);
+                let mut sub = Interp::new(self.ctx);
+                if let Ok(Value::Namespace(ns)) = sub.eval(&mut scratch, imp) {
+                    if let Some(v) = ns.get(name) {
+                        return Some(v);
+                    }
+                }
+            }
+        }
+        for ns in self.ctx.default_imports() {
+            if let Some(v) = ns.get(name) {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    fn set_variable(
+        &mut self,
+        frame: &mut Frame,
+        name: &Str,
+        value: Value,
+        local: bool,
+        span: Span,
+    ) -> Result<(), Flow> {
+        if local || frame.locals.contains(name) {
+            frame.locals.insert(name.clone(), value);
+            return Ok(());
+        }
+        match &frame.this {
+            Value::Dict(d) => d.set(name.clone(), value).map_err(|m| err(m, span)),
+            Value::Object(o) => o
+                .set_field(name, value, span)
+                .map_err(|m| Flow::Error(LangError::script(m, span))),
+            Value::Namespace(ns) => {
+                if ns.ptr_eq(&self.ctx.globals) {
+                    self.ctx.log(LogRecord {
+                        severity: Severity::Warning,
+                        facility: "config".into(),
+                        message: format!(
+                            "Global variable '{name}' has been set implicitly via '{name} = ...' in {}: {}:{}-{}:{}. Please set it explicitly via 'globals.{name} = ...' instead.",
+                            self.ctx.sources.path(span.file),
+                            span.first_line,
+                            span.first_column,
+                            span.last_line,
+                            span.last_column
+                        ),
+                    });
+                }
+                ns.set(name.clone(), value, false).map_err(|m| err(m, span))
+            }
+            _ => self
+                .ctx
+                .globals
+                .set(name.clone(), value, false)
+                .map_err(|m| err(m, span)),
+        }
+    }
+
+    // ----- fields and indexing -----------------------------------------------
+
+    /// `obj[key]` / `obj.key`, falling back to the methods of the value's type.
+    pub fn get_index(&mut self, obj: &Value, key: &Value, span: Span) -> Eval {
+        let key_str = || key.to_display();
+        match obj {
+            Value::Dict(d) => {
+                if let Some(v) = d.get(&key_str()) {
+                    return Ok(v);
+                }
+            }
+            Value::Array(a) => {
+                if let Value::Number(n) = key {
+                    let i = *n as i64;
+                    if i < 0 || i as usize >= a.len() {
+                        return Err(err("Array index is out of bounds.", span));
+                    }
+                    return Ok(a.get(i as usize).unwrap_or(Value::Null));
+                }
+            }
+            Value::Namespace(ns) => {
+                if let Some(v) = ns.get(&key_str()) {
+                    return Ok(v);
+                }
+            }
+            Value::Object(o) => {
+                if let Some(v) = o.get_field(&key_str()) {
+                    return Ok(v);
+                }
+            }
+            Value::Type(t) => match key_str().as_str() {
+                "name" => return Ok(Value::String(t.name.clone())),
+                "base" => {
+                    return Ok(t
+                        .base
+                        .as_ref()
+                        .map(|b| Value::Type(b.clone()))
+                        .unwrap_or(Value::Null))
+                }
+                "prototype" => return Ok(Value::Dict(t.prototype.clone())),
+                _ => {}
+            },
+            Value::Null => {
+                return Err(err(
+                    format!("Tried to access field '{}' of null", key_str()),
+                    span,
+                ));
+            }
+            _ => {}
+        }
+        let name = key_str();
+        if let Some(m) = self.ctx.type_of(obj).find_method(&name) {
+            return Ok(m);
+        }
+        match obj {
+            Value::Dict(_) => Ok(Value::Null),
+            Value::Array(_)
+            | Value::String(_)
+            | Value::Number(_)
+            | Value::Bool(_)
+            | Value::Function(_) => Err(err(
+                format!(
+                    "Invalid field access (for value of type '{}'): '{name}'",
+                    obj.type_name()
+                ),
+                span,
+            )),
+            Value::Namespace(_) => Err(err(
+                format!("Namespace does not contain field '{name}'"),
+                span,
+            )),
+            _ => Err(err(
+                format!(
+                    "Invalid field access (for value of type '{}'): '{name}'",
+                    obj.type_name()
+                ),
+                span,
+            )),
+        }
+    }
+
+    /// `obj[key] = value`.
+    pub fn set_index(
+        &mut self,
+        obj: &Value,
+        key: &Value,
+        value: Value,
+        span: Span,
+    ) -> Result<(), Flow> {
+        match obj {
+            Value::Dict(d) => d.set(key.to_display(), value).map_err(|m| err(m, span)),
+            Value::Array(a) => {
+                let Value::Number(n) = key else {
+                    return Err(err("Array index must be a number.", span));
+                };
+                let i = *n as i64;
+                a.modify(|items| {
+                    if i < 0 || i as usize >= items.len() {
+                        Err("Array index is out of bounds.".to_string())
+                    } else {
+                        items[i as usize] = value;
+                        Ok(())
+                    }
+                })
+                .and_then(|r| r)
+                .map_err(|m| err(m, span))
+            }
+            Value::Namespace(ns) => {
+                let name = key.to_display();
+                ns.set(name, value, false).map_err(|m| err(m, span))
+            }
+            Value::Object(o) => o
+                .set_field(&key.to_display(), value, span)
+                .map_err(|m| Flow::Error(LangError::script(m, span))),
+            Value::Null => Err(err(
+                format!("Tried to set field '{}' on null", key.to_display()),
+                span,
+            )),
+            other => Err(err(
+                format!(
+                    "Cannot set field '{}' on a value of type '{}'",
+                    key.to_display(),
+                    other.type_name()
+                ),
+                span,
+            )),
+        }
+    }
+
+    /// Evaluates the container an assignment writes into, creating missing
+    /// dictionaries along the way (`vars.a.b = 1` creates `vars.a`).
+    fn container(&mut self, frame: &mut Frame, e: &Expr) -> Eval {
+        match &e.kind {
+            ExprKind::Variable(name, imports) => {
+                match self.lookup(frame, name, imports.as_deref()) {
+                    Some(v) if !v.is_null() => Ok(v),
+                    _ => {
+                        let d = Value::Dict(Dict::new());
+                        self.set_variable(frame, name, d.clone(), false, e.span)?;
+                        Ok(d)
+                    }
+                }
+            }
+            ExprKind::Index(obj, key) => {
+                let obj = self.container(frame, obj)?;
+                let key = self.eval(frame, key)?;
+                let current = match self.get_index(&obj, &key, e.span) {
+                    Ok(v) => v,
+                    Err(Flow::Error(_)) if !matches!(obj, Value::Array(_)) => Value::Null,
+                    Err(other) => return Err(other),
+                };
+                if current.is_null() {
+                    let d = Value::Dict(Dict::new());
+                    self.set_index(&obj, &key, d.clone(), e.span)?;
+                    Ok(d)
+                } else {
+                    Ok(current)
+                }
+            }
+            _ => self.eval(frame, e),
+        }
+    }
+
+    fn assign(
+        &mut self,
+        frame: &mut Frame,
+        target: &Expr,
+        op: SetOp,
+        value: &Expr,
+        local: bool,
+        span: Span,
+    ) -> Result<(), Flow> {
+        match &target.kind {
+            ExprKind::Variable(name, imports) => {
+                let rhs = self.eval(frame, value)?;
+                let new = match op {
+                    SetOp::Set => rhs,
+                    SetOp::Op(bop) => {
+                        let old = self
+                            .lookup(frame, name, imports.as_deref())
+                            .unwrap_or(Value::Null);
+                        operators::binary(bop, &old, &rhs).map_err(|m| err(m, span))?
+                    }
+                };
+                self.set_variable(frame, name, new, local, span)
+            }
+            ExprKind::Index(obj, key) => {
+                let container = self.container(frame, obj)?;
+                let key = self.eval(frame, key)?;
+                let rhs = self.eval(frame, value)?;
+                let new = match op {
+                    SetOp::Set => rhs,
+                    SetOp::Op(bop) => {
+                        let old = match &container {
+                            Value::Dict(d) => d.get(&key.to_display()).unwrap_or(Value::Null),
+                            other => self.get_index(other, &key, span)?,
+                        };
+                        operators::binary(bop, &old, &rhs).map_err(|m| err(m, span))?
+                    }
+                };
+                self.set_index(&container, &key, new, span)
+            }
+            ExprKind::Unary(UnaryOp::Deref, inner) => {
+                let r = self.eval(frame, inner)?;
+                let Some((parent, index)) = crate::builtins::reference::parts(&r) else {
+                    return Err(err("Invalid reference.", span));
+                };
+                let rhs = self.eval(frame, value)?;
+                let new = match op {
+                    SetOp::Set => rhs,
+                    SetOp::Op(bop) => {
+                        let old = self.get_index(&parent, &Value::String(index.clone()), span)?;
+                        operators::binary(bop, &old, &rhs).map_err(|m| err(m, span))?
+                    }
+                };
+                self.set_index(&parent, &Value::String(index), new, span)
+            }
+            _ => Err(err("Expression cannot be assigned to.", span)),
+        }
+    }
+
+    fn unary(&mut self, frame: &mut Frame, op: UnaryOp, operand: &Expr, span: Span) -> Eval {
+        match op {
+            UnaryOp::Ref => {
+                let (parent, index) = match &operand.kind {
+                    ExprKind::Variable(name, _) => {
+                        let parent = if frame.locals.contains(name) {
+                            Value::Dict(frame.locals.clone())
+                        } else if matches!(&frame.this, Value::Dict(_) | Value::Object(_)) {
+                            frame.this.clone()
+                        } else {
+                            Value::Namespace(self.ctx.globals.clone())
+                        };
+                        (parent, name.clone())
+                    }
+                    ExprKind::Index(obj, key) => {
+                        let obj = self.eval(frame, obj)?;
+                        let key = self.eval(frame, key)?;
+                        (obj, Str::from(key.to_display()))
+                    }
+                    _ => return Err(err("Cannot take a reference of this expression.", span)),
+                };
+                Ok(crate::builtins::reference::make(parent, index))
+            }
+            UnaryOp::Deref => {
+                let r = self.eval(frame, operand)?;
+                let Some((parent, index)) = crate::builtins::reference::parts(&r) else {
+                    return Err(err("Invalid reference.", span));
+                };
+                self.get_index(&parent, &Value::String(index), span)
+            }
+            _ => {
+                let v = self.eval(frame, operand)?;
+                match op {
+                    UnaryOp::Not => Ok(Value::Bool(!v.to_bool())),
+                    UnaryOp::BitNot => match v {
+                        Value::Null | Value::Number(_) | Value::Bool(_) => {
+                            Ok(Value::Number(!(v.to_number().unwrap_or(0.0) as i64) as f64))
+                        }
+                        other => Err(err(
+                            format!(
+                                "Operator ~ cannot be applied to value of type '{}'",
+                                other.type_name()
+                            ),
+                            span,
+                        )),
+                    },
+                    UnaryOp::Minus => operators::binary(BinaryOp::Sub, &Value::Number(0.0), &v)
+                        .map_err(|m| err(m, span)),
+                    _ => operators::binary(BinaryOp::Add, &Value::Number(0.0), &v)
+                        .map_err(|m| err(m, span)),
+                }
+            }
+        }
+    }
+
+    // ----- functions --------------------------------------------------------
+
+    fn captures(&mut self, frame: &mut Frame, captures: &[Capture]) -> Result<Dict, Flow> {
+        let closure = Dict::new();
+        for c in captures {
+            let v = match &c.value {
+                Some(e) => self.eval(frame, e)?,
+                None => self.lookup(frame, &c.name, None).ok_or_else(|| {
+                    err(
+                        format!("Tried to access undefined script variable '{}'", c.name),
+                        c.span,
+                    )
+                })?,
+            };
+            closure.insert(c.name.clone(), v);
+        }
+        Ok(closure)
+    }
+
+    fn make_function(&mut self, frame: &mut Frame, def: &Arc<FunctionDef>) -> Eval {
+        let closure = match &def.captures {
+            Some(c) => Some(self.captures(frame, c)?),
+            None => None,
+        };
+        Ok(Value::Function(Arc::new(Function {
+            name: def.name.clone().unwrap_or_else(|| "<anonymous>".into()),
+            params: def.params.clone(),
+            side_effect_free: false,
+            deprecated: false,
+            body: FunctionBody::Script {
+                body: def.body.clone(),
+                closure,
+            },
+        })))
+    }
+
+    fn call_expr(&mut self, frame: &mut Frame, f: &Expr, args: &[Expr], span: Span) -> Eval {
+        let (this, callee) = match &f.kind {
+            ExprKind::Index(obj, key) => {
+                let obj = self.eval(frame, obj)?;
+                let key = self.eval(frame, key)?;
+                let callee = self.get_index(&obj, &key, f.span)?;
+                (obj, callee)
+            }
+            _ => (frame.this.clone(), self.eval(frame, f)?),
+        };
+        let mut values = Vec::with_capacity(args.len());
+        for a in args {
+            values.push(self.eval(frame, a)?);
+        }
+        match callee {
+            Value::Function(func) => self
+                .call(&func, &this, values)
+                .map_err(|e| Flow::Error(e.at(span))),
+            Value::Type(t) => match &t.constructor {
+                Some(ctor) => {
+                    let ctor = ctor.clone();
+                    ctor(self, &Value::Type(t.clone()), values).map_err(|e| Flow::Error(e.at(span)))
+                }
+                None => Err(err(
+                    format!("Type '{}' cannot be instantiated.", t.name),
+                    span,
+                )),
+            },
+            _ => Err(err("Argument is not a callable object.", span)),
+        }
+    }
+
+    /// Calls a function value with `this` and arguments.
+    pub fn call(
+        &mut self,
+        func: &Arc<Function>,
+        this: &Value,
+        args: Vec<Value>,
+    ) -> Result<Value, LangError> {
+        match &func.body {
+            FunctionBody::Native(f) => {
+                let f = f.clone();
+                f(self, this, args)
+            }
+            FunctionBody::Script { body, closure } => {
+                if args.len() < func.params.len() {
+                    return Err(LangError::new(
+                        ErrorKind::Script,
+                        format!(
+                            "Error while evaluating expression: Too few arguments for function '{}'",
+                            func.name
+                        ),
+                        None,
+                    ));
+                }
+                let mut frame = Frame::new(this.clone());
+                if let Some(c) = closure {
+                    for (k, v) in c.entries() {
+                        frame.locals.insert(k, v);
+                    }
+                }
+                for (p, a) in func.params.iter().zip(args) {
+                    frame.locals.insert(p.clone(), a);
+                }
+                self.depth += 1;
+                let r = if self.depth > MAX_DEPTH {
+                    Err(Flow::Error(LangError::script(
+                        "Stack overflow while evaluating expression: Recursion level too deep.",
+                        body.span,
+                    )))
+                } else {
+                    self.eval(&mut frame, body)
+                };
+                self.depth -= 1;
+                match r {
+                    Ok(v) | Err(Flow::Return(v)) => Ok(v),
+                    Err(Flow::Break | Flow::Continue) => Ok(Value::Null),
+                    Err(Flow::Error(e)) => Err(e),
+                }
+            }
+        }
+    }
+
+    fn for_loop(
+        &mut self,
+        frame: &mut Frame,
+        key: Option<&Str>,
+        value: &Str,
+        collection: &Value,
+        body: &Expr,
+        span: Span,
+    ) -> Eval {
+        let run = |this: &mut Self, frame: &mut Frame| -> Result<bool, Flow> {
+            match this.eval(frame, body) {
+                Ok(_) | Err(Flow::Continue) => Ok(true),
+                Err(Flow::Break) => Ok(false),
+                Err(other) => Err(other),
+            }
+        };
+        match (collection, key) {
+            (Value::Array(a), None) => {
+                for item in a.to_vec() {
+                    frame.locals.insert(value.clone(), item);
+                    if !run(self, frame)? {
+                        break;
+                    }
+                }
+            }
+            (Value::Dict(d), Some(k)) => {
+                for (name, item) in d.entries() {
+                    frame.locals.insert(k.clone(), Value::String(name));
+                    frame.locals.insert(value.clone(), item);
+                    if !run(self, frame)? {
+                        break;
+                    }
+                }
+            }
+            (Value::Namespace(ns), Some(k)) => {
+                for (name, item) in ns.entries() {
+                    frame.locals.insert(k.clone(), Value::String(name));
+                    frame.locals.insert(value.clone(), item);
+                    if !run(self, frame)? {
+                        break;
+                    }
+                }
+            }
+            (Value::Null, _) => {}
+            (Value::Array(_), Some(_)) => {
+                return Err(err("Cannot use dictionary iterator for array.", span));
+            }
+            (Value::Dict(_) | Value::Namespace(_), None) => {
+                return Err(err("Cannot use array iterator for dictionary.", span));
+            }
+            (other, _) => {
+                return Err(err(
+                    format!("Invalid type in for expression: {}", other.type_name()),
+                    span,
+                ));
+            }
+        }
+        Ok(Value::Null)
+    }
+
+    // ----- objects ----------------------------------------------------------
+
+    fn declare_object(
+        &mut self,
+        frame: &mut Frame,
+        def: &Arc<ObjectDef>,
+        span: Span,
+    ) -> Result<(), Flow> {
+        let name = match &def.name {
+            Some(e) => {
+                let v = self.eval(frame, e)?;
+                match v {
+                    Value::String(s) => s,
+                    other => {
+                        return Err(err(
+                            format!("Object name must be a string, not '{}'.", other.type_name()),
+                            e.span,
+                        ))
+                    }
+                }
+            }
+            None => "".into(),
+        };
+        let closure = match &def.captures {
+            Some(c) => Some(self.captures(frame, c)?),
+            None => None,
+        };
+        let hooks = self.hooks(span)?;
+        hooks.declare_object(
+            self,
+            ObjectDecl {
+                def: def.clone(),
+                name,
+                closure,
+                zone: self.scope.zone.clone(),
+                package: self.scope.package.clone(),
+            },
+        )?;
+        Ok(())
+    }
+
+    fn declare_apply(
+        &mut self,
+        frame: &mut Frame,
+        def: &Arc<ApplyDef>,
+        span: Span,
+    ) -> Result<(), Flow> {
+        let name = match &def.name {
+            Some(e) => match self.eval(frame, e)? {
+                Value::String(s) => s,
+                other => {
+                    return Err(err(
+                        format!(
+                            "Apply rule name must be a string, not '{}'.",
+                            other.type_name()
+                        ),
+                        e.span,
+                    ))
+                }
+            },
+            None => "".into(),
+        };
+        let closure = match &def.captures {
+            Some(c) => Some(self.captures(frame, c)?),
+            None => None,
+        };
+        let hooks = self.hooks(span)?;
+        hooks.declare_apply(
+            self,
+            ApplyDecl {
+                def: def.clone(),
+                name,
+                closure,
+                zone: self.scope.zone.clone(),
+                package: self.scope.package.clone(),
+            },
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,163 @@
+//! JSON encoding and decoding as Icinga does it.
+//!
+//! Encoding is written here rather than through serde because Icinga's output
+//! has its own rules: integral numbers without a fraction, functions, types
+//! and objects serialised as dictionaries of their fields, keys sorted.
+
+use std::collections::BTreeMap;
+
+use crate::value::{Array, Dict, Value};
+
+/// Encodes a value as compact JSON.
+pub fn encode(value: &Value) -> String {
+    let mut out = String::new();
+    write(&mut out, value, None, 0);
+    out
+}
+
+/// Encodes a value as indented JSON (`pretty`), four spaces per level.
+pub fn encode_pretty(value: &Value) -> String {
+    let mut out = String::new();
+    write(&mut out, value, Some(4), 0);
+    out
+}
+
+/// Formats a number for JSON: integers without fraction, others with the
+/// shortest representation that reads back as the same number.
+pub fn number(n: f64) -> String {
+    if !n.is_finite() {
+        return "null".into();
+    }
+    if n.fract() == 0.0 && n.abs() < 1e17 {
+        return format!("{}", n as i64);
+    }
+    let s = format!("{n}");
+    if s.contains('e') || s.contains('.') || s.len() < 18 {
+        s
+    } else {
+        format!("{n:e}").replace('e', "e+")
+    }
+}
+
+fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn newline(out: &mut String, indent: Option<usize>, level: usize) {
+    if let Some(w) = indent {
+        out.push('\n');
+        out.push_str(&" ".repeat(w * level));
+    }
+}
+
+fn write_entries(
+    out: &mut String,
+    entries: &[(impl AsRef<str>, Value)],
+    indent: Option<usize>,
+    level: usize,
+) {
+    out.push('{');
+    for (i, (k, v)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        newline(out, indent, level + 1);
+        write_str(out, k.as_ref());
+        out.push(':');
+        if indent.is_some() {
+            out.push(' ');
+        }
+        write(out, v, indent, level + 1);
+    }
+    if !entries.is_empty() {
+        newline(out, indent, level);
+    }
+    out.push('}');
+}
+
+fn write(out: &mut String, value: &Value, indent: Option<usize>, level: usize) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&number(*n)),
+        Value::String(s) => write_str(out, s),
+        Value::Array(a) => {
+            let items = a.to_vec();
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, indent, level + 1);
+                write(out, item, indent, level + 1);
+            }
+            if !items.is_empty() {
+                newline(out, indent, level);
+            }
+            out.push(']');
+        }
+        Value::Dict(d) => write_entries(out, &d.entries(), indent, level),
+        Value::Namespace(ns) => write_entries(out, &ns.entries(), indent, level),
+        Value::Function(f) => write_entries(out, &f.fields(), indent, level),
+        Value::Type(t) => {
+            let entries: Vec<(&str, Value)> = vec![
+                (
+                    "base",
+                    t.base
+                        .as_ref()
+                        .map(|b| Value::Type(b.clone()))
+                        .unwrap_or(Value::Null),
+                ),
+                ("name", Value::String(t.name.clone())),
+                ("prototype", Value::Dict(t.prototype.clone())),
+                ("type", Value::str("Type")),
+            ];
+            write_entries(out, &entries, indent, level)
+        }
+        Value::Object(o) => write_entries(out, &o.fields(), indent, level),
+    }
+}
+
+/// Decodes JSON text into a value; dictionaries come out with sorted keys.
+pub fn decode(text: &str) -> Result<Value, String> {
+    let parsed: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("Invalid JSON String: {e}"))?;
+    Ok(from_serde(&parsed))
+}
+
+/// Converts a serde_json value.
+pub fn from_serde(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+        serde_json::Value::String(s) => Value::String(s.as_str().into()),
+        serde_json::Value::Array(a) => Value::Array(Array::new(a.iter().map(from_serde).collect())),
+        serde_json::Value::Object(o) => {
+            let map: BTreeMap<_, _> = o
+                .iter()
+                .map(|(k, v)| (k.as_str().into(), from_serde(v)))
+                .collect();
+            Value::Dict(Dict::from_map(map))
+        }
+    }
+}
+
+/// Converts to a serde_json value (for callers that speak serde).
+pub fn to_serde(v: &Value) -> serde_json::Value {
+    serde_json::from_str(&encode(v)).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,1106 @@
+//! Builds the syntax tree from tokens.
+//!
+//! A hand-written recursive-descent parser with precedence climbing for the
+//! binary operators, following the precedence table of Icinga's language
+//! reference. Newlines end statements, except inside `( )` and `[ ]`; a
+//! binary operator at the end of a line is a syntax error, as in Icinga.
+//! Syntax errors are reported in Icinga's words (`syntax error, unexpected
+//! new-line`) and parsing stops at the first one, as Icinga's does.
+
+use std::sync::Arc;
+
+use crate::ast::*;
+use crate::error::LangError;
+use crate::lexer::{Lexer, Tok, Token};
+use crate::source::{FileId, Span};
+use crate::value::{Str, Value};
+
+/// Parses a whole file into a block of top-level statements.
+pub fn parse_file(src: &str, file: FileId, path: &str) -> Result<Expr, LangError> {
+    let mut p = Parser::new(src, file, path)?;
+    let start = p.tok.span;
+    let stmts = p.statements(&Tok::Eof, false)?;
+    let end = p.tok.span;
+    Ok(Expr::new(ExprKind::Block(stmts), start.to(end)))
+}
+
+/// Parses a single expression (API filters, `console --eval`): a statement
+/// list whose value is that of its last statement.
+pub fn parse_expression(src: &str, file: FileId, path: &str) -> Result<Expr, LangError> {
+    parse_file(src, file, path)
+}
+
+/// Collects the `assign where` / `ignore where` of the body being parsed.
+#[derive(Default)]
+struct FilterCollector {
+    assign: Vec<Expr>,
+    ignore: Vec<Expr>,
+}
+
+struct Parser<'s> {
+    lexer: Lexer<'s>,
+    tok: Token,
+    prev: Span,
+    /// Per open bracket: whether newlines are insignificant inside it.
+    ignore_newlines: Vec<bool>,
+    path: Str,
+    /// Namespaces made visible by `using` so far in this file.
+    imports: Vec<Expr>,
+    shared_imports: Option<Arc<Vec<Expr>>>,
+    filters: Vec<FilterCollector>,
+    /// Current nesting of expressions and statements: bounded so that
+    /// hostile input cannot exhaust the stack.
+    depth: usize,
+}
+
+/// Deepest nesting of expressions the parser accepts.
+const MAX_NESTING: usize = 256;
+
+#[derive(Clone)]
+struct Checkpoint<'s> {
+    lexer: Lexer<'s>,
+    tok: Token,
+    prev: Span,
+    depth: usize,
+}
+
+fn binary_op(tok: &Tok) -> Option<(BinaryOp, u8)> {
+    Some(match tok {
+        Tok::Pipe => (BinaryOp::BitOr, 3),
+        Tok::Caret => (BinaryOp::BitXor, 4),
+        Tok::Amp => (BinaryOp::BitAnd, 5),
+        Tok::EqEq => (BinaryOp::Eq, 6),
+        Tok::NotEq => (BinaryOp::Ne, 6),
+        Tok::In => (BinaryOp::In, 7),
+        Tok::NotIn => (BinaryOp::NotIn, 7),
+        Tok::Lt => (BinaryOp::Lt, 8),
+        Tok::Gt => (BinaryOp::Gt, 8),
+        Tok::Le => (BinaryOp::Le, 8),
+        Tok::Ge => (BinaryOp::Ge, 8),
+        Tok::Shl => (BinaryOp::Shl, 9),
+        Tok::Shr => (BinaryOp::Shr, 9),
+        Tok::Plus => (BinaryOp::Add, 10),
+        Tok::Minus => (BinaryOp::Sub, 10),
+        Tok::Star => (BinaryOp::Mul, 11),
+        Tok::Slash => (BinaryOp::Div, 11),
+        Tok::Percent => (BinaryOp::Mod, 11),
+        _ => return None,
+    })
+}
+
+fn set_op(tok: &Tok) -> Option<SetOp> {
+    Some(match tok {
+        Tok::Set => SetOp::Set,
+        Tok::SetAdd => SetOp::Op(BinaryOp::Add),
+        Tok::SetSub => SetOp::Op(BinaryOp::Sub),
+        Tok::SetMul => SetOp::Op(BinaryOp::Mul),
+        Tok::SetDiv => SetOp::Op(BinaryOp::Div),
+        Tok::SetMod => SetOp::Op(BinaryOp::Mod),
+        Tok::SetOr => SetOp::Op(BinaryOp::BitOr),
+        Tok::SetAnd => SetOp::Op(BinaryOp::BitAnd),
+        Tok::SetXor => SetOp::Op(BinaryOp::BitXor),
+        _ => return None,
+    })
+}
+
+impl<'s> Parser<'s> {
+    fn new(src: &'s str, file: FileId, path: &str) -> Result<Self, LangError> {
+        let mut lexer = Lexer::new(src, file);
+        let tok = lexer.next_token()?;
+        Ok(Parser {
+            lexer,
+            prev: tok.span,
+            tok,
+            ignore_newlines: vec![false],
+            path: path.into(),
+            imports: Vec::new(),
+            shared_imports: None,
+            filters: Vec::new(),
+            depth: 0,
+        })
+    }
+
+    fn ignoring_newlines(&self) -> bool {
+        self.ignore_newlines.last().copied().unwrap_or(false)
+    }
+
+    /// The current token, skipping newlines where they do not matter.
+    fn cur(&mut self) -> Result<&Tok, LangError> {
+        if self.ignoring_newlines() {
+            while self.tok.tok == Tok::Newline {
+                self.tok = self.lexer.next_token()?;
+            }
+        }
+        Ok(&self.tok.tok)
+    }
+
+    fn is(&mut self, tok: &Tok) -> Result<bool, LangError> {
+        Ok(self.cur()? == tok)
+    }
+
+    fn advance(&mut self) -> Result<Token, LangError> {
+        self.cur()?;
+        let next = self.lexer.next_token()?;
+        let t = std::mem::replace(&mut self.tok, next);
+        self.prev = t.span;
+        Ok(t)
+    }
+
+    fn checkpoint(&self) -> Checkpoint<'s> {
+        Checkpoint {
+            lexer: self.lexer.clone(),
+            tok: self.tok.clone(),
+            prev: self.prev,
+            depth: self.ignore_newlines.len(),
+        }
+    }
+
+    fn restore(&mut self, cp: Checkpoint<'s>) {
+        self.lexer = cp.lexer;
+        self.tok = cp.tok;
+        self.prev = cp.prev;
+        self.ignore_newlines.truncate(cp.depth);
+    }
+
+    fn unexpected(&mut self, expecting: Option<&str>) -> LangError {
+        let _ = self.cur();
+        let mut msg = format!("syntax error, unexpected {}", self.tok.tok.describe());
+        if let Some(e) = expecting {
+            msg.push_str(", expecting ");
+            msg.push_str(e);
+        }
+        LangError::syntax(msg, self.tok.span)
+    }
+
+    fn expect(&mut self, tok: Tok, expecting: &str) -> Result<Token, LangError> {
+        if self.is(&tok)? {
+            self.advance()
+        } else {
+            Err(self.unexpected(Some(expecting)))
+        }
+    }
+
+    fn ident(&mut self) -> Result<(Str, Span), LangError> {
+        match self.cur()?.clone() {
+            Tok::Ident(name) => {
+                let t = self.advance()?;
+                Ok((name, t.span))
+            }
+            _ => Err(self.unexpected(Some("T_IDENTIFIER"))),
+        }
+    }
+
+    /// Opens a bracket: pushes its newline rule and consumes the token.
+    fn open(&mut self, ignore_newlines: bool) -> Result<Token, LangError> {
+        let t = self.advance()?;
+        self.ignore_newlines.push(ignore_newlines);
+        Ok(t)
+    }
+
+    fn close(&mut self, tok: Tok, expecting: &str) -> Result<Token, LangError> {
+        let t = self.expect(tok, expecting)?;
+        self.ignore_newlines.pop();
+        Ok(t)
+    }
+
+    // ----- statements -----------------------------------------------------
+
+    /// Statements up to `end` (not consumed). In object and dictionary bodies
+    /// every statement must do something (`require_effect`).
+    fn statements(&mut self, end: &Tok, require_effect: bool) -> Result<Vec<Expr>, LangError> {
+        let mut out = Vec::new();
+        loop {
+            while matches!(self.cur()?, Tok::Newline | Tok::Semicolon | Tok::Comma) {
+                self.advance()?;
+            }
+            if self.cur()? == end {
+                break;
+            }
+            let stmt = self.statement()?;
+            if require_effect && !stmt.has_side_effect() {
+                return Err(LangError::script("Value computed is not used.", stmt.span));
+            }
+            out.push(stmt);
+            let next = self.cur()?.clone();
+            if next == *end || matches!(next, Tok::Newline | Tok::Semicolon | Tok::Comma) {
+                continue;
+            }
+            let expecting = match end {
+                Tok::Eof => "end of file",
+                Tok::RBrace => "'}'",
+                _ => "new-line",
+            };
+            return Err(self.unexpected(Some(expecting)));
+        }
+        Ok(out)
+    }
+
+    fn statement(&mut self) -> Result<Expr, LangError> {
+        self.depth += 1;
+        let r = self.statement_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn statement_inner(&mut self) -> Result<Expr, LangError> {
+        if self.depth > MAX_NESTING {
+            return Err(LangError::syntax(
+                "Expression is nested too deeply",
+                self.tok.span,
+            ));
+        }
+        let start = self.tok.span;
+        match self.cur()?.clone() {
+            Tok::Object | Tok::Template => self.object_def(),
+            Tok::Apply => self.apply_def(),
+            Tok::Include => {
+                self.advance()?;
+                let kind = if let Tok::AngleStr(name) = self.cur()?.clone() {
+                    self.advance()?;
+                    IncludeKind::System(name)
+                } else {
+                    IncludeKind::File(Box::new(self.expr()?))
+                };
+                Ok(Expr::new(ExprKind::Include(kind), start.to(self.prev)))
+            }
+            Tok::IncludeRecursive => {
+                self.advance()?;
+                let path = Box::new(self.expr()?);
+                let pattern = if self.is(&Tok::Comma)? {
+                    self.advance()?;
+                    Some(Box::new(self.expr()?))
+                } else {
+                    None
+                };
+                Ok(Expr::new(
+                    ExprKind::Include(IncludeKind::Recursive { path, pattern }),
+                    start.to(self.prev),
+                ))
+            }
+            Tok::IncludeZones => {
+                self.advance()?;
+                let tag = Box::new(self.expr()?);
+                self.expect(Tok::Comma, "','")?;
+                let path = Box::new(self.expr()?);
+                let pattern = if self.is(&Tok::Comma)? {
+                    self.advance()?;
+                    Some(Box::new(self.expr()?))
+                } else {
+                    None
+                };
+                Ok(Expr::new(
+                    ExprKind::Include(IncludeKind::Zones { tag, path, pattern }),
+                    start.to(self.prev),
+                ))
+            }
+            Tok::Library => {
+                self.advance()?;
+                let e = self.expr()?;
+                Ok(Expr::new(
+                    ExprKind::Library(Box::new(e)),
+                    start.to(self.prev),
+                ))
+            }
+            Tok::Const => {
+                self.advance()?;
+                let (name, _) = self.ident()?;
+                self.expect(Tok::Set, "= (T_SET)")?;
+                let value = self.expr()?;
+                Ok(Expr::new(
+                    ExprKind::Const(name, Box::new(value)),
+                    start.to(self.prev),
+                ))
+            }
+            Tok::Var => {
+                self.advance()?;
+                let (name, span) = self.ident()?;
+                let target = Box::new(Expr::new(ExprKind::Variable(name, None), span));
+                let value = if self.is(&Tok::Set)? {
+                    self.advance()?;
+                    self.expr()?
+                } else {
+                    Expr::new(ExprKind::Literal(Value::Null), span)
+                };
+                Ok(Expr::new(
+                    ExprKind::Set {
+                        target,
+                        op: SetOp::Set,
+                        value: Box::new(value),
+                        local: true,
+                    },
+                    start.to(self.prev),
+                ))
+            }
+            Tok::Import => {
+                self.advance()?;
+                let e = self.expr()?;
+                Ok(Expr::new(
+                    ExprKind::Import(Box::new(e)),
+                    start.to(self.prev),
+                ))
+            }
+            Tok::Assign | Tok::Ignore => {
+                let is_assign = self.cur()? == &Tok::Assign;
+                self.advance()?;
+                self.expect(Tok::Where, "where (T_WHERE)")?;
+                let cond = self.expr()?;
+                let span = start.to(self.prev);
+                let Some(collector) = self.filters.last_mut() else {
+                    let word = if is_assign { "assign" } else { "ignore" };
+                    return Err(LangError::syntax(
+                        format!("'{word}' keyword not valid in this context."),
+                        span,
+                    ));
+                };
+                if is_assign {
+                    collector.assign.push(cond);
+                } else {
+                    collector.ignore.push(cond);
+                }
+                Ok(Expr::new(ExprKind::FilterMarker, span))
+            }
+            Tok::Namespace => {
+                self.advance()?;
+                let (name, _) = self.ident()?;
+                let body = self.scope_block()?;
+                Ok(Expr::new(
+                    ExprKind::Namespace(name, Box::new(body)),
+                    start.to(self.prev),
+                ))
+            }
+            Tok::Using => {
+                self.advance()?;
+                let e = self.expr()?;
+                self.imports.push(e.clone());
+                self.shared_imports = None;
+                Ok(Expr::new(ExprKind::Using(Box::new(e)), start.to(self.prev)))
+            }
+            Tok::Return => {
+                self.advance()?;
+                let value = if matches!(
+                    self.cur()?,
+                    Tok::Newline | Tok::Semicolon | Tok::RBrace | Tok::Eof | Tok::RLambda
+                ) {
+                    None
+                } else {
+                    Some(Box::new(self.expr()?))
+                };
+                Ok(Expr::new(ExprKind::Return(value), start.to(self.prev)))
+            }
+            Tok::Break => {
+                self.advance()?;
+                Ok(Expr::new(ExprKind::Break, start))
+            }
+            Tok::Continue => {
+                self.advance()?;
+                Ok(Expr::new(ExprKind::Continue, start))
+            }
+            Tok::Throw => {
+                self.advance()?;
+                let e = self.expr()?;
+                Ok(Expr::new(ExprKind::Throw(Box::new(e)), start.to(self.prev)))
+            }
+            Tok::Debugger => {
+                self.advance()?;
+                Ok(Expr::new(ExprKind::Debugger, start))
+            }
+            Tok::Function => {
+                // `function name(...) { }` defines a variable; an anonymous
+                // one is an ordinary expression.
+                let cp = self.checkpoint();
+                self.advance()?;
+                if let Tok::Ident(name) = self.cur()?.clone() {
+                    let name_span = self.tok.span;
+                    self.restore(cp);
+                    let func = self.function_expr()?;
+                    let target = Box::new(Expr::new(ExprKind::Variable(name, None), name_span));
+                    let span = func.span;
+                    return Ok(Expr::new(
+                        ExprKind::Set {
+                            target,
+                            op: SetOp::Set,
+                            value: Box::new(func),
+                            local: false,
+                        },
+                        span,
+                    ));
+                }
+                self.restore(cp);
+                self.expression_statement()
+            }
+            _ => self.expression_statement(),
+        }
+    }
+
+    fn expression_statement(&mut self) -> Result<Expr, LangError> {
+        let lhs = self.expr()?;
+        let Some(op) = set_op(self.cur()?) else {
+            return Ok(lhs);
+        };
+        let is_lvalue = matches!(
+            lhs.kind,
+            ExprKind::Variable(..) | ExprKind::Index(..) | ExprKind::Unary(UnaryOp::Deref, _)
+        );
+        if !is_lvalue {
+            return Err(self.unexpected(None));
+        }
+        self.advance()?;
+        let value = self.expr()?;
+        let span = lhs.span.to(self.prev);
+        Ok(Expr::new(
+            ExprKind::Set {
+                target: Box::new(lhs),
+                op,
+                value: Box::new(value),
+                local: false,
+            },
+            span,
+        ))
+    }
+
+    /// `{ statements }` evaluated in the current scope.
+    fn scope_block(&mut self) -> Result<Expr, LangError> {
+        if !self.is(&Tok::LBrace)? {
+            return Err(self.unexpected(Some("'{'")));
+        }
+        let start = self.open(false)?.span;
+        let stmts = self.statements(&Tok::RBrace, false)?;
+        self.close(Tok::RBrace, "'}'")?;
+        Ok(Expr::new(ExprKind::Block(stmts), start.to(self.prev)))
+    }
+
+    /// An object or apply body: a block that must have effects and may
+    /// carry `assign where` / `ignore where`.
+    fn body_with_filter(&mut self) -> Result<(Arc<Expr>, FilterCollector), LangError> {
+        if !self.is(&Tok::LBrace)? {
+            return Err(self.unexpected(Some("'{'")));
+        }
+        let start = self.open(false)?.span;
+        self.filters.push(FilterCollector::default());
+        let stmts = self.statements(&Tok::RBrace, true);
+        let filters = self.filters.pop().unwrap_or_default();
+        let stmts = stmts?;
+        self.close(Tok::RBrace, "'}'")?;
+        Ok((
+            Arc::new(Expr::new(ExprKind::Block(stmts), start.to(self.prev))),
+            filters,
+        ))
+    }
+
+    fn combine_filter(filters: FilterCollector) -> Option<Arc<Expr>> {
+        let or_all = |exprs: Vec<Expr>| {
+            exprs.into_iter().reduce(|a, b| {
+                let span = a.span.to(b.span);
+                Expr::new(ExprKind::Or(Box::new(a), Box::new(b)), span)
+            })
+        };
+        let assign = or_all(filters.assign)?;
+        Some(Arc::new(match or_all(filters.ignore) {
+            None => assign,
+            Some(ignore) => {
+                let span = assign.span.to(ignore.span);
+                let not = Expr::new(ExprKind::Unary(UnaryOp::Not, Box::new(ignore)), span);
+                Expr::new(ExprKind::And(Box::new(assign), Box::new(not)), span)
+            }
+        }))
+    }
+
+    fn captures(&mut self) -> Result<Option<Vec<Capture>>, LangError> {
+        if !self.is(&Tok::Use)? {
+            return Ok(None);
+        }
+        self.advance()?;
+        if !self.is(&Tok::LParen)? {
+            return Err(self.unexpected(Some("'('")));
+        }
+        self.open(true)?;
+        let mut out = Vec::new();
+        while !self.is(&Tok::RParen)? {
+            let (name, span) = self.ident()?;
+            let value = if self.is(&Tok::Set)? {
+                self.advance()?;
+                Some(self.expr()?)
+            } else {
+                None
+            };
+            out.push(Capture { name, value, span });
+            if self.is(&Tok::Comma)? {
+                self.advance()?;
+            } else if !self.is(&Tok::RParen)? {
+                return Err(self.unexpected(Some("')'")));
+            }
+        }
+        self.close(Tok::RParen, "')'")?;
+        Ok(Some(out))
+    }
+
+    fn object_def(&mut self) -> Result<Expr, LangError> {
+        let start = self.advance()?;
+        let is_template = start.tok == Tok::Template;
+        let (type_name, _) = self.ident()?;
+        let name = if self.is(&Tok::LBrace)? {
+            None
+        } else {
+            Some(self.expr()?)
+        };
+        let header = start.span.to(self.prev);
+        let captures = self.captures()?;
+        let is_default = if self.is(&Tok::Default)? {
+            self.advance()?;
+            true
+        } else {
+            false
+        };
+        let ignore_on_error = if self.is(&Tok::IgnoreOnError)? {
+            self.advance()?;
+            true
+        } else {
+            false
+        };
+        let (body, filters) = self.body_with_filter()?;
+        let def = ObjectDef {
+            is_template,
+            type_name,
+            name,
+            captures,
+            is_default,
+            ignore_on_error,
+            filter: Self::combine_filter(filters),
+            body,
+            header,
+        };
+        Ok(Expr::new(
+            ExprKind::Object(Arc::new(def)),
+            start.span.to(self.prev),
+        ))
+    }
+
+    fn apply_def(&mut self) -> Result<Expr, LangError> {
+        let start = self.advance()?;
+        let (type_name, _) = self.ident()?;
+        let name = match self.cur()? {
+            Tok::For | Tok::To | Tok::Use | Tok::IgnoreOnError | Tok::LBrace => None,
+            _ => Some(self.expr()?),
+        };
+        let header = start.span.to(self.prev);
+        let mut apply_for = None;
+        let mut target = None;
+        let mut target_span = header;
+        let mut captures = None;
+        let mut ignore_on_error = false;
+        loop {
+            match self.cur()? {
+                Tok::For if apply_for.is_none() => {
+                    self.advance()?;
+                    if !self.is(&Tok::LParen)? {
+                        return Err(self.unexpected(Some("'('")));
+                    }
+                    self.open(true)?;
+                    let (key, value) = self.for_vars()?;
+                    self.expect(Tok::In, "in (T_IN)")?;
+                    let iter = self.expr()?;
+                    self.close(Tok::RParen, "')'")?;
+                    apply_for = Some(ApplyFor { key, value, iter });
+                }
+                Tok::To if target.is_none() => {
+                    self.advance()?;
+                    let (t, span) = self.ident()?;
+                    target = Some(t);
+                    target_span = span;
+                }
+                Tok::Use if captures.is_none() => captures = self.captures()?,
+                Tok::IgnoreOnError => {
+                    self.advance()?;
+                    ignore_on_error = true;
+                }
+                _ => break,
+            }
+        }
+        let (body, filters) = self.body_with_filter()?;
+        let filter = Self::combine_filter(filters);
+        if filter.is_none() && apply_for.is_none() {
+            return Err(LangError::script(
+                "'apply' is missing 'assign'/'for'",
+                header,
+            ));
+        }
+        let def = ApplyDef {
+            type_name,
+            name,
+            target,
+            target_span,
+            apply_for,
+            captures,
+            ignore_on_error,
+            filter,
+            body,
+            header,
+        };
+        Ok(Expr::new(
+            ExprKind::Apply(Arc::new(def)),
+            start.span.to(self.prev),
+        ))
+    }
+
+    /// `[var] k => [var] v` or `[var] v` in a `for` header.
+    fn for_vars(&mut self) -> Result<(Option<Str>, Str), LangError> {
+        if self.is(&Tok::Var)? {
+            self.advance()?;
+        }
+        let (first, _) = self.ident()?;
+        if self.is(&Tok::Arrow)? {
+            self.advance()?;
+            if self.is(&Tok::Var)? {
+                self.advance()?;
+            }
+            let (second, _) = self.ident()?;
+            Ok((Some(first), second))
+        } else {
+            Ok((None, first))
+        }
+    }
+
+    // ----- expressions ----------------------------------------------------
+
+    pub fn expr(&mut self) -> Result<Expr, LangError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            let span = self.tok.span;
+            self.depth -= 1;
+            return Err(LangError::syntax("Expression is nested too deeply", span));
+        }
+        let r = self.ternary();
+        self.depth -= 1;
+        r
+    }
+
+    fn ternary(&mut self) -> Result<Expr, LangError> {
+        let cond = self.logical_or()?;
+        if !self.is(&Tok::Question)? {
+            return Ok(cond);
+        }
+        self.advance()?;
+        let a = self.ternary()?;
+        self.expect(Tok::Colon, "':'")?;
+        let b = self.ternary()?;
+        let span = cond.span.to(b.span);
+        Ok(Expr::new(
+            ExprKind::Ternary(Box::new(cond), Box::new(a), Box::new(b)),
+            span,
+        ))
+    }
+
+    fn logical_or(&mut self) -> Result<Expr, LangError> {
+        let mut lhs = self.logical_and()?;
+        while self.is(&Tok::OrOr)? {
+            self.advance()?;
+            let rhs = self.logical_and()?;
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr::new(ExprKind::Or(Box::new(lhs), Box::new(rhs)), span);
+        }
+        Ok(lhs)
+    }
+
+    fn logical_and(&mut self) -> Result<Expr, LangError> {
+        let mut lhs = self.binary(3)?;
+        while self.is(&Tok::AndAnd)? {
+            self.advance()?;
+            let rhs = self.binary(3)?;
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr::new(ExprKind::And(Box::new(lhs), Box::new(rhs)), span);
+        }
+        Ok(lhs)
+    }
+
+    fn binary(&mut self, min_prec: u8) -> Result<Expr, LangError> {
+        let mut lhs = self.unary()?;
+        while let Some((op, prec)) = binary_op(self.cur()?) {
+            if prec < min_prec {
+                break;
+            }
+            self.advance()?;
+            let rhs = self.binary(prec + 1)?;
+            let span = lhs.span.to(rhs.span);
+            lhs = Expr::new(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span);
+        }
+        Ok(lhs)
+    }
+
+    fn unary(&mut self) -> Result<Expr, LangError> {
+        if self.depth > MAX_NESTING {
+            return Err(LangError::syntax(
+                "Expression is nested too deeply",
+                self.tok.span,
+            ));
+        }
+        let op = match self.cur()? {
+            Tok::Bang => UnaryOp::Not,
+            Tok::Tilde => UnaryOp::BitNot,
+            Tok::Plus => UnaryOp::Plus,
+            Tok::Minus => UnaryOp::Minus,
+            Tok::Amp => UnaryOp::Ref,
+            Tok::Star => UnaryOp::Deref,
+            _ => return self.postfix(),
+        };
+        let start = self.advance()?.span;
+        self.depth += 1;
+        let operand = self.unary();
+        self.depth -= 1;
+        let operand = operand?;
+        let span = start.to(operand.span);
+        Ok(Expr::new(ExprKind::Unary(op, Box::new(operand)), span))
+    }
+
+    fn postfix(&mut self) -> Result<Expr, LangError> {
+        let mut e = self.primary()?;
+        loop {
+            match self.cur()? {
+                Tok::Dot => {
+                    self.advance()?;
+                    let (name, span) = self.ident()?;
+                    let key = Expr::new(ExprKind::Literal(Value::String(name)), span);
+                    let full = e.span.to(span);
+                    e = Expr::new(ExprKind::Index(Box::new(e), Box::new(key)), full);
+                }
+                Tok::LBracket => {
+                    self.open(true)?;
+                    let key = self.expr()?;
+                    self.close(Tok::RBracket, "']'")?;
+                    let full = e.span.to(self.prev);
+                    e = Expr::new(ExprKind::Index(Box::new(e), Box::new(key)), full);
+                }
+                Tok::LParen => {
+                    self.open(true)?;
+                    let mut args = Vec::new();
+                    while !self.is(&Tok::RParen)? {
+                        args.push(self.expr()?);
+                        if self.is(&Tok::Comma)? {
+                            self.advance()?;
+                        } else if !self.is(&Tok::RParen)? {
+                            return Err(self.unexpected(Some("')'")));
+                        }
+                    }
+                    self.close(Tok::RParen, "')'")?;
+                    let full = e.span.to(self.prev);
+                    e = Expr::new(ExprKind::Call(Box::new(e), args), full);
+                }
+                _ => return Ok(e),
+            }
+        }
+    }
+
+    fn variable(&mut self, name: Str, span: Span) -> Expr {
+        let imports = if self.imports.is_empty() {
+            None
+        } else {
+            let shared = self
+                .shared_imports
+                .get_or_insert_with(|| Arc::new(self.imports.clone()))
+                .clone();
+            Some(shared)
+        };
+        Expr::new(ExprKind::Variable(name, imports), span)
+    }
+
+    fn primary(&mut self) -> Result<Expr, LangError> {
+        let start = self.tok.span;
+        let lit = |v: Value| ExprKind::Literal(v);
+        match self.cur()?.clone() {
+            Tok::Num(n) => {
+                let t = self.advance()?;
+                Ok(Expr::new(lit(Value::Number(n)), t.span))
+            }
+            Tok::Str(s) => {
+                let t = self.advance()?;
+                Ok(Expr::new(lit(Value::String(s)), t.span))
+            }
+            Tok::True | Tok::False => {
+                let t = self.advance()?;
+                Ok(Expr::new(lit(Value::Bool(t.tok == Tok::True)), t.span))
+            }
+            Tok::Null => {
+                let t = self.advance()?;
+                Ok(Expr::new(lit(Value::Null), t.span))
+            }
+            Tok::CurrentFilename => {
+                let t = self.advance()?;
+                Ok(Expr::new(lit(Value::String(self.path.clone())), t.span))
+            }
+            Tok::CurrentLine => {
+                let t = self.advance()?;
+                Ok(Expr::new(
+                    lit(Value::Number(t.span.first_line as f64)),
+                    t.span,
+                ))
+            }
+            Tok::This => Ok(Expr::new(ExprKind::This, self.advance()?.span)),
+            Tok::Globals => Ok(Expr::new(ExprKind::Globals, self.advance()?.span)),
+            Tok::Locals => Ok(Expr::new(ExprKind::Locals, self.advance()?.span)),
+            Tok::Ident(name) => {
+                let t = self.advance()?;
+                if self.is(&Tok::Arrow)? {
+                    self.advance()?;
+                    return self.lambda_body(vec![name], None, t.span);
+                }
+                Ok(self.variable(name, t.span))
+            }
+            Tok::LParen => {
+                if let Some(lambda) = self.try_lambda()? {
+                    return Ok(lambda);
+                }
+                self.open(true)?;
+                let e = self.expr()?;
+                self.close(Tok::RParen, "')'")?;
+                Ok(e)
+            }
+            Tok::LBracket => {
+                self.open(true)?;
+                let mut items = Vec::new();
+                while !self.is(&Tok::RBracket)? {
+                    items.push(self.expr()?);
+                    if self.is(&Tok::Comma)? {
+                        self.advance()?;
+                    } else if !self.is(&Tok::RBracket)? {
+                        return Err(self.unexpected(Some("']'")));
+                    }
+                }
+                self.close(Tok::RBracket, "']'")?;
+                Ok(Expr::new(ExprKind::Array(items), start.to(self.prev)))
+            }
+            Tok::LBrace => {
+                self.open(false)?;
+                // A dictionary literal has its own (empty) filter context.
+                let saved = std::mem::take(&mut self.filters);
+                let stmts = self.statements(&Tok::RBrace, true);
+                self.filters = saved;
+                let stmts = stmts?;
+                self.close(Tok::RBrace, "'}'")?;
+                Ok(Expr::new(ExprKind::Dict(stmts), start.to(self.prev)))
+            }
+            Tok::LLambda => {
+                self.open(false)?;
+                let saved = std::mem::take(&mut self.filters);
+                let stmts = self.statements(&Tok::RLambda, false);
+                self.filters = saved;
+                let stmts = stmts?;
+                self.close(Tok::RLambda, "}} (T_NULLARY_LAMBDA_END)")?;
+                let span = start.to(self.prev);
+                let body = Arc::new(Expr::new(ExprKind::Block(stmts), span));
+                let def = FunctionDef {
+                    name: None,
+                    params: Vec::new(),
+                    captures: None,
+                    body,
+                };
+                Ok(Expr::new(ExprKind::Function(Arc::new(def)), span))
+            }
+            Tok::Function => self.function_expr(),
+            Tok::If => self.if_expr(),
+            Tok::While => {
+                self.advance()?;
+                self.expect_open_paren()?;
+                let cond = self.expr()?;
+                self.close(Tok::RParen, "')'")?;
+                let body = self.scope_block()?;
+                Ok(Expr::new(
+                    ExprKind::While(Box::new(cond), Box::new(body)),
+                    start.to(self.prev),
+                ))
+            }
+            Tok::For => {
+                self.advance()?;
+                self.expect_open_paren()?;
+                let (key, value) = self.for_vars()?;
+                self.expect(Tok::In, "in (T_IN)")?;
+                let iter = self.expr()?;
+                self.close(Tok::RParen, "')'")?;
+                let body = self.scope_block()?;
+                Ok(Expr::new(
+                    ExprKind::For {
+                        key,
+                        value,
+                        iter: Box::new(iter),
+                        body: Box::new(body),
+                    },
+                    start.to(self.prev),
+                ))
+            }
+            Tok::Try => {
+                self.advance()?;
+                let body = self.scope_block()?;
+                self.expect(Tok::Except, "except (T_EXCEPT)")?;
+                let handler = self.scope_block()?;
+                Ok(Expr::new(
+                    ExprKind::Try(Box::new(body), Box::new(handler)),
+                    start.to(self.prev),
+                ))
+            }
+            _ => Err(self.unexpected(None)),
+        }
+    }
+
+    fn expect_open_paren(&mut self) -> Result<(), LangError> {
+        if !self.is(&Tok::LParen)? {
+            return Err(self.unexpected(Some("'('")));
+        }
+        self.open(true)?;
+        Ok(())
+    }
+
+    fn if_expr(&mut self) -> Result<Expr, LangError> {
+        let start = self.advance()?.span;
+        self.expect_open_paren()?;
+        let cond = self.expr()?;
+        self.close(Tok::RParen, "')'")?;
+        let then = self.scope_block()?;
+        let otherwise = if self.tok.tok == Tok::Else {
+            self.advance()?;
+            if self.is(&Tok::If)? {
+                Some(Box::new(self.if_expr()?))
+            } else {
+                Some(Box::new(self.scope_block()?))
+            }
+        } else {
+            None
+        };
+        Ok(Expr::new(
+            ExprKind::If(Box::new(cond), Box::new(then), otherwise),
+            start.to(self.prev),
+        ))
+    }
+
+    /// `(a, b) [use (...)] => body`, if that is what follows; otherwise the
+    /// parser is left where it was.
+    fn try_lambda(&mut self) -> Result<Option<Expr>, LangError> {
+        let cp = self.checkpoint();
+        let start = self.tok.span;
+        self.open(true)?;
+        let mut params = Vec::new();
+        loop {
+            match self.cur()?.clone() {
+                Tok::RParen => break,
+                Tok::Ident(name) => {
+                    self.advance()?;
+                    params.push(name);
+                    match self.cur()? {
+                        Tok::Comma => {
+                            self.advance()?;
+                        }
+                        Tok::RParen => {}
+                        _ => {
+                            self.restore(cp);
+                            return Ok(None);
+                        }
+                    }
+                }
+                _ => {
+                    self.restore(cp);
+                    return Ok(None);
+                }
+            }
+        }
+        self.close(Tok::RParen, "')'")?;
+        if !matches!(self.tok.tok, Tok::Arrow | Tok::Use) {
+            self.restore(cp);
+            return Ok(None);
+        }
+        let captures = self.captures()?;
+        self.expect(Tok::Arrow, "=> (T_FOLLOWS)")?;
+        self.lambda_body(params, captures, start).map(Some)
+    }
+
+    fn lambda_body(
+        &mut self,
+        params: Vec<Str>,
+        captures: Option<Vec<Capture>>,
+        start: Span,
+    ) -> Result<Expr, LangError> {
+        let body = if self.is(&Tok::LBrace)? {
+            self.scope_block()?
+        } else {
+            self.expr()?
+        };
+        let span = start.to(self.prev);
+        let def = FunctionDef {
+            name: None,
+            params,
+            captures,
+            body: Arc::new(body),
+        };
+        Ok(Expr::new(ExprKind::Function(Arc::new(def)), span))
+    }
+
+    fn function_expr(&mut self) -> Result<Expr, LangError> {
+        let start = self.advance()?.span;
+        let name = if let Tok::Ident(name) = self.cur()?.clone() {
+            self.advance()?;
+            Some(name)
+        } else {
+            None
+        };
+        self.expect_open_paren()?;
+        let mut params = Vec::new();
+        while !self.is(&Tok::RParen)? {
+            params.push(self.ident()?.0);
+            if self.is(&Tok::Comma)? {
+                self.advance()?;
+            } else if !self.is(&Tok::RParen)? {
+                return Err(self.unexpected(Some("')'")));
+            }
+        }
+        self.close(Tok::RParen, "')'")?;
+        let captures = self.captures()?;
+        let saved = std::mem::take(&mut self.filters);
+        let body = self.scope_block();
+        self.filters = saved;
+        let body = body?;
+        let def = FunctionDef {
+            name,
+            params,
+            captures,
+            body: Arc::new(body),
+        };
+        Ok(Expr::new(
+            ExprKind::Function(Arc::new(def)),
+            start.to(self.prev),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> Result<Expr, LangError> {
+        parse_file(src, FileId(0), "test.conf")
+    }
+
+    #[test]
+    fn precedence_of_arithmetic() {
+        let e = parse("1 + 2 * 3").expect("parse");
+        let ExprKind::Block(stmts) = e.kind else {
+            panic!("block")
+        };
+        assert!(matches!(
+            stmts[0].kind,
+            ExprKind::Binary(BinaryOp::Add, _, _)
+        ));
+    }
+
+    #[test]
+    fn newline_after_operator_is_an_error() {
+        let err = parse("a = 1 +\n2").expect_err("must fail");
+        assert_eq!(err.message, "syntax error, unexpected new-line");
+    }
+
+    #[test]
+    fn apply_needs_assign_or_for() {
+        let err = parse("apply Service \"x\" { check_command = \"c\" }").expect_err("must fail");
+        assert_eq!(err.message, "'apply' is missing 'assign'/'for'");
+    }
+
+    #[test]
+    fn lambdas_and_parentheses() {
+        assert!(parse("f = (x, y) => x + y\ng = (1 + 2) * 3\nh = x => x\nk = {{ 3 }}").is_ok());
+    }
+}

@@ -1,0 +1,545 @@
+//! Runtime values and Icinga's rules for converting and comparing them.
+//!
+//! Arrays, dictionaries and namespaces have reference semantics, as in Icinga:
+//! `var b = a; b.add(1)` changes `a` too, and an object's `vars` can be shared
+//! with whatever it was assigned from. They are `Arc`s with a lock so that an
+//! evaluated configuration can be handed to other threads (the API evaluates
+//! filters against live objects). Dictionaries keep their keys sorted because
+//! Icinga's do, and `keys()`, JSON output and `to_string()` show that order.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use crate::function::Function;
+
+/// Shared immutable string.
+pub type Str = Arc<str>;
+
+/// A value of the language.
+#[derive(Clone, Default)]
+pub enum Value {
+    #[default]
+    Null,
+    Bool(bool),
+    Number(f64),
+    String(Str),
+    Array(Array),
+    Dict(Dict),
+    Function(Arc<Function>),
+    Type(Arc<TypeObj>),
+    Namespace(Namespace),
+    Object(Arc<dyn ScriptObject>),
+}
+
+/// Values provided by the embedding program (configuration objects) or by the
+/// library for types that are not containers (DateTime, references).
+pub trait ScriptObject: Send + Sync + fmt::Debug {
+    /// Icinga's type name (`Host`, `DateTime`).
+    fn type_name(&self) -> Str;
+    /// The value of a field, or `None` when the type has no such field.
+    fn get_field(&self, name: &str) -> Option<Value>;
+    /// Sets a field from an assignment at `span`; the error text is shown
+    /// to the user as is. Errors that Icinga reports as evaluation failures
+    /// (conversions) carry the `Error while evaluating expression: ` prefix.
+    fn set_field(&self, name: &str, value: Value, span: crate::source::Span) -> Result<(), String> {
+        let _ = (value, span);
+        Err(format!("Attribute '{name}' does not exist."))
+    }
+    /// The fields in serialisation order, for JSON and `to_string()`.
+    fn fields(&self) -> Vec<(Str, Value)> {
+        Vec::new()
+    }
+    /// The text `to_string()` gives.
+    fn to_display(&self) -> String {
+        format!("Object of type '{}'", self.type_name())
+    }
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// An array with reference semantics.
+#[derive(Clone, Default)]
+pub struct Array(Arc<ArrayData>);
+
+#[derive(Default)]
+struct ArrayData {
+    items: RwLock<Vec<Value>>,
+    frozen: AtomicBool,
+}
+
+impl Array {
+    pub fn new(items: Vec<Value>) -> Self {
+        Array(Arc::new(ArrayData {
+            items: RwLock::new(items),
+            frozen: AtomicBool::new(false),
+        }))
+    }
+    pub fn len(&self) -> usize {
+        self.0.items.read().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn get(&self, i: usize) -> Option<Value> {
+        self.0.items.read().get(i).cloned()
+    }
+    /// A copy of the elements (the array may change while they are used).
+    pub fn to_vec(&self) -> Vec<Value> {
+        self.0.items.read().clone()
+    }
+    pub fn read(&self) -> parking_lot::RwLockReadGuard<'_, Vec<Value>> {
+        self.0.items.read()
+    }
+    pub fn frozen(&self) -> bool {
+        self.0.frozen.load(Ordering::Relaxed)
+    }
+    pub fn freeze(&self) {
+        self.0.frozen.store(true, Ordering::Relaxed)
+    }
+    /// Changes the elements, unless the array is frozen.
+    pub fn modify<R>(&self, f: impl FnOnce(&mut Vec<Value>) -> R) -> Result<R, String> {
+        if self.frozen() {
+            return Err("Array must not be modified.".into());
+        }
+        Ok(f(&mut self.0.items.write()))
+    }
+    pub fn ptr_eq(&self, other: &Array) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+    pub fn shallow_clone(&self) -> Array {
+        Array::new(self.to_vec())
+    }
+}
+
+/// A dictionary with reference semantics and sorted keys.
+#[derive(Clone, Default)]
+pub struct Dict(Arc<DictData>);
+
+#[derive(Default)]
+struct DictData {
+    map: RwLock<BTreeMap<Str, Value>>,
+    frozen: AtomicBool,
+}
+
+impl Dict {
+    pub fn new() -> Self {
+        Dict::default()
+    }
+    pub fn from_map(map: BTreeMap<Str, Value>) -> Self {
+        Dict(Arc::new(DictData {
+            map: RwLock::new(map),
+            frozen: AtomicBool::new(false),
+        }))
+    }
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.0.map.read().get(key).cloned()
+    }
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.map.read().contains_key(key)
+    }
+    pub fn len(&self) -> usize {
+        self.0.map.read().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn keys(&self) -> Vec<Str> {
+        self.0.map.read().keys().cloned().collect()
+    }
+    pub fn entries(&self) -> Vec<(Str, Value)> {
+        self.0
+            .map
+            .read()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+    pub fn read(&self) -> parking_lot::RwLockReadGuard<'_, BTreeMap<Str, Value>> {
+        self.0.map.read()
+    }
+    pub fn frozen(&self) -> bool {
+        self.0.frozen.load(Ordering::Relaxed)
+    }
+    pub fn freeze(&self) {
+        self.0.frozen.store(true, Ordering::Relaxed)
+    }
+    /// Sets a key, unless the dictionary is frozen.
+    pub fn set(&self, key: impl Into<Str>, value: Value) -> Result<(), String> {
+        if self.frozen() {
+            return Err("Dictionary must not be modified.".into());
+        }
+        self.0.map.write().insert(key.into(), value);
+        Ok(())
+    }
+    /// Sets a key even in a frozen dictionary: for the library's own use.
+    pub fn insert(&self, key: impl Into<Str>, value: Value) {
+        self.0.map.write().insert(key.into(), value);
+    }
+    pub fn remove(&self, key: &str) -> Result<Option<Value>, String> {
+        if self.frozen() {
+            return Err("Dictionary must not be modified.".into());
+        }
+        Ok(self.0.map.write().remove(key))
+    }
+    pub fn clear(&self) -> Result<(), String> {
+        if self.frozen() {
+            return Err("Dictionary must not be modified.".into());
+        }
+        self.0.map.write().clear();
+        Ok(())
+    }
+    pub fn ptr_eq(&self, other: &Dict) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+    pub fn shallow_clone(&self) -> Dict {
+        Dict::from_map(self.0.map.read().clone())
+    }
+}
+
+/// A namespace: a dictionary whose entries can be constant.
+#[derive(Clone, Default)]
+pub struct Namespace(Arc<NamespaceData>);
+
+#[derive(Default)]
+struct NamespaceData {
+    map: RwLock<BTreeMap<Str, NsEntry>>,
+    /// Every entry is constant once set (`System`, `Types`).
+    const_values: bool,
+    frozen: AtomicBool,
+}
+
+#[derive(Clone)]
+struct NsEntry {
+    value: Value,
+    constant: bool,
+}
+
+impl Namespace {
+    pub fn new(const_values: bool) -> Self {
+        Namespace(Arc::new(NamespaceData {
+            map: RwLock::new(BTreeMap::new()),
+            const_values,
+            frozen: AtomicBool::new(false),
+        }))
+    }
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.0.map.read().get(key).map(|e| e.value.clone())
+    }
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.map.read().contains_key(key)
+    }
+    pub fn is_constant(&self, key: &str) -> bool {
+        self.0.map.read().get(key).is_some_and(|e| e.constant)
+    }
+    pub fn keys(&self) -> Vec<Str> {
+        self.0.map.read().keys().cloned().collect()
+    }
+    pub fn entries(&self) -> Vec<(Str, Value)> {
+        self.0
+            .map
+            .read()
+            .iter()
+            .map(|(k, e)| (k.clone(), e.value.clone()))
+            .collect()
+    }
+    pub fn len(&self) -> usize {
+        self.0.map.read().len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Sets an entry; refuses to change a constant or a frozen namespace.
+    pub fn set(&self, key: impl Into<Str>, value: Value, constant: bool) -> Result<(), String> {
+        let key = key.into();
+        let mut map = self.0.map.write();
+        if let Some(e) = map.get(&key) {
+            if e.constant || self.0.const_values {
+                return Err(format!("Constant '{key}' cannot be modified."));
+            }
+        }
+        if self.0.frozen.load(Ordering::Relaxed) {
+            return Err("Namespace is read-only and must not be modified.".into());
+        }
+        map.insert(
+            key,
+            NsEntry {
+                value,
+                constant: constant || self.0.const_values,
+            },
+        );
+        Ok(())
+    }
+    /// Sets an entry regardless of constness: for `-D` overrides and setup.
+    pub fn force_set(&self, key: impl Into<Str>, value: Value, constant: bool) {
+        self.0
+            .map
+            .write()
+            .insert(key.into(), NsEntry { value, constant });
+    }
+    pub fn remove(&self, key: &str) -> Result<(), String> {
+        let mut map = self.0.map.write();
+        if map.get(key).is_some_and(|e| e.constant) {
+            return Err(format!("Constant '{key}' cannot be removed."));
+        }
+        map.remove(key);
+        Ok(())
+    }
+    pub fn freeze(&self) {
+        self.0.frozen.store(true, Ordering::Relaxed)
+    }
+    pub fn ptr_eq(&self, other: &Namespace) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// A type object (`Number`, `Host`): its name, base type and methods.
+pub struct TypeObj {
+    pub name: Str,
+    pub base: Option<Arc<TypeObj>>,
+    /// Methods shared by all values of the type (`String.prototype`).
+    pub prototype: Dict,
+    /// Called for `Type(args)`.
+    pub constructor: Option<crate::function::NativeFn>,
+    /// Field names, for configuration object types.
+    pub fields: Vec<Str>,
+}
+
+impl fmt::Debug for TypeObj {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Type({})", self.name)
+    }
+}
+
+impl TypeObj {
+    /// Looks a method up on this type and its bases.
+    pub fn find_method(&self, name: &str) -> Option<Value> {
+        if let Some(v) = self.prototype.get(name) {
+            return Some(v);
+        }
+        self.base.as_ref().and_then(|b| b.find_method(name))
+    }
+
+    pub fn is_subtype_of(&self, other: &TypeObj) -> bool {
+        if self.name == other.name {
+            return true;
+        }
+        self.base.as_ref().is_some_and(|b| b.is_subtype_of(other))
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", crate::json::encode(self))
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+impl From<f64> for Value {
+    fn from(n: f64) -> Self {
+        Value::Number(n)
+    }
+}
+impl From<i64> for Value {
+    fn from(n: i64) -> Self {
+        Value::Number(n as f64)
+    }
+}
+impl From<usize> for Value {
+    fn from(n: usize) -> Self {
+        Value::Number(n as f64)
+    }
+}
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.into())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s.into())
+    }
+}
+impl From<Str> for Value {
+    fn from(s: Str) -> Self {
+        Value::String(s)
+    }
+}
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Self {
+        Value::Array(Array::new(v))
+    }
+}
+impl From<Dict> for Value {
+    fn from(d: Dict) -> Self {
+        Value::Dict(d)
+    }
+}
+
+/// Formats a number the way Icinga converts numbers to strings: integral
+/// values without a fraction, others with six decimals (`1.100000`).
+pub fn number_to_string(n: f64) -> String {
+    if n.is_nan() {
+        return "nan".into();
+    }
+    if n.is_infinite() {
+        return if n > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if n.fract() == 0.0 {
+        if n == 0.0 {
+            return "0".into();
+        }
+        format!("{n:.0}")
+    } else {
+        format!("{n:.6}")
+    }
+}
+
+impl Value {
+    pub fn str(s: &str) -> Value {
+        Value::String(s.into())
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// Icinga's "empty": null or the empty string.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Value::Null => true,
+            Value::String(s) => s.is_empty(),
+            _ => false,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The name of the value's type as messages show it.
+    pub fn type_name(&self) -> Str {
+        match self {
+            Value::Null => "Empty".into(),
+            Value::Bool(_) => "Boolean".into(),
+            Value::Number(_) => "Number".into(),
+            Value::String(_) => "String".into(),
+            Value::Array(_) => "Array".into(),
+            Value::Dict(_) => "Dictionary".into(),
+            Value::Function(_) => "Function".into(),
+            Value::Type(_) => "Type".into(),
+            Value::Namespace(_) => "Namespace".into(),
+            Value::Object(o) => o.type_name(),
+        }
+    }
+
+    /// Truthiness as `if`, `!`, `assign where` and `bool()` see it.
+    pub fn to_bool(&self) -> bool {
+        match self {
+            Value::Null => false,
+            Value::Bool(b) => *b,
+            Value::Number(n) => *n != 0.0,
+            Value::String(s) => !s.is_empty(),
+            Value::Array(a) => !a.is_empty(),
+            Value::Dict(d) => !d.is_empty(),
+            _ => true,
+        }
+    }
+
+    /// Conversion to a number as Icinga's `Convert::ToDouble` does it.
+    pub fn to_number(&self) -> Result<f64, String> {
+        match self {
+            Value::Null => Ok(0.0),
+            Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
+            Value::Number(n) => Ok(*n),
+            Value::String(s) => parse_number(s)
+                .ok_or_else(|| format!("Can't convert '{s}' to a floating point number.")),
+            other => Err(format!(
+                "The type '{}' of the value cannot be converted to a number.",
+                other.type_name()
+            )),
+        }
+    }
+
+    /// Conversion to a string as Icinga's `Convert::ToString` does it.
+    pub fn to_display(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            Value::Bool(b) => if *b { "true" } else { "false" }.into(),
+            Value::Number(n) => number_to_string(*n),
+            Value::String(s) => s.to_string(),
+            Value::Array(_) | Value::Dict(_) => crate::config_writer::emit_value(self),
+            Value::Function(_) => "Object of type 'Function'".into(),
+            Value::Type(t) => format!("type '{}'", t.name),
+            Value::Namespace(_) => "Object of type 'Namespace'".into(),
+            Value::Object(o) => o.to_display(),
+        }
+    }
+
+    /// Icinga's `==`.
+    pub fn loose_eq(&self, other: &Value) -> bool {
+        use Value::*;
+        if self.is_empty() || other.is_empty() {
+            return self.is_empty() == other.is_empty();
+        }
+        match (self, other) {
+            (Number(_) | Bool(_), Number(_) | Bool(_)) => {
+                self.to_number().ok() == other.to_number().ok()
+            }
+            (String(a), String(b)) => a == b,
+            (Array(a), Array(b)) => {
+                if a.ptr_eq(b) {
+                    return true;
+                }
+                let (x, y) = (a.to_vec(), b.to_vec());
+                x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| p.loose_eq(q))
+            }
+            (Dict(a), Dict(b)) => a.ptr_eq(b),
+            (Function(a), Function(b)) => Arc::ptr_eq(a, b),
+            (Type(a), Type(b)) => Arc::ptr_eq(a, b) || a.name == b.name,
+            (Namespace(a), Namespace(b)) => a.ptr_eq(b),
+            (Object(a), Object(b)) => {
+                std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b)) || object_value_eq(a, b)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Objects compare equal by identity, except value-like ones (DateTime) that
+/// say otherwise through their fields.
+fn object_value_eq(a: &Arc<dyn ScriptObject>, b: &Arc<dyn ScriptObject>) -> bool {
+    match (
+        a.as_any()
+            .downcast_ref::<crate::builtins::datetime::DateTime>(),
+        b.as_any()
+            .downcast_ref::<crate::builtins::datetime::DateTime>(),
+    ) {
+        (Some(x), Some(y)) => x.value == y.value,
+        _ => false,
+    }
+}
+
+/// Parses a number the way Icinga's string conversion accepts it: optional
+/// blanks, a decimal number, nothing after it.
+pub fn parse_number(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let lower = t.to_ascii_lowercase();
+    if lower.contains("inf") || lower.contains("nan") || lower.starts_with("0x") {
+        return None;
+    }
+    t.parse::<f64>().ok()
+}

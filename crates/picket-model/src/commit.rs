@@ -1,0 +1,557 @@
+//! The commit phase: turning declarations into objects.
+//!
+//! Types are committed in dependency order (`load_after`), so that a Service
+//! finds its Host and a Host its CheckCommand. For each type, the declared
+//! objects are evaluated first, then the apply rules that create objects of
+//! the type are matched against their targets. Each body runs with the new
+//! object as `this`, after its own name was added to `templates` and the
+//! type's default templates were imported. As in Icinga, all errors of one
+//! type are reported together and the commit stops after a type that had
+//! errors; objects declared `ignore_on_error` are dropped instead.
+
+use std::sync::Arc;
+
+use picket_lang::ast::Expr;
+use picket_lang::eval::{Context, Frame, Interp, LogRecord, Severity};
+use picket_lang::source::Span;
+use picket_lang::{Dict, LangError, Str, Value};
+
+use crate::object::ConfigObject;
+use crate::registry::{Item, Registry, Rule};
+use crate::schema::TypeSchema;
+use crate::validate;
+
+/// Everything needed to create one object.
+struct Spec<'a> {
+    schema: &'static TypeSchema,
+    name: Str,
+    /// The item whose body is evaluated (its own name goes first into
+    /// `templates`, and it is not imported again as a default template).
+    own_name: Str,
+    body: &'a Arc<Expr>,
+    header: Span,
+    closure: Option<&'a Dict>,
+    locals: Vec<(Str, Value)>,
+    presets: Vec<(&'static str, Value)>,
+    zone: Option<Str>,
+    package: Str,
+}
+
+/// Commits every declaration of `registry`. Returns the errors that stopped
+/// it (empty on success).
+pub fn commit(ctx: &Context, registry: &Arc<Registry>) -> Vec<LangError> {
+    let mut interp = Interp::new(ctx);
+    for schema in type_order() {
+        let mut errors = Vec::new();
+        for item in registry
+            .objects_declared()
+            .iter()
+            .filter(|i| std::ptr::eq(i.schema, schema))
+        {
+            if let Err(e) = instantiate_item(&mut interp, registry, item) {
+                if item.ignore_on_error {
+                    log_ignored(ctx, schema.name, &item.name, &e);
+                } else {
+                    errors.push(e);
+                }
+            }
+        }
+        for rule in registry
+            .rules()
+            .iter()
+            .filter(|r| std::ptr::eq(r.schema, schema))
+        {
+            apply_rule(&mut interp, registry, rule, &mut errors);
+        }
+        for obj in registry.committed(schema.name) {
+            errors.extend(validate::object(ctx, registry, &obj));
+        }
+        if !errors.is_empty() {
+            return errors;
+        }
+    }
+    for rule in registry.rules() {
+        if !rule.has_matched() {
+            let h = rule.def.header;
+            ctx.log(LogRecord {
+                severity: Severity::Warning,
+                facility: "ApplyRule".into(),
+                message: format!(
+                    "Apply rule '{}' ({}: {}:{}-{}:{}) for type '{}' does not match anywhere!",
+                    rule.name,
+                    ctx.sources.path(h.file),
+                    h.first_line,
+                    h.first_column,
+                    h.last_line,
+                    h.last_column,
+                    rule.schema.name
+                ),
+            });
+        }
+    }
+    let mut errors = Vec::new();
+    if let Err(e) = assign_groups(&mut interp, registry) {
+        errors.push(e);
+    }
+    if errors.is_empty() {
+        errors.extend(validate::global(ctx, registry));
+    }
+    if errors.is_empty() && registry.count("IcingaApplication") == 0 {
+        if let Some(schema) = crate::schema::find_type("IcingaApplication") {
+            let app = ConfigObject::new(schema, "app");
+            app.set_raw("__name", Value::str("app"));
+            app.push_template("app");
+            registry.add_committed(app);
+        }
+    }
+    errors
+}
+
+fn log_ignored(ctx: &Context, type_name: &str, name: &str, e: &LangError) {
+    ctx.log(LogRecord {
+        severity: Severity::Notice,
+        facility: "ConfigObject".into(),
+        message: format!(
+            "Ignoring config object '{name}' of type '{type_name}' because of errors: {}",
+            e.message
+        ),
+    });
+}
+
+/// Types ordered so that each comes after the types it loads after.
+pub fn type_order() -> Vec<&'static TypeSchema> {
+    let all = crate::types::ALL;
+    let mut done: Vec<&'static TypeSchema> = Vec::with_capacity(all.len());
+    while done.len() < all.len() {
+        let before = done.len();
+        for t in all {
+            if done.iter().any(|d| std::ptr::eq(*d, *t)) {
+                continue;
+            }
+            let ready = t.load_after.iter().all(|dep| {
+                dep == &t.name
+                    || done.iter().any(|d| d.name == *dep)
+                    || !all.iter().any(|a| a.name == *dep)
+            });
+            if ready {
+                done.push(t);
+            }
+        }
+        if done.len() == before {
+            // A dependency cycle in the tables: take the rest as listed.
+            for t in all {
+                if !done.iter().any(|d| std::ptr::eq(*d, *t)) {
+                    done.push(t);
+                }
+            }
+        }
+    }
+    done
+}
+
+fn instantiate_item(
+    interp: &mut Interp<'_>,
+    registry: &Arc<Registry>,
+    item: &Item,
+) -> Result<(), LangError> {
+    let spec = Spec {
+        schema: item.schema,
+        name: item.name.clone(),
+        own_name: item.name.clone(),
+        body: &item.def.body,
+        header: item.def.header,
+        closure: item.closure.as_ref(),
+        locals: Vec::new(),
+        presets: Vec::new(),
+        zone: item.zone.clone(),
+        package: item.package.clone(),
+    };
+    let obj = instantiate(interp, registry, spec)?;
+    register(registry, obj, item.def.header, &interp.ctx.sources)
+}
+
+fn register(
+    registry: &Arc<Registry>,
+    obj: Arc<ConfigObject>,
+    header: Span,
+    sources: &picket_lang::source::SourceMap,
+) -> Result<(), LangError> {
+    let full = obj.full_name();
+    if let Some(prev) = registry.find(obj.schema.name, &full) {
+        let prev_loc = location_of(&prev);
+        return Err(LangError::script(
+            format!(
+                "Object '{full}' of type '{}' re-defined: in {}: {}:{}-{}:{}; previous definition: in {prev_loc}",
+                obj.schema.name,
+                sources.path(header.file),
+                header.first_line,
+                header.first_column,
+                header.last_line,
+                header.last_column
+            ),
+            header,
+        ));
+    }
+    registry.add_committed(obj);
+    Ok(())
+}
+
+fn location_of(obj: &ConfigObject) -> String {
+    match obj.raw("source_location") {
+        Some(Value::Dict(d)) => {
+            let g = |k: &str| d.get(k).map(|v| v.to_display()).unwrap_or_default();
+            format!(
+                "{}: {}:{}-{}:{}",
+                g("path"),
+                g("first_line"),
+                g("first_column"),
+                g("last_line"),
+                g("last_column")
+            )
+        }
+        _ => String::new(),
+    }
+}
+
+fn source_location(ctx: &Context, span: Span) -> Value {
+    let d = Dict::new();
+    d.insert("path", Value::String(ctx.sources.path(span.file)));
+    d.insert("first_line", Value::from(span.first_line as i64));
+    d.insert("first_column", Value::from(span.first_column as i64));
+    d.insert("last_line", Value::from(span.last_line as i64));
+    d.insert("last_column", Value::from(span.last_column as i64));
+    Value::Dict(d)
+}
+
+fn instantiate(
+    interp: &mut Interp<'_>,
+    registry: &Arc<Registry>,
+    spec: Spec<'_>,
+) -> Result<Arc<ConfigObject>, LangError> {
+    let obj = ConfigObject::new(spec.schema, &spec.name);
+    obj.push_template(&spec.own_name);
+    obj.set_raw(
+        "zone",
+        Value::String(spec.zone.clone().unwrap_or_else(|| "".into())),
+    );
+    obj.set_raw("package", Value::String(spec.package.clone()));
+    obj.set_raw("source_location", source_location(interp.ctx, spec.header));
+    obj.set_header(spec.header);
+    let mut frame = Frame::new(Value::Object(obj.clone()));
+    if let Some(c) = spec.closure {
+        for (k, v) in c.entries() {
+            frame.locals.insert(k, v);
+        }
+    }
+    for (k, v) in spec.locals {
+        frame.locals.insert(k, v);
+    }
+    for default in registry.defaults(spec.schema.name) {
+        if default.name != spec.own_name {
+            registry.run_import(interp, &mut frame, &default)?;
+        }
+    }
+    for (field, value) in spec.presets {
+        obj.set_raw(field, value);
+    }
+    interp.run(&mut frame, spec.body)?;
+    finish_names(&obj, spec.header)?;
+    Ok(obj)
+}
+
+/// Computes `__name` from the name and, for composite types, the names of
+/// the objects it belongs to.
+fn finish_names(obj: &ConfigObject, header: Span) -> Result<(), LangError> {
+    let name = obj.name();
+    let parts: Vec<String> = match obj.schema.name {
+        "Service" | "ScheduledDowntime" | "Notification" => {
+            let mut p = vec![obj.get_str("host_name")];
+            if obj.schema.name != "Service" {
+                let svc = obj.get_str("service_name");
+                if !svc.is_empty() {
+                    p.push(svc);
+                }
+            }
+            p
+        }
+        "Dependency" => {
+            let mut p = vec![obj.get_str("child_host_name")];
+            let svc = obj.get_str("child_service_name");
+            if !svc.is_empty() {
+                p.push(svc);
+            }
+            p
+        }
+        _ => Vec::new(),
+    };
+    if name.contains('!') {
+        return Err(LangError::script(
+            format!(
+                "Name for object '{name}' of type '{}' is invalid: Object names may not contain '!'",
+                obj.schema.name
+            ),
+            header,
+        ));
+    }
+    let full = if parts.is_empty() {
+        name
+    } else {
+        format!("{}!{name}", parts.join("!"))
+    };
+    obj.set_raw("__name", Value::from(full));
+    Ok(())
+}
+
+fn apply_rule(
+    interp: &mut Interp<'_>,
+    registry: &Arc<Registry>,
+    rule: &Arc<Rule>,
+    errors: &mut Vec<LangError>,
+) {
+    let target = match &rule.def.target {
+        Some(t) => t.to_string(),
+        None => rule
+            .schema
+            .apply_targets
+            .first()
+            .copied()
+            .unwrap_or("Host")
+            .to_string(),
+    };
+    for obj in registry.committed(&target) {
+        let mut locals: Vec<(Str, Value)> = Vec::new();
+        let mut presets: Vec<(&'static str, Value)> = Vec::new();
+        if target == "Service" {
+            let host = registry
+                .find("Host", &obj.get_str("host_name"))
+                .map(|h| Value::Object(h))
+                .unwrap_or_default();
+            locals.push(("host".into(), host));
+            locals.push(("service".into(), Value::Object(obj.clone())));
+        } else {
+            locals.push(("host".into(), Value::Object(obj.clone())));
+        }
+        let zone = match obj.get_str("zone") {
+            z if z.is_empty() => rule.zone.clone(),
+            z => Some(Str::from(z)),
+        };
+        match (rule.schema.name, target.as_str()) {
+            ("Service", _) | (_, "Host") => {
+                let host_field = if rule.schema.name == "Dependency" {
+                    "child_host_name"
+                } else {
+                    "host_name"
+                };
+                let host_name = if target == "Host" {
+                    obj.name()
+                } else {
+                    obj.get_str("host_name")
+                };
+                presets.push((host_field, Value::from(host_name)));
+            }
+            _ => {}
+        }
+        if target == "Service" {
+            let (hf, sf) = if rule.schema.name == "Dependency" {
+                ("child_host_name", "child_service_name")
+            } else {
+                ("host_name", "service_name")
+            };
+            presets.push((hf, Value::from(obj.get_str("host_name"))));
+            presets.push((sf, Value::from(obj.name())));
+        }
+        let result = match &rule.def.apply_for {
+            None => match eval_filter(interp, rule, &locals) {
+                Ok(false) => continue,
+                Ok(true) => create_applied(
+                    interp,
+                    registry,
+                    rule,
+                    rule.name.clone(),
+                    locals,
+                    presets,
+                    zone,
+                ),
+                Err(e) => Err(e),
+            },
+            Some(af) => apply_for_each(interp, registry, rule, af, locals, presets, zone),
+        };
+        if let Err(e) = result {
+            if rule.def.ignore_on_error {
+                log_ignored(interp.ctx, rule.schema.name, &rule.name, &e);
+            } else {
+                errors.push(e);
+            }
+        }
+    }
+}
+
+fn scratch_frame(rule: &Rule, locals: &[(Str, Value)]) -> Frame {
+    let frame = Frame::new(Value::Null);
+    if let Some(c) = &rule.closure {
+        for (k, v) in c.entries() {
+            frame.locals.insert(k, v);
+        }
+    }
+    for (k, v) in locals {
+        frame.locals.insert(k.clone(), v.clone());
+    }
+    frame
+}
+
+fn eval_filter(
+    interp: &mut Interp<'_>,
+    rule: &Rule,
+    locals: &[(Str, Value)],
+) -> Result<bool, LangError> {
+    let Some(filter) = &rule.def.filter else {
+        return Ok(true);
+    };
+    let mut frame = scratch_frame(rule, locals);
+    Ok(interp.run(&mut frame, filter)?.to_bool())
+}
+
+fn apply_for_each(
+    interp: &mut Interp<'_>,
+    registry: &Arc<Registry>,
+    rule: &Arc<Rule>,
+    af: &picket_lang::ast::ApplyFor,
+    locals: Vec<(Str, Value)>,
+    presets: Vec<(&'static str, Value)>,
+    zone: Option<Str>,
+) -> Result<(), LangError> {
+    let mut frame = scratch_frame(rule, &locals);
+    let collection = interp.run(&mut frame, &af.iter)?;
+    let entries: Vec<(Value, Value)> = match (&collection, &af.key) {
+        (Value::Null, _) => return Ok(()),
+        (Value::Array(a), None) => a.to_vec().into_iter().map(|v| (Value::Null, v)).collect(),
+        (Value::Dict(d), Some(_)) => d
+            .entries()
+            .into_iter()
+            .map(|(k, v)| (Value::String(k), v))
+            .collect(),
+        (Value::Array(_), Some(_)) => {
+            return Err(LangError::script(
+                "Cannot use dictionary iterator for array.",
+                af.iter.span,
+            ))
+        }
+        (Value::Dict(_), None) => {
+            return Err(LangError::script(
+                "Cannot use array iterator for dictionary.",
+                af.iter.span,
+            ))
+        }
+        (other, _) => {
+            return Err(LangError::script(
+                format!("Invalid type in for expression: {}", other.type_name()),
+                af.iter.span,
+            ))
+        }
+    };
+    for (k, v) in entries {
+        let mut l = locals.clone();
+        let suffix = match &af.key {
+            Some(key) => {
+                l.push((key.clone(), k.clone()));
+                k.to_display()
+            }
+            None => v.to_display(),
+        };
+        l.push((af.value.clone(), v));
+        if !eval_filter(interp, rule, &l)? {
+            continue;
+        }
+        let name: Str = format!("{}{suffix}", rule.name).into();
+        create_applied(
+            interp,
+            registry,
+            rule,
+            name,
+            l,
+            presets.clone(),
+            zone.clone(),
+        )?;
+    }
+    Ok(())
+}
+
+fn create_applied(
+    interp: &mut Interp<'_>,
+    registry: &Arc<Registry>,
+    rule: &Arc<Rule>,
+    name: Str,
+    locals: Vec<(Str, Value)>,
+    presets: Vec<(&'static str, Value)>,
+    zone: Option<Str>,
+) -> Result<(), LangError> {
+    rule.mark_matched();
+    let spec = Spec {
+        schema: rule.schema,
+        name: name.clone(),
+        own_name: name,
+        body: &rule.def.body,
+        header: rule.def.header,
+        closure: rule.closure.as_ref(),
+        locals,
+        presets,
+        zone,
+        package: rule.package.clone(),
+    };
+    let obj = instantiate(interp, registry, spec)?;
+    register(registry, obj, rule.def.header, &interp.ctx.sources)
+}
+
+/// Group membership from `assign where` / `ignore where` in group objects:
+/// each matching member gets the group added to its `groups`.
+fn assign_groups(interp: &mut Interp<'_>, registry: &Arc<Registry>) -> Result<(), LangError> {
+    for item in registry.objects_declared() {
+        let Some(member_type) = item.schema.group_member else {
+            continue;
+        };
+        let Some(filter) = &item.def.filter else {
+            continue;
+        };
+        let Some(group) = registry.find(item.schema.name, &item.name) else {
+            continue;
+        };
+        let group_name = group.full_name();
+        for member in registry.committed(member_type) {
+            let mut frame = Frame::new(Value::Null);
+            if let Some(c) = &item.closure {
+                for (k, v) in c.entries() {
+                    frame.locals.insert(k, v);
+                }
+            }
+            match member_type {
+                "Service" => {
+                    let host = registry
+                        .find("Host", &member.get_str("host_name"))
+                        .map(|h| Value::Object(h))
+                        .unwrap_or_default();
+                    frame.locals.insert("host", host);
+                    frame
+                        .locals
+                        .insert("service", Value::Object(member.clone()));
+                }
+                "User" => frame.locals.insert("user", Value::Object(member.clone())),
+                _ => frame.locals.insert("host", Value::Object(member.clone())),
+            }
+            if interp.run(&mut frame, filter)?.to_bool() {
+                let groups = match member.get("groups") {
+                    Some(Value::Array(a)) => a,
+                    _ => {
+                        let a = picket_lang::Array::default();
+                        member.set_raw("groups", Value::Array(a.clone()));
+                        a
+                    }
+                };
+                let present = groups.read().iter().any(|g| g.to_display() == group_name);
+                if !present {
+                    let _ = groups.modify(|v| v.push(Value::from(group_name.as_str())));
+                }
+            }
+        }
+    }
+    Ok(())
+}

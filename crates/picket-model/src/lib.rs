@@ -1,0 +1,133 @@
+//! The monitoring object model: what a Host, a Service, a Zone ... is.
+//!
+//! This crate owns the configuration object types (their fields, defaults,
+//! required attributes and references, as static tables in [`types`]), turns
+//! the declarations collected while configuration files run into objects
+//! ([`registry`], [`commit`]: templates, default templates, `apply` rules,
+//! group assignment, full names such as `host!service`), validates them as
+//! Icinga does ([`validate`]) and ships Picket's own template library
+//! ([`itl`]). It does no I/O beyond reading configuration files.
+//!
+//! [`load`] is the entry point: it runs a configuration and commits it.
+
+#![forbid(unsafe_code)]
+
+pub mod commit;
+pub mod itl;
+pub mod methods;
+pub mod object;
+pub mod registry;
+pub mod schema;
+pub mod types;
+pub mod validate;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use picket_lang::eval::{Context, Interp, LogRecord};
+use picket_lang::{LangError, Value};
+
+pub use object::ConfigObject;
+pub use registry::Registry;
+
+/// What to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The entry file (`icinga2.conf`).
+    pub config: PathBuf,
+    /// `-I` directories, searched (first given first) before the built-in
+    /// library for `include <...>`.
+    pub include_dirs: Vec<PathBuf>,
+    /// `-D NAME=VALUE` definitions.
+    pub defines: Vec<(String, String)>,
+}
+
+/// A loaded configuration: the evaluation context (with all sources, for
+/// rendering errors), the objects, and the errors that stopped loading.
+pub struct Loaded {
+    pub ctx: Context,
+    pub registry: Arc<Registry>,
+    pub errors: Vec<LangError>,
+}
+
+impl Loaded {
+    /// Objects per type, for types that have any, in type-name order:
+    /// `(type, plural, count)`.
+    pub fn counts(&self) -> Vec<(&'static str, &'static str, usize)> {
+        let mut out: Vec<_> = types::ALL
+            .iter()
+            .map(|t| (t.name, t.plural, self.registry.count(t.name)))
+            .filter(|(_, _, n)| *n > 0)
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(b.0));
+        out
+    }
+}
+
+/// A context with Picket's library installed, logging to `logger`.
+pub fn context(logger: impl FnMut(LogRecord) + Send + 'static) -> (Context, Arc<Registry>) {
+    let ctx = Context::new(logger);
+    let registry = Registry::new();
+    ctx.set_hooks(registry.clone());
+    ctx.set_embedded(Arc::new(itl::Library));
+    methods::install(&ctx);
+    for t in types::ALL {
+        ctx.register_type(schema::script_type(t));
+    }
+    (ctx, registry)
+}
+
+/// Runs the configuration files: declarations are collected, nothing is
+/// committed yet. Errors stop at the first one, as in Icinga.
+pub fn run_files(options: &LoadOptions, logger: impl FnMut(LogRecord) + Send + 'static) -> Loaded {
+    let (ctx, registry) = context(logger);
+    for dir in options.include_dirs.iter().rev() {
+        ctx.prepend_search_path(dir.clone());
+    }
+    for (k, v) in &options.defines {
+        ctx.define(k, Value::from(v.as_str()));
+    }
+    let errors = run(&ctx, options);
+    Loaded {
+        ctx,
+        registry,
+        errors,
+    }
+}
+
+impl Loaded {
+    /// Commits the declarations into objects (when the files ran cleanly).
+    pub fn commit(&mut self) {
+        if self.errors.is_empty() {
+            self.errors = commit::commit(&self.ctx, &self.registry);
+        }
+    }
+}
+
+/// Runs and commits a configuration.
+pub fn load(options: &LoadOptions, logger: impl FnMut(LogRecord) + Send + 'static) -> Loaded {
+    let mut loaded = run_files(options, logger);
+    loaded.commit();
+    loaded
+}
+
+fn run(ctx: &Context, options: &LoadOptions) -> Vec<LangError> {
+    let mut interp = Interp::new(ctx);
+    if let Some(text) = itl::builtin() {
+        let mut frame = interp.top_frame();
+        if let Some(internal) = methods::internal(ctx) {
+            for (k, v) in internal.entries() {
+                frame.locals.insert(k, v);
+            }
+        }
+        let path = format!("{}/builtin.conf", itl::ROOT);
+        if let Err(e) = interp.run_text(&mut frame, &path, text.into()) {
+            return vec![e];
+        }
+    }
+    let mut frame = interp.top_frame();
+    match interp.run_file(&mut frame, &options.config) {
+        Ok(_) => Vec::new(),
+        Err(e) => vec![e],
+    }
+}

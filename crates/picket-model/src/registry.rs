@@ -1,0 +1,361 @@
+//! Collects what the configuration declares while its files run.
+//!
+//! `object`, `template` and `apply` statements are not evaluated when their
+//! file runs: the registry stores them (with the variables captured by
+//! `use`) and the commit phase evaluates them once every file has run, so
+//! that a body may use constants and templates defined further down. The
+//! registry also answers `import`, `get_object` and friends for the
+//! evaluator.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use parking_lot::RwLock;
+use picket_lang::ast::{ApplyDef, ObjectDef};
+use picket_lang::eval::{ApplyDecl, ConfigHooks, Frame, Interp, ObjectDecl};
+use picket_lang::source::Span;
+use picket_lang::{Dict, LangError, Str, Value};
+
+use crate::object::ConfigObject;
+use crate::schema::TypeSchema;
+
+/// A declared `object` or `template`.
+pub struct Item {
+    pub schema: &'static TypeSchema,
+    pub name: Str,
+    pub is_template: bool,
+    pub is_default: bool,
+    pub ignore_on_error: bool,
+    pub def: Arc<ObjectDef>,
+    pub closure: Option<Dict>,
+    pub zone: Option<Str>,
+    pub package: Str,
+}
+
+/// A declared `apply` rule.
+pub struct Rule {
+    pub schema: &'static TypeSchema,
+    pub name: Str,
+    pub def: Arc<ApplyDef>,
+    pub closure: Option<Dict>,
+    pub zone: Option<Str>,
+    pub package: Str,
+    /// Set once the rule created an object, for the "does not match
+    /// anywhere" warning.
+    pub matched: AtomicBool,
+}
+
+impl Rule {
+    pub fn mark_matched(&self) {
+        self.matched.store(true, Ordering::Relaxed);
+    }
+    pub fn has_matched(&self) -> bool {
+        self.matched.load(Ordering::Relaxed)
+    }
+}
+
+/// Types whose object names are composed from other attributes
+/// (`host!service`): they cannot be checked for duplicates before commit.
+pub fn has_composite_name(type_name: &str) -> bool {
+    matches!(
+        type_name,
+        "Service" | "Notification" | "Dependency" | "ScheduledDowntime" | "Comment" | "Downtime"
+    )
+}
+
+#[derive(Default)]
+struct Store {
+    /// Objects (not templates) in declaration order.
+    objects: Vec<Arc<Item>>,
+    /// Templates and simply named objects, for `import` and duplicates.
+    by_name: HashMap<(&'static str, Str), Arc<Item>>,
+    defaults: HashMap<&'static str, Vec<Arc<Item>>>,
+    rules: Vec<Arc<Rule>>,
+    /// Committed objects per type, by full name, in commit order.
+    committed: HashMap<&'static str, IndexMap<String, Arc<ConfigObject>>>,
+}
+
+/// The declarations of one configuration and, after commit, its objects.
+#[derive(Default)]
+pub struct Registry {
+    store: RwLock<Store>,
+}
+
+fn location(sources: &picket_lang::source::SourceMap, span: Span) -> String {
+    format!(
+        "{}: {}:{}-{}:{}",
+        sources.path(span.file),
+        span.first_line,
+        span.first_column,
+        span.last_line,
+        span.last_column
+    )
+}
+
+impl Registry {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Registry::default())
+    }
+
+    pub fn objects_declared(&self) -> Vec<Arc<Item>> {
+        self.store.read().objects.clone()
+    }
+
+    pub fn rules(&self) -> Vec<Arc<Rule>> {
+        self.store.read().rules.clone()
+    }
+
+    pub fn defaults(&self, type_name: &str) -> Vec<Arc<Item>> {
+        self.store
+            .read()
+            .defaults
+            .get(type_name)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn item(&self, type_name: &str, name: &str) -> Option<Arc<Item>> {
+        let store = self.store.read();
+        let schema = crate::schema::find_type(type_name)?;
+        store.by_name.get(&(schema.name, Str::from(name))).cloned()
+    }
+
+    /// Records a committed object; false if one of that name exists.
+    pub fn add_committed(&self, obj: Arc<ConfigObject>) -> bool {
+        let mut store = self.store.write();
+        let name = obj.full_name();
+        let map = store.committed.entry(obj.schema.name).or_default();
+        if map.contains_key(&name) {
+            return false;
+        }
+        map.insert(name, obj);
+        true
+    }
+
+    pub fn committed(&self, type_name: &str) -> Vec<Arc<ConfigObject>> {
+        self.store
+            .read()
+            .committed
+            .get(type_name)
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn find(&self, type_name: &str, full_name: &str) -> Option<Arc<ConfigObject>> {
+        self.store
+            .read()
+            .committed
+            .get(type_name)
+            .and_then(|m| m.get(full_name).cloned())
+    }
+
+    pub fn count(&self, type_name: &str) -> usize {
+        self.store
+            .read()
+            .committed
+            .get(type_name)
+            .map(|m| m.len())
+            .unwrap_or(0)
+    }
+
+    /// Runs a template's (or object's) body on the object in `frame`.
+    pub fn run_import(
+        &self,
+        interp: &mut Interp<'_>,
+        frame: &mut Frame,
+        item: &Item,
+    ) -> Result<(), LangError> {
+        if let Value::Object(o) = &frame.this {
+            if let Some(obj) = o.as_any().downcast_ref::<ConfigObject>() {
+                obj.push_template(&item.name);
+            }
+        }
+        if let Some(c) = &item.closure {
+            for (k, v) in c.entries() {
+                frame.locals.insert(k, v);
+            }
+        }
+        interp.run(frame, &item.def.body).map(|_| ())
+    }
+}
+
+impl ConfigHooks for Registry {
+    fn declare_object(&self, interp: &mut Interp<'_>, decl: ObjectDecl) -> Result<(), LangError> {
+        let def = decl.def;
+        let header = def.header;
+        let Some(schema) = crate::schema::find_type(&def.type_name) else {
+            return Err(LangError::script(
+                format!("Type '{}' does not exist.", def.type_name),
+                header,
+            ));
+        };
+        if decl.name.contains('!') && !def.is_template {
+            return Err(LangError::script(
+                format!(
+                    "Name for object '{}' of type '{}' is invalid: Object names may not contain '!'",
+                    decl.name, schema.name
+                ),
+                header,
+            ));
+        }
+        let item = Arc::new(Item {
+            schema,
+            name: decl.name.clone(),
+            is_template: def.is_template,
+            is_default: def.is_default,
+            ignore_on_error: def.ignore_on_error,
+            def: def.clone(),
+            closure: decl.closure,
+            zone: decl.zone,
+            package: decl.package,
+        });
+        let mut store = self.store.write();
+        let key = (schema.name, decl.name.clone());
+        let named = def.is_template || !has_composite_name(schema.name);
+        if named {
+            if let Some(prev) = store.by_name.get(&key) {
+                // A template and an object may share a name.
+                if prev.is_template == def.is_template {
+                    let what = if def.is_template {
+                        "Template"
+                    } else {
+                        "Object"
+                    };
+                    return Err(LangError::script(
+                        format!(
+                            "{what} '{}' of type '{}' re-defined: in {}; previous definition: in {}",
+                            decl.name,
+                            schema.name,
+                            location(&interp.ctx.sources, header),
+                            location(&interp.ctx.sources, prev.def.header)
+                        ),
+                        header,
+                    ));
+                }
+            }
+            if def.is_template || !store.by_name.contains_key(&key) {
+                store.by_name.insert(key, item.clone());
+            }
+        }
+        if def.is_default {
+            store
+                .defaults
+                .entry(schema.name)
+                .or_default()
+                .push(item.clone());
+        }
+        if !def.is_template {
+            store.objects.push(item);
+        }
+        Ok(())
+    }
+
+    fn declare_apply(&self, _interp: &mut Interp<'_>, decl: ApplyDecl) -> Result<(), LangError> {
+        let def = decl.def;
+        let Some(schema) = crate::schema::find_type(&def.type_name) else {
+            return Err(LangError::script(
+                format!("Type '{}' does not exist.", def.type_name),
+                def.header,
+            ));
+        };
+        if schema.apply_targets.is_empty() {
+            return Err(LangError::script(
+                format!("Apply rules are not allowed for type '{}'.", schema.name),
+                def.header,
+            ));
+        }
+        if let Some(target) = &def.target {
+            if !schema.apply_targets.contains(&&**target) {
+                return Err(LangError::script(
+                    format!("'apply' target type '{}' is invalid", target),
+                    def.target_span,
+                ));
+            }
+        } else if schema.apply_targets.len() > 1 {
+            return Err(LangError::script(
+                format!("'apply' target type is ambiguous (can be one of {}): use 'to' to specify a type", {
+                    let t: Vec<String> = schema.apply_targets.iter().map(|t| format!("'{t}'")).collect();
+                    t.join(", ")
+                }),
+                def.header,
+            ));
+        }
+        self.store.write().rules.push(Arc::new(Rule {
+            schema,
+            name: decl.name,
+            def,
+            closure: decl.closure,
+            zone: decl.zone,
+            package: decl.package,
+            matched: AtomicBool::new(false),
+        }));
+        Ok(())
+    }
+
+    fn import(
+        &self,
+        interp: &mut Interp<'_>,
+        frame: &mut Frame,
+        name: &Value,
+        span: Span,
+    ) -> Result<(), LangError> {
+        let type_name = match &frame.this {
+            Value::Object(o) => o.type_name(),
+            _ => {
+                return Err(LangError::script(
+                    "Import must be inside an object definition.",
+                    span,
+                ))
+            }
+        };
+        let name = name.to_display();
+        let Some(item) = self.item(&type_name, &name) else {
+            return Err(LangError::script(
+                format!("Import references unknown template: '{name}'"),
+                span,
+            ));
+        };
+        self.run_import(interp, frame, &item)
+    }
+
+    fn get_object(&self, type_name: &str, name: &str) -> Option<Value> {
+        self.find(type_name, name).map(|o| Value::Object(o))
+    }
+
+    fn get_objects(&self, type_name: &str) -> Vec<Value> {
+        self.committed(type_name)
+            .into_iter()
+            .map(|o| Value::Object(o))
+            .collect()
+    }
+
+    fn get_template(&self, type_name: &str, name: &str) -> Option<Value> {
+        let item = self.item(type_name, name).filter(|i| i.is_template)?;
+        Some(template_value(&item))
+    }
+
+    fn get_templates(&self, type_name: &str) -> Vec<Value> {
+        let store = self.store.read();
+        let mut items: Vec<&Arc<Item>> = store
+            .by_name
+            .values()
+            .filter(|i| i.is_template && i.schema.name == type_name)
+            .collect();
+        items.sort_by(|a, b| a.name.cmp(&b.name));
+        items.into_iter().map(|i| template_value(i)).collect()
+    }
+}
+
+/// What `get_template()` returns: a description of the template.
+fn template_value(item: &Item) -> Value {
+    let d = Dict::new();
+    d.insert("name", Value::String(item.name.clone()));
+    d.insert("type", Value::from(item.schema.name));
+    d.insert(
+        "templates",
+        Value::from(vec![Value::String(item.name.clone())]),
+    );
+    Value::Dict(d)
+}

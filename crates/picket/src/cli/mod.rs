@@ -1,0 +1,55 @@
+//! Command-line definitions and dispatch.
+
+mod daemon;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "picket",
+    version,
+    about = "A monitoring node that is a drop-in for Icinga 2"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the node, or validate its configuration with -C.
+    Daemon(DaemonArgs),
+}
+
+/// Options shared by every command that loads the configuration, spelled as
+/// Icinga 2 spells them.
+#[derive(Args, Debug, Clone)]
+pub struct ConfigArgs {
+    /// The configuration file (default: ConfigDir/icinga2.conf).
+    #[arg(short = 'c', long = "config")]
+    pub config: Vec<PathBuf>,
+    /// Put a directory first on the `include <...>` search path.
+    #[arg(short = 'I', long = "include")]
+    pub include: Vec<PathBuf>,
+    /// Define a constant: NAME=VALUE.
+    #[arg(short = 'D', long = "define")]
+    pub define: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct DaemonArgs {
+    /// Validate the configuration and exit.
+    #[arg(short = 'C', long = "validate")]
+    pub validate: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Daemon(args) => daemon::run(args),
+    }
+}
