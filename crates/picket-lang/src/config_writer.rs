@@ -97,6 +97,12 @@ pub fn emit_identifier(out: &mut String, key: &str) {
 }
 
 fn emit(out: &mut String, value: &Value, indent: usize) {
+    stacker::maybe_grow(crate::eval::RED_ZONE, crate::eval::STACK_CHUNK, || {
+        emit_inner(out, value, indent)
+    })
+}
+
+fn emit_inner(out: &mut String, value: &Value, indent: usize) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),

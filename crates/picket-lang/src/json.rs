@@ -90,6 +90,12 @@ fn write_entries(
 }
 
 fn write(out: &mut String, value: &Value, indent: Option<usize>, level: usize) {
+    stacker::maybe_grow(crate::eval::RED_ZONE, crate::eval::STACK_CHUNK, || {
+        write_inner(out, value, indent, level)
+    })
+}
+
+fn write_inner(out: &mut String, value: &Value, indent: Option<usize>, level: usize) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),

@@ -514,7 +514,9 @@ impl<'s> Lexer<'s> {
                             out.push(char::from_u32(n).unwrap_or('?'));
                         }
                         '"' | '\\' => out.push(e),
-                        '\n' => return Err(self.error(line, col, "Unterminated string literal")),
+                        // A backslash before a line break continues the string
+                        // on the next line, keeping the line break.
+                        '\n' => out.push('\n'),
                         other => {
                             return Err(self.error(
                                 eline,

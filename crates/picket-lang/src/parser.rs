@@ -237,7 +237,9 @@ impl<'s> Parser<'s> {
 
     fn statement(&mut self) -> Result<Expr, LangError> {
         self.depth += 1;
-        let r = self.statement_inner();
+        let r = stacker::maybe_grow(crate::eval::RED_ZONE, crate::eval::STACK_CHUNK, || {
+            self.statement_inner()
+        });
         self.depth -= 1;
         r
     }
@@ -436,6 +438,14 @@ impl<'s> Parser<'s> {
         let lhs = self.expr()?;
         let Some(op) = set_op(self.cur()?) else {
             return Ok(lhs);
+        };
+        // A string on the left names a variable or key like an identifier
+        // does: `"-H" = { ... }` in command arguments.
+        let lhs = match lhs.kind {
+            ExprKind::Literal(Value::String(name)) => {
+                Expr::new(ExprKind::Variable(name, None), lhs.span)
+            }
+            _ => lhs,
         };
         let is_lvalue = matches!(
             lhs.kind,
@@ -669,7 +679,9 @@ impl<'s> Parser<'s> {
             self.depth -= 1;
             return Err(LangError::syntax("Expression is nested too deeply", span));
         }
-        let r = self.ternary();
+        let r = stacker::maybe_grow(crate::eval::RED_ZONE, crate::eval::STACK_CHUNK, || {
+            self.ternary()
+        });
         self.depth -= 1;
         r
     }
@@ -744,7 +756,9 @@ impl<'s> Parser<'s> {
         };
         let start = self.advance()?.span;
         self.depth += 1;
-        let operand = self.unary();
+        let operand = stacker::maybe_grow(crate::eval::RED_ZONE, crate::eval::STACK_CHUNK, || {
+            self.unary()
+        });
         self.depth -= 1;
         let operand = operand?;
         let span = start.to(operand.span);

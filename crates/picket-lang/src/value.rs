@@ -488,6 +488,12 @@ impl Value {
 
     /// Icinga's `==`.
     pub fn loose_eq(&self, other: &Value) -> bool {
+        stacker::maybe_grow(crate::eval::RED_ZONE, crate::eval::STACK_CHUNK, || {
+            self.loose_eq_inner(other)
+        })
+    }
+
+    fn loose_eq_inner(&self, other: &Value) -> bool {
         use Value::*;
         if self.is_empty() || other.is_empty() {
             return self.is_empty() == other.is_empty();
@@ -512,6 +518,51 @@ impl Value {
                 std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b)) || object_value_eq(a, b)
             }
             _ => false,
+        }
+    }
+}
+
+/// Dropping a deeply nested value must not recurse once per level (a
+/// configuration can build a chain of 100,000 nested dictionaries in a
+/// loop): containers hand their children to an explicit work list instead.
+fn drop_children(mut pending: Vec<Value>) {
+    while let Some(v) = pending.pop() {
+        match v {
+            Value::Array(Array(arc)) => {
+                if let Ok(mut data) = Arc::try_unwrap(arc) {
+                    pending.append(data.items.get_mut());
+                }
+            }
+            Value::Dict(Dict(arc)) => {
+                if let Ok(mut data) = Arc::try_unwrap(arc) {
+                    pending.extend(std::mem::take(data.map.get_mut()).into_values());
+                }
+            }
+            other => drop(other),
+        }
+    }
+}
+
+impl Drop for ArrayData {
+    fn drop(&mut self) {
+        let items = std::mem::take(self.items.get_mut());
+        if items
+            .iter()
+            .any(|v| matches!(v, Value::Array(_) | Value::Dict(_)))
+        {
+            drop_children(items);
+        }
+    }
+}
+
+impl Drop for DictData {
+    fn drop(&mut self) {
+        let map = std::mem::take(self.map.get_mut());
+        if map
+            .values()
+            .any(|v| matches!(v, Value::Array(_) | Value::Dict(_)))
+        {
+            drop_children(map.into_values().collect());
         }
     }
 }

@@ -71,10 +71,26 @@ pub fn context(logger: impl FnMut(LogRecord) + Send + 'static) -> (Context, Arc<
     ctx.set_hooks(registry.clone());
     ctx.set_embedded(Arc::new(itl::Library));
     methods::install(&ctx);
+    // The application's own globals, overridable by -D and by `const`.
+    ctx.globals
+        .force_set("NodeName", Value::from(node_name()), false);
+    ctx.globals
+        .force_set("ReloadTimeout", Value::Number(300.0), false);
+    ctx.globals
+        .force_set("MaxConcurrentChecks", Value::Number(512.0), false);
     for t in types::ALL {
         ctx.register_type(schema::script_type(t));
     }
     (ctx, registry)
+}
+
+/// This machine's name, the default `NodeName`.
+pub fn node_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
 }
 
 /// Runs the configuration files: declarations are collected, nothing is

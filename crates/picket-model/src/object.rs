@@ -22,11 +22,13 @@ pub struct ConfigObject {
     state: RwLock<ObjectState>,
 }
 
+/// Field names are the schema's static strings, so storing a field never
+/// allocates a key (this matters with 100,000 objects).
 #[derive(Default)]
 struct ObjectState {
-    fields: BTreeMap<Str, Value>,
+    fields: BTreeMap<&'static str, Value>,
     /// Where each top-level field was last assigned.
-    hints: BTreeMap<Str, Span>,
+    hints: BTreeMap<&'static str, Span>,
     /// The `object ...` header (or the apply rule's) that made the object.
     header: Span,
 }
@@ -88,13 +90,21 @@ impl ConfigObject {
         self.schema.fields.iter().find(|f| f.name == name)
     }
 
-    fn is_known(&self, name: &str) -> bool {
-        COMMON_FIELDS.contains(&name) || self.field_schema(name).is_some()
+    /// The static name of a known field.
+    fn key(&self, name: &str) -> Option<&'static str> {
+        COMMON_FIELDS
+            .iter()
+            .copied()
+            .find(|f| *f == name)
+            .or_else(|| self.field_schema(name).map(|f| f.name))
     }
 
     /// Sets a field without conversion or bookkeeping (the model's own use).
+    /// Unknown field names are ignored.
     pub fn set_raw(&self, name: &str, value: Value) {
-        self.state.write().fields.insert(name.into(), value);
+        if let Some(key) = self.key(name) {
+            self.state.write().fields.insert(key, value);
+        }
     }
 
     /// Whether the configuration set this field.
@@ -210,7 +220,7 @@ impl ConfigObject {
         let mut st = self.state.write();
         let entry = st
             .fields
-            .entry("templates".into())
+            .entry("templates")
             .or_insert_with(|| Value::Array(Array::default()));
         match entry {
             Value::Array(a) => {
@@ -239,16 +249,16 @@ impl ScriptObject for ConfigObject {
     }
 
     fn set_field(&self, name: &str, value: Value, span: Span) -> Result<(), String> {
-        if !self.is_known(name) {
+        let Some(key) = self.key(name) else {
             return Err(format!("Attribute '{name}' does not exist."));
-        }
+        };
         let value = match self.field_schema(name) {
             Some(f) => convert(f.kind, value)?,
             None => value,
         };
         let mut st = self.state.write();
-        st.fields.insert(name.into(), value);
-        st.hints.insert(name.into(), span);
+        st.fields.insert(key, value);
+        st.hints.insert(key, span);
         Ok(())
     }
 

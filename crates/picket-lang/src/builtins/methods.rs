@@ -43,6 +43,12 @@ fn modify<T>(a: &Array, f: impl FnOnce(&mut Vec<Value>) -> T) -> Result<T, LangE
 
 /// Deep copy of arrays and dictionaries (`clone()`).
 pub fn deep_clone(v: &Value) -> Value {
+    stacker::maybe_grow(crate::eval::RED_ZONE, crate::eval::STACK_CHUNK, || {
+        deep_clone_inner(v)
+    })
+}
+
+fn deep_clone_inner(v: &Value) -> Value {
     match v {
         Value::Array(a) => Value::Array(Array::new(a.to_vec().iter().map(deep_clone).collect())),
         Value::Dict(d) => {

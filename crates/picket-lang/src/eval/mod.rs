@@ -32,6 +32,10 @@ use crate::value::{Array, Dict, Namespace, Str, Value};
 /// gives up (a runaway recursion must not overflow the stack).
 const MAX_DEPTH: usize = 400;
 
+/// Stack left when the evaluator (or parser) asks for more, and how much more.
+pub(crate) const RED_ZONE: usize = 128 * 1024;
+pub(crate) const STACK_CHUNK: usize = 4 * 1024 * 1024;
+
 /// A scope of evaluation.
 #[derive(Clone)]
 pub struct Frame {
@@ -76,6 +80,9 @@ pub struct Interp<'c> {
     pub ctx: &'c Context,
     pub scope: FileScope,
     depth: usize,
+    /// Evaluation steps left before evaluation is refused; `None` means no
+    /// limit. API filters and fuzzing bound the work an input may cause.
+    budget: Option<u64>,
 }
 
 fn err(message: impl AsRef<str>, span: Span) -> Flow {
@@ -91,7 +98,14 @@ impl<'c> Interp<'c> {
                 package: "_etc".into(),
             },
             depth: 0,
+            budget: None,
         }
+    }
+
+    /// Limits the number of evaluation steps (expressions evaluated).
+    pub fn with_step_limit(mut self, steps: u64) -> Self {
+        self.budget = Some(steps);
+        self
     }
 
     /// Evaluates top-level code: `return` ends it, `break`/`continue`
@@ -110,6 +124,15 @@ impl<'c> Interp<'c> {
     }
 
     pub fn eval(&mut self, frame: &mut Frame, e: &Expr) -> Eval {
+        if let Some(b) = self.budget.as_mut() {
+            if *b == 0 {
+                return Err(Flow::Error(LangError::script(
+                    "Evaluation step limit exceeded.",
+                    e.span,
+                )));
+            }
+            *b -= 1;
+        }
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             self.depth -= 1;
@@ -118,7 +141,9 @@ impl<'c> Interp<'c> {
                 e.span,
             )));
         }
-        let r = self.eval_inner(frame, e);
+        // Deep but legal nesting must work on any caller's thread: grow the
+        // stack on demand instead of relying on the caller's size.
+        let r = stacker::maybe_grow(RED_ZONE, STACK_CHUNK, || self.eval_inner(frame, e));
         self.depth -= 1;
         r
     }
