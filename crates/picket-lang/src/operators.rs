@@ -19,7 +19,12 @@ fn type_error(op: &str, a: &Value, b: &Value) -> String {
 }
 
 fn is_numeric(v: &Value) -> bool {
-    matches!(v, Value::Null | Value::Number(_) | Value::Bool(_))
+    matches!(v, Value::Null | Value::Number(_))
+}
+
+/// Icinga's rule for numeric operands: numbers or null, but not both null.
+fn numeric_pair(a: &Value, b: &Value) -> bool {
+    is_numeric(a) && is_numeric(b) && !(a.is_null() && b.is_null())
 }
 
 fn num(v: &Value) -> f64 {
@@ -62,12 +67,12 @@ pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, String> {
                 (String(_) | Null | Number(_), String(_) | Null | Number(_)) => {
                     String(format!("{}{}", a.to_display(), b.to_display()).into())
                 }
-                (Array(_) | Null, Array(_) | Null) => {
+                (Array(_), Array(_) | Null) | (Null, Array(_)) => {
                     let mut items = list(a);
                     items.extend(list(b));
                     Value::Array(self::Array::new(items))
                 }
-                (Dict(_) | Null, Dict(_) | Null) => {
+                (Dict(_), Dict(_) | Null) | (Null, Dict(_)) => {
                     let out = self::Dict::new();
                     for d in [a, b] {
                         if let Dict(d) = d {
@@ -109,6 +114,11 @@ pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, String> {
             }
         }
         BinaryOp::Mul => arith(a, b, sym, |x, y| Ok(x * y))?,
+        BinaryOp::Div | BinaryOp::Mod if b.is_null() && is_numeric(a) && !a.is_null() => {
+            return Err(format!(
+                "Right-hand side argument for operator {sym} is Empty."
+            ));
+        }
         BinaryOp::Div => arith(a, b, sym, |x, y| {
             if y == 0.0 {
                 Err("Right-hand side argument for operator / is 0.".to_string())
@@ -169,8 +179,7 @@ fn arith(
     sym: &str,
     f: impl Fn(f64, f64) -> Result<f64, String>,
 ) -> Result<Value, String> {
-    let ok = |v: &Value| matches!(v, Value::Null | Value::Number(_));
-    if ok(a) && ok(b) {
+    if numeric_pair(a, b) {
         Ok(Value::Number(f(num(a), num(b))?))
     } else {
         Err(type_error(sym, a, b))
@@ -183,7 +192,7 @@ fn integral(
     sym: &str,
     f: impl Fn(i64, i64) -> Result<i64, String>,
 ) -> Result<Value, String> {
-    if is_numeric(a) && is_numeric(b) {
+    if numeric_pair(a, b) {
         Ok(Value::Number(f(long(a), long(b))? as f64))
     } else {
         Err(type_error(sym, a, b))

@@ -258,7 +258,7 @@ impl Namespace {
         let mut map = self.0.map.write();
         if let Some(e) = map.get(&key) {
             if e.constant || self.0.const_values {
-                return Err(format!("Constant '{key}' cannot be modified."));
+                return Err("Constant must not be modified.".into());
             }
         }
         if self.0.frozen.load(Ordering::Relaxed) {

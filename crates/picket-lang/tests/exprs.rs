@@ -82,7 +82,8 @@ fn load() -> Vec<Case> {
     cases
 }
 
-/// Evaluates like `icinga2 console --eval`: a scratch dictionary is `this`.
+/// Evaluates like `icinga2 console --eval`: one scratch dictionary is both
+/// the locals and `this` of the session.
 fn run(expr: &str) -> (Result<String, String>, Vec<String>) {
     let logs = Arc::new(Mutex::new(Vec::new()));
     let sink = logs.clone();
@@ -97,7 +98,11 @@ fn run(expr: &str) -> (Result<String, String>, Vec<String>) {
         }
     });
     let mut interp = Interp::new(&ctx);
-    let mut frame = Frame::new(Value::Dict(Dict::new()));
+    let scope = Dict::new();
+    let mut frame = Frame {
+        locals: scope.clone(),
+        this: Value::Dict(scope),
+    };
     let result = interp.run_text(&mut frame, "<console>", expr.into());
     let out = logs.lock().map(|l| l.clone()).unwrap_or_default();
     (result.map(|v| json::encode(&v)).map_err(|e| e.message), out)

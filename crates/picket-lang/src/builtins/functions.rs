@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use super::methods::sort_order;
+use super::methods::sorted_unique;
 use super::{arg, def_fn, fail, need};
 use crate::error::LangError;
 use crate::eval::{Context, Interp, LogRecord, Severity};
@@ -225,16 +225,14 @@ fn set_operation(args: &[Value], keep: impl Fn(usize, usize) -> bool) -> R {
             _ => Err(fail("Arguments must be arrays.")),
         })
         .collect::<Result<_, _>>()?;
-    let mut all: Vec<Value> = arrays.iter().flatten().cloned().collect();
-    all.sort_by(sort_order);
-    all.dedup_by(|a, b| sort_order(a, b).is_eq());
+    let all = sorted_unique(arrays.iter().flatten().cloned().collect())?;
     let n = arrays.len();
     let out: Vec<Value> = all
         .into_iter()
         .filter(|v| {
             let present = arrays
                 .iter()
-                .filter(|a| a.iter().any(|x| sort_order(x, v).is_eq()))
+                .filter(|a| a.iter().any(|x| x.loose_eq(v)))
                 .count();
             keep(present, n)
         })

@@ -66,6 +66,9 @@ pub(super) fn install(system: &Namespace) {
         Ok(Value::Number(x.powf(y)))
     });
     def_fn(&m, "max", &[], true, |_, _, args| {
+        if args.is_empty() {
+            return Ok(Value::Null);
+        }
         let mut best = f64::NEG_INFINITY;
         for a in &args {
             best = best.max(a.to_number().map_err(fail)?);
@@ -73,6 +76,9 @@ pub(super) fn install(system: &Namespace) {
         Ok(Value::Number(best))
     });
     def_fn(&m, "min", &[], true, |_, _, args| {
+        if args.is_empty() {
+            return Ok(Value::Null);
+        }
         let mut best = f64::INFINITY;
         for a in &args {
             best = best.min(a.to_number().map_err(fail)?);

@@ -1,13 +1,10 @@
 //! Methods of the built-in types: `"a".upper()`, `[1].map(...)`, ...
 
-use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::{arg, fail, method, need};
 use crate::error::LangError;
-use crate::eval::Interp;
 use crate::function::Function;
-use crate::operators::compare;
 use crate::value::{Array, Dict, Value};
 
 type R = Result<Value, LangError>;
@@ -62,22 +59,52 @@ fn deep_clone_inner(v: &Value) -> Value {
     }
 }
 
-/// The total order `sort()`, `unique()`, `union()` use: numbers before
-/// strings, each in its natural order (Icinga's `operator<` on values).
-pub fn sort_order(a: &Value, b: &Value) -> Ordering {
-    fn rank(v: &Value) -> u8 {
-        match v {
-            Value::Null => 0,
-            Value::Bool(_) => 1,
-            Value::Number(_) => 2,
-            Value::String(_) => 3,
-            _ => 4,
+/// Icinga orders values with its `<` operator, which refuses to compare a
+/// string with a number: `sort()`, `unique()`, `union()` fail the same way.
+pub fn value_less(a: &Value, b: &Value) -> Result<bool, LangError> {
+    match crate::operators::binary(crate::ast::BinaryOp::Lt, a, b) {
+        Ok(v) => Ok(v.to_bool()),
+        Err(m) => Err(fail(m)),
+    }
+}
+
+/// Sorts and removes duplicates with Icinga's ordering (`std::set`).
+pub fn sorted_unique(mut items: Vec<Value>) -> Result<Vec<Value>, LangError> {
+    items = merge_sort(items, &mut |a, b| value_less(a, b))?;
+    let mut out: Vec<Value> = Vec::with_capacity(items.len());
+    for v in items {
+        match out.last() {
+            Some(last) if !value_less(last, &v)? && !value_less(&v, last)? => {}
+            _ => out.push(v),
         }
     }
-    match compare(a, b) {
-        Some(o) if rank(a) == rank(b) => o,
-        _ => rank(a).cmp(&rank(b)),
+    Ok(out)
+}
+
+/// A stable merge sort with a fallible "less than": a script comparator may
+/// fail or be inconsistent, and neither may break anything.
+pub fn merge_sort(
+    mut items: Vec<Value>,
+    less: &mut dyn FnMut(&Value, &Value) -> Result<bool, LangError>,
+) -> Result<Vec<Value>, LangError> {
+    if items.len() <= 1 {
+        return Ok(items);
     }
+    let right = items.split_off(items.len() / 2);
+    let left = merge_sort(items, less)?;
+    let right = merge_sort(right, less)?;
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
+    while let (Some(a), Some(b)) = (l.peek(), r.peek()) {
+        if less(b, a)? {
+            out.extend(r.next());
+        } else {
+            out.extend(l.next());
+        }
+    }
+    out.extend(l);
+    out.extend(r);
+    Ok(out)
 }
 
 pub fn object_prototype() -> Dict {
@@ -364,25 +391,26 @@ pub fn array_prototype() -> Dict {
     p.insert(
         "sort",
         method("Array#sort", &["less_cmp"], true, |interp, this, args| {
-            let mut v = this_array(this)?.to_vec();
-            match args.first() {
-                None => v.sort_by(sort_order),
+            let v = this_array(this)?.to_vec();
+            let sorted = match args.first() {
+                None => merge_sort(v, &mut |a, b| value_less(a, b))?,
                 Some(Value::Function(f)) => {
                     let f = f.clone();
-                    sort_with(interp, &f, &mut v)?;
+                    merge_sort(v, &mut |a, b| {
+                        Ok(interp
+                            .call(&f, &Value::Null, vec![a.clone(), b.clone()])?
+                            .to_bool())
+                    })?
                 }
                 Some(_) => return Err(fail("Argument must be a function.")),
-            }
-            Ok(Value::from(v))
+            };
+            Ok(Value::from(sorted))
         }),
     );
     p.insert(
         "unique",
         method("Array#unique", &[], true, |_, this, _| {
-            let mut v = this_array(this)?.to_vec();
-            v.sort_by(sort_order);
-            v.dedup_by(|a, b| sort_order(a, b) == Ordering::Equal);
-            Ok(Value::from(v))
+            Ok(Value::from(sorted_unique(this_array(this)?.to_vec())?))
         }),
     );
     p.insert(
@@ -449,46 +477,6 @@ pub fn array_prototype() -> Dict {
         }),
     );
     p
-}
-
-/// Sorts with a script "less than" function; a stable merge sort so that a
-/// comparator that is not a strict weak order cannot break anything.
-fn sort_with(
-    interp: &mut Interp<'_>,
-    f: &Arc<Function>,
-    v: &mut Vec<Value>,
-) -> Result<(), LangError> {
-    let items = std::mem::take(v);
-    *v = merge_sort(interp, f, items)?;
-    Ok(())
-}
-
-fn merge_sort(
-    interp: &mut Interp<'_>,
-    f: &Arc<Function>,
-    mut items: Vec<Value>,
-) -> Result<Vec<Value>, LangError> {
-    if items.len() <= 1 {
-        return Ok(items);
-    }
-    let right = items.split_off(items.len() / 2);
-    let left = merge_sort(interp, f, items)?;
-    let right = merge_sort(interp, f, right)?;
-    let mut out = Vec::with_capacity(left.len() + right.len());
-    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
-    while let (Some(a), Some(b)) = (l.peek(), r.peek()) {
-        if interp
-            .call(f, &Value::Null, vec![b.clone(), a.clone()])?
-            .to_bool()
-        {
-            out.extend(r.next());
-        } else {
-            out.extend(l.next());
-        }
-    }
-    out.extend(l);
-    out.extend(r);
-    Ok(out)
 }
 
 pub fn dictionary_prototype() -> Dict {

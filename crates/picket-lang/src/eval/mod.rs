@@ -408,7 +408,8 @@ impl<'c> Interp<'c> {
                         ),
                     });
                 }
-                ns.set(name.clone(), value, false).map_err(|m| err(m, span))
+                ns.set(name.clone(), value, false)
+                    .map_err(|m| Flow::Error(LangError::script(m, span)))
             }
             _ => self
                 .ctx
@@ -433,7 +434,10 @@ impl<'c> Interp<'c> {
                 if let Value::Number(n) = key {
                     let i = *n as i64;
                     if i < 0 || i as usize >= a.len() {
-                        return Err(err("Array index is out of bounds.", span));
+                        return Err(Flow::Error(LangError::script(
+                            format!("Array index '{}' is out of bounds.", key.to_display()),
+                            span,
+                        )));
                     }
                     return Ok(a.get(i as usize).unwrap_or(Value::Null));
                 }
@@ -673,17 +677,9 @@ impl<'c> Interp<'c> {
                 let v = self.eval(frame, operand)?;
                 match op {
                     UnaryOp::Not => Ok(Value::Bool(!v.to_bool())),
-                    UnaryOp::BitNot => match v {
-                        Value::Null | Value::Number(_) | Value::Bool(_) => {
-                            Ok(Value::Number(!(v.to_number().unwrap_or(0.0) as i64) as f64))
-                        }
-                        other => Err(err(
-                            format!(
-                                "Operator ~ cannot be applied to value of type '{}'",
-                                other.type_name()
-                            ),
-                            span,
-                        )),
+                    UnaryOp::BitNot => match v.to_number() {
+                        Ok(n) => Ok(Value::Number(!(n as i64) as f64)),
+                        Err(m) => Err(err(m, span)),
                     },
                     UnaryOp::Minus => operators::binary(BinaryOp::Sub, &Value::Number(0.0), &v)
                         .map_err(|m| err(m, span)),
@@ -778,10 +774,8 @@ impl<'c> Interp<'c> {
                 if args.len() < func.params.len() {
                     return Err(LangError::new(
                         ErrorKind::Script,
-                        format!(
-                            "Error while evaluating expression: Too few arguments for function '{}'",
-                            func.name
-                        ),
+                        "Error while evaluating expression: Too few arguments for function"
+                            .to_string(),
                         None,
                     ));
                 }
