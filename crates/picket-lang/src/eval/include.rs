@@ -44,7 +44,7 @@ impl Interp<'_> {
                 let loc = self.search(name).ok_or_else(|| {
                     Flow::Error(LangError::new(
                         ErrorKind::Include,
-                        format!("Included file '{name}' does not exist"),
+                        format!("Include file '{name}' does not exist"),
                         Some(span),
                     ))
                 })?;
@@ -57,6 +57,7 @@ impl Interp<'_> {
                     None => "*.conf".into(),
                 };
                 let dir = self.join(&self.base_of(span), &path);
+                self.require_dir(&dir, span)?;
                 for f in self.walk(&dir, &pattern) {
                     self.run_location(frame, &f, span)?;
                 }
@@ -69,6 +70,7 @@ impl Interp<'_> {
                     None => "*.conf".into(),
                 };
                 let dir = self.join(&self.base_of(span), &path);
+                self.require_dir(&dir, span)?;
                 for (zone, zone_dir) in self.subdirs(&dir) {
                     let package = self.scope.package.clone();
                     let saved = std::mem::replace(
@@ -103,6 +105,20 @@ impl Interp<'_> {
                 ),
                 e.span,
             ))),
+        }
+    }
+
+    /// Recursive includes of a missing directory fail as Icinga's `opendir`.
+    fn require_dir(&self, dir: &Location, span: Span) -> Result<(), Flow> {
+        match dir {
+            Location::Disk(d) if !d.is_dir() => Err(Flow::Error(LangError::eval(
+                format!(
+                    "Function call 'opendir' for file '{}' failed with error code 2, 'No such file or directory'",
+                    d.display()
+                ),
+                span,
+            ))),
+            _ => Ok(()),
         }
     }
 
@@ -163,7 +179,19 @@ impl Interp<'_> {
             return Ok(vec![target]);
         }
         Ok(match target {
-            Location::Disk(p) => glob_disk(&p).into_iter().map(Location::Disk).collect(),
+            Location::Disk(p) => {
+                let fixed: PathBuf = p.components().take_while(|c| !has_wildcard(&c.as_os_str().to_string_lossy())).collect();
+                if !fixed.as_os_str().is_empty() && !fixed.is_dir() {
+                    return Err(Flow::Error(LangError::eval(
+                        format!(
+                            "Function call 'glob' for file '{}' failed with error code 2, 'No such file or directory'",
+                            p.display()
+                        ),
+                        span,
+                    )));
+                }
+                glob_disk(&p).into_iter().map(Location::Disk).collect()
+            }
             Location::Embedded(pattern) => {
                 let mut files: Vec<Location> = self
                     .ctx

@@ -330,32 +330,21 @@ impl<'c> Interp<'c> {
 
     // ----- names ----------------------------------------------------------
 
-    /// Reads a variable: locals, `this`, `using` imports, default
-    /// namespaces, globals.
-    pub fn lookup(&self, frame: &Frame, name: &str, imports: Option<&Vec<Expr>>) -> Option<Value> {
-        if let Some(v) = frame.locals.get(name) {
-            return Some(v);
+    /// A field that `this` itself has (not one found through its type).
+    fn own_field(this: &Value, name: &str, globals: &Namespace) -> Option<Value> {
+        match this {
+            Value::Dict(d) => d.get(name),
+            Value::Object(o) => o.get_field(name),
+            Value::Namespace(ns) if !ns.ptr_eq(globals) => ns.get(name),
+            _ => None,
         }
-        match &frame.this {
-            Value::Dict(d) => {
-                if let Some(v) = d.get(name) {
-                    return Some(v);
-                }
-            }
-            Value::Object(o) => {
-                if let Some(v) = o.get_field(name) {
-                    return Some(v);
-                }
-            }
-            Value::Namespace(ns) if !ns.ptr_eq(&self.ctx.globals) => {
-                if let Some(v) = ns.get(name) {
-                    return Some(v);
-                }
-            }
-            _ => {}
-        }
+    }
+
+    /// A name in the globals, the `using` imports or the default
+    /// namespaces, with the namespace that holds it.
+    fn find_global(&self, name: &str, imports: Option<&Vec<Expr>>) -> Option<(Namespace, Value)> {
         if let Some(v) = self.ctx.globals.get(name) {
-            return Some(v);
+            return Some((self.ctx.globals.clone(), v));
         }
         if let Some(imports) = imports {
             for imp in imports {
@@ -363,17 +352,42 @@ impl<'c> Interp<'c> {
                 let mut sub = Interp::new(self.ctx);
                 if let Ok(Value::Namespace(ns)) = sub.eval(&mut scratch, imp) {
                     if let Some(v) = ns.get(name) {
-                        return Some(v);
+                        return Some((ns, v));
                     }
                 }
             }
         }
-        for ns in self.ctx.default_imports() {
-            if let Some(v) = ns.get(name) {
-                return Some(v);
-            }
+        self.ctx.default_imports().into_iter().find_map(|ns| ns.get(name).map(|v| (ns, v)))
+    }
+
+    /// Reads a variable: locals, `this`, globals, `using` imports, default
+    /// namespaces.
+    pub fn lookup(&self, frame: &Frame, name: &str, imports: Option<&Vec<Expr>>) -> Option<Value> {
+        if let Some(v) = frame.locals.get(name) {
+            return Some(v);
         }
-        None
+        if let Some(v) = Self::own_field(&frame.this, name, &self.ctx.globals) {
+            return Some(v);
+        }
+        self.find_global(name, imports).map(|(_, v)| v)
+    }
+
+    /// The function a plain call `f()` names and the value it is called on:
+    /// the scope the name was found in. A name found nowhere is looked up
+    /// as a field of `this` (an error for configuration objects, null for
+    /// the globals), as Icinga does.
+    fn call_target(&mut self, frame: &Frame, name: &Str, imports: Option<&Vec<Expr>>, span: Span) -> Result<(Value, Value), Flow> {
+        if let Some(v) = frame.locals.get(name) {
+            return Ok((Value::Dict(frame.locals.clone()), v));
+        }
+        if let Some(v) = Self::own_field(&frame.this, name, &self.ctx.globals) {
+            return Ok((frame.this.clone(), v));
+        }
+        if let Some((ns, v)) = self.find_global(name, imports) {
+            return Ok((Value::Namespace(ns), v));
+        }
+        let v = self.get_index(&frame.this, &Value::String(name.clone()), span)?;
+        Ok((frame.this.clone(), v))
     }
 
     fn set_variable(
@@ -734,7 +748,8 @@ impl<'c> Interp<'c> {
                 let callee = self.get_index(&obj, &key, f.span)?;
                 (obj, callee)
             }
-            _ => (frame.this.clone(), self.eval(frame, f)?),
+            ExprKind::Variable(name, imports) => self.call_target(frame, name, imports.as_deref(), f.span)?,
+            _ => (Value::Null, self.eval(frame, f)?),
         };
         let mut values = Vec::with_capacity(args.len());
         for a in args {

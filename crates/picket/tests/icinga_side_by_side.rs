@@ -1,0 +1,97 @@
+//! Side by side with the real Icinga 2 (installed by `.ci/run`): the same
+//! configuration must give the same `Instantiated` counts.
+//!
+//! - Debian's default `/etc/icinga2` tree with Icinga's own template library
+//!   (`-I /usr/share/icinga2/include`);
+//! - every entry of Icinga's template library at once (`hangman` too), so
+//!   that each of its files is parsed and evaluated;
+//! - Debian's default tree with Picket's own template library: it must
+//!   validate, and instantiate as many CheckCommands as Icinga's does.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+const ICINGA_INCLUDE: &str = "/usr/share/icinga2/include";
+
+fn icinga2() -> &'static str {
+    let found = Command::new("icinga2").arg("--version").output().is_ok();
+    assert!(found, "icinga2 is not installed: run .ci/run, or apt-get install icinga2 monitoring-plugins");
+    "icinga2"
+}
+
+fn picket() -> &'static str {
+    env!("CARGO_BIN_EXE_picket")
+}
+
+/// Runtime paths in a scratch directory, so that neither daemon touches the
+/// system's own.
+fn defines(dir: &Path) -> Vec<String> {
+    let d = dir.display();
+    vec![
+        format!("-DCacheDir={d}"),
+        format!("-DDataDir={d}"),
+        format!("-DLogDir={d}"),
+        format!("-DSpoolDir={d}"),
+        format!("-DInitRunDir={d}"),
+        "-DRunAsUser=root".into(),
+        "-DRunAsGroup=root".into(),
+    ]
+}
+
+/// Runs `BIN daemon -C ARGS` and returns (success, counts, output).
+fn validate(bin: &str, args: &[String]) -> (bool, BTreeMap<String, u64>, String) {
+    let out = Command::new(bin).arg("daemon").arg("-C").args(args).output().expect("run daemon -C");
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let mut counts = BTreeMap::new();
+    for line in text.lines() {
+        let Some(rest) = line.split("information/ConfigItem: Instantiated ").nth(1) else { continue };
+        let mut parts = rest.trim_end_matches('.').splitn(2, ' ');
+        let (Some(n), Some(word)) = (parts.next(), parts.next()) else { continue };
+        let n: u64 = n.parse().unwrap_or(0);
+        counts.insert(word.to_string(), n);
+    }
+    (out.status.success(), counts, text)
+}
+
+fn same_counts(config: &Path, extra: &[String]) {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let mut args = vec!["-c".to_string(), config.display().to_string()];
+    args.extend(extra.iter().cloned());
+    args.extend(defines(scratch.path()));
+    let (ok_i, icinga, out_i) = validate(icinga2(), &args);
+    assert!(ok_i, "icinga2 rejected {}:\n{out_i}", config.display());
+    let (ok_p, ours, out_p) = validate(picket(), &args);
+    assert!(ok_p, "picket rejected {}:\n{out_p}", config.display());
+    assert_eq!(ours, icinga, "Instantiated counts differ.\npicket:\n{out_p}\nicinga2:\n{out_i}");
+}
+
+#[test]
+fn debian_default_configuration_with_icingas_library() {
+    same_counts(Path::new("/etc/icinga2/icinga2.conf"), &["-I".into(), ICINGA_INCLUDE.into()]);
+}
+
+#[test]
+fn every_entry_of_icingas_template_library() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = dir.path().join("all.conf");
+    let mut text = String::new();
+    for entry in ["itl", "plugins", "plugins-contrib", "manubulon", "windows-plugins", "nscp", "hangman"] {
+        text.push_str(&format!("include <{entry}>\n"));
+    }
+    std::fs::write(&conf, text).expect("write config");
+    same_counts(&conf, &["-I".into(), ICINGA_INCLUDE.into()]);
+}
+
+#[test]
+fn debian_default_configuration_with_pickets_own_library() {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let mut args = vec!["-c".to_string(), "/etc/icinga2/icinga2.conf".to_string()];
+    args.extend(defines(scratch.path()));
+    let (ok, ours, out) = validate(picket(), &args);
+    assert!(ok, "picket rejected the default configuration with its own library:\n{out}");
+    let mut icinga_args = args.clone();
+    icinga_args.extend(["-I".into(), ICINGA_INCLUDE.into()]);
+    let (_, icinga, _) = validate(icinga2(), &icinga_args);
+    assert_eq!(ours.get("CheckCommands"), icinga.get("CheckCommands"), "CheckCommand counts differ:\n{out}");
+}
