@@ -104,6 +104,7 @@ pub struct FunctionDef {
 pub struct ObjectDef {
     pub is_template: bool,
     pub type_name: Str,
+    pub type_span: Span,
     pub name: Option<Expr>,
     pub captures: Option<Vec<Capture>>,
     pub is_default: bool,
@@ -127,6 +128,7 @@ pub struct ApplyFor {
 #[derive(Debug)]
 pub struct ApplyDef {
     pub type_name: Str,
+    pub type_span: Span,
     pub name: Option<Expr>,
     pub target: Option<Str>,
     pub target_span: Span,

@@ -321,6 +321,19 @@ impl<'s> Lexer<'s> {
         LangError::new(ErrorKind::Syntax, message, Some(self.span_from(line, col)))
     }
 
+    /// Where the end of the input is, as Icinga reports it: the column
+    /// before the current one.
+    fn eof_span(&self) -> Span {
+        let col = self.col.saturating_sub(1);
+        Span {
+            file: self.file,
+            first_line: self.line,
+            first_column: col,
+            last_line: self.line,
+            last_column: col,
+        }
+    }
+
     /// Skips blanks and comments; stops at a newline, which is a token.
     fn skip_trivia(&mut self) -> Result<(), LangError> {
         loop {
@@ -331,13 +344,16 @@ impl<'s> Lexer<'s> {
                 Some(b'#') => self.skip_line(),
                 Some(b'/') if self.peek_at(1) == Some(b'/') => self.skip_line(),
                 Some(b'/') if self.peek_at(1) == Some(b'*') => {
-                    let (line, col) = (self.line, self.col);
                     self.bump();
                     self.bump();
                     loop {
                         match self.peek_byte() {
                             None => {
-                                return Err(self.error(line, col, "End-of-file while in comment"))
+                                return Err(LangError::new(
+                                    ErrorKind::Syntax,
+                                    "End-of-file while in comment",
+                                    Some(self.eof_span()),
+                                ))
                             }
                             Some(b'*') if self.peek_at(1) == Some(b'/') => {
                                 self.bump();
@@ -371,7 +387,7 @@ impl<'s> Lexer<'s> {
         let Some(b) = self.peek_byte() else {
             return Ok(Token {
                 tok: Tok::Eof,
-                span: self.span_from(line, col),
+                span: self.eof_span(),
             });
         };
         let tok = match b {

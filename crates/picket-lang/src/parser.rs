@@ -547,7 +547,7 @@ impl<'s> Parser<'s> {
     fn object_def(&mut self) -> Result<Expr, LangError> {
         let start = self.advance()?;
         let is_template = start.tok == Tok::Template;
-        let (type_name, _) = self.ident()?;
+        let (type_name, type_span) = self.ident()?;
         let name = if self.is(&Tok::LBrace)? {
             None
         } else {
@@ -571,6 +571,7 @@ impl<'s> Parser<'s> {
         let def = ObjectDef {
             is_template,
             type_name,
+            type_span,
             name,
             captures,
             is_default,
@@ -587,15 +588,14 @@ impl<'s> Parser<'s> {
 
     fn apply_def(&mut self) -> Result<Expr, LangError> {
         let start = self.advance()?;
-        let (type_name, _) = self.ident()?;
+        let (type_name, type_span) = self.ident()?;
         let name = match self.cur()? {
             Tok::For | Tok::To | Tok::Use | Tok::IgnoreOnError | Tok::LBrace => None,
             _ => Some(self.expr()?),
         };
-        let header = start.span.to(self.prev);
         let mut apply_for = None;
         let mut target = None;
-        let mut target_span = header;
+        let mut target_span = start.span;
         let mut captures = None;
         let mut ignore_on_error = false;
         loop {
@@ -626,6 +626,7 @@ impl<'s> Parser<'s> {
                 _ => break,
             }
         }
+        let header = start.span.to(self.prev);
         let (body, filters) = self.body_with_filter()?;
         let filter = Self::combine_filter(filters);
         if filter.is_none() && apply_for.is_none() {
@@ -636,6 +637,7 @@ impl<'s> Parser<'s> {
         }
         let def = ApplyDef {
             type_name,
+            type_span,
             name,
             target,
             target_span,

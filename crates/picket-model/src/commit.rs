@@ -49,9 +49,8 @@ pub fn commit(ctx: &Context, registry: &Arc<Registry>) -> Vec<LangError> {
             .filter(|i| std::ptr::eq(i.schema, schema))
         {
             if let Err(e) = instantiate_item(&mut interp, registry, item) {
-                if item.ignore_on_error {
-                    log_ignored(ctx, schema.name, &item.name, &e);
-                } else {
+                // `ignore_on_error` objects are dropped without a word.
+                if !item.ignore_on_error {
                     errors.push(e);
                 }
             }
@@ -77,7 +76,7 @@ pub fn commit(ctx: &Context, registry: &Arc<Registry>) -> Vec<LangError> {
                 severity: Severity::Warning,
                 facility: "ApplyRule".into(),
                 message: format!(
-                    "Apply rule '{}' ({}: {}:{}-{}:{}) for type '{}' does not match anywhere!",
+                    "Apply rule '{}' (in {}: {}:{}-{}:{}) for type '{}' does not match anywhere!",
                     rule.name,
                     ctx.sources.path(h.file),
                     h.first_line,
@@ -105,17 +104,6 @@ pub fn commit(ctx: &Context, registry: &Arc<Registry>) -> Vec<LangError> {
         }
     }
     errors
-}
-
-fn log_ignored(ctx: &Context, type_name: &str, name: &str, e: &LangError) {
-    ctx.log(LogRecord {
-        severity: Severity::Notice,
-        facility: "ConfigObject".into(),
-        message: format!(
-            "Ignoring config object '{name}' of type '{type_name}' because of errors: {}",
-            e.message
-        ),
-    });
 }
 
 /// Types ordered so that each comes after the types it loads after.
@@ -181,7 +169,7 @@ fn register(
         let prev_loc = location_of(&prev);
         return Err(LangError::script(
             format!(
-                "Object '{full}' of type '{}' re-defined: in {}: {}:{}-{}:{}; previous definition: in {prev_loc}",
+                "An object with type '{}' and name '{full}' already exists (in {prev_loc}), new declaration: in {}: {}:{}-{}:{}",
                 obj.schema.name,
                 sources.path(header.file),
                 header.first_line,
@@ -254,7 +242,7 @@ fn instantiate(
     for (field, value) in spec.presets {
         obj.set_raw(field, value);
     }
-    interp.run(&mut frame, spec.body)?;
+    interp.run_body(&mut frame, spec.body)?;
     finish_names(&obj, spec.header)?;
     Ok(obj)
 }
@@ -377,9 +365,7 @@ fn apply_rule(
             Some(af) => apply_for_each(interp, registry, rule, af, locals, presets, zone),
         };
         if let Err(e) = result {
-            if rule.def.ignore_on_error {
-                log_ignored(interp.ctx, rule.schema.name, &rule.name, &e);
-            } else {
+            if !rule.def.ignore_on_error {
                 errors.push(e);
             }
         }
@@ -502,8 +488,9 @@ fn create_applied(
     register(registry, obj, rule.def.header, &interp.ctx.sources)
 }
 
-/// Group membership from `assign where` / `ignore where` in group objects:
-/// each matching member gets the group added to its `groups`.
+/// Group membership from `assign where` / `ignore where` in group objects.
+/// As in Icinga it is kept apart from the members' `groups` attribute,
+/// which lists only the groups the configuration named.
 fn assign_groups(interp: &mut Interp<'_>, registry: &Arc<Registry>) -> Result<(), LangError> {
     for item in registry.objects_declared() {
         let Some(member_type) = item.schema.group_member else {
@@ -538,18 +525,7 @@ fn assign_groups(interp: &mut Interp<'_>, registry: &Arc<Registry>) -> Result<()
                 _ => frame.locals.insert("host", Value::Object(member.clone())),
             }
             if interp.run(&mut frame, filter)?.to_bool() {
-                let groups = match member.get("groups") {
-                    Some(Value::Array(a)) => a,
-                    _ => {
-                        let a = picket_lang::Array::default();
-                        member.set_raw("groups", Value::Array(a.clone()));
-                        a
-                    }
-                };
-                let present = groups.read().iter().any(|g| g.to_display() == group_name);
-                if !present {
-                    let _ = groups.modify(|v| v.push(Value::from(group_name.as_str())));
-                }
+                registry.add_member(item.schema.name, &group_name, &member.full_name());
             }
         }
     }

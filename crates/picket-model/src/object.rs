@@ -41,8 +41,14 @@ impl std::fmt::Debug for ConfigObject {
 
 /// Converts a value for a field of the given kind, as Icinga's typed
 /// setters do; the error is Icinga's message.
-pub fn convert(kind: FieldKind, value: Value) -> Result<Value, String> {
+pub fn convert(name: &str, kind: FieldKind, value: Value) -> Result<Value, String> {
     let eval = |m: String| format!("Error while evaluating expression: {m}");
+    let wrong_container = |v: &Value, expected: &str| {
+        format!(
+            "Attribute '{name}' cannot be set to value of type '{}', expected '{expected}'",
+            v.type_name()
+        )
+    };
     match kind {
         FieldKind::Any | FieldKind::Function => Ok(value),
         FieldKind::String => Ok(match value {
@@ -53,9 +59,18 @@ pub fn convert(kind: FieldKind, value: Value) -> Result<Value, String> {
         FieldKind::Number | FieldKind::Timestamp => {
             value.to_number().map(Value::Number).map_err(eval)
         }
-        FieldKind::Bool => Ok(Value::Bool(value.to_bool())),
+        // Booleans go through the number conversion: "yes" is refused.
+        FieldKind::Bool => value
+            .to_number()
+            .map(|n| Value::Bool(n != 0.0))
+            .map_err(eval),
         FieldKind::Array => match value {
             Value::Null | Value::Array(_) => Ok(value),
+            Value::Dict(_)
+            | Value::Function(_)
+            | Value::Object(_)
+            | Value::Namespace(_)
+            | Value::Type(_) => Err(wrong_container(&value, "Array")),
             other => Err(eval(format!(
                 "Cannot convert value of type '{}' to an object.",
                 other.type_name()
@@ -63,6 +78,11 @@ pub fn convert(kind: FieldKind, value: Value) -> Result<Value, String> {
         },
         FieldKind::Dictionary => match value {
             Value::Null | Value::Dict(_) => Ok(value),
+            Value::Array(_)
+            | Value::Function(_)
+            | Value::Object(_)
+            | Value::Namespace(_)
+            | Value::Type(_) => Err(wrong_container(&value, "Dictionary")),
             other => Err(eval(format!(
                 "Cannot convert value of type '{}' to an object.",
                 other.type_name()
@@ -252,8 +272,11 @@ impl ScriptObject for ConfigObject {
         let Some(key) = self.key(name) else {
             return Err(format!("Attribute '{name}' does not exist."));
         };
+        if key == "type" {
+            return Err("Error while evaluating expression: Type field cannot be set.".into());
+        }
         let value = match self.field_schema(name) {
-            Some(f) => convert(f.kind, value)?,
+            Some(f) => convert(name, f.kind, value)?,
             None => value,
         };
         let mut st = self.state.write();

@@ -73,6 +73,9 @@ struct Store {
     by_name: HashMap<(&'static str, Str), Arc<Item>>,
     defaults: HashMap<&'static str, Vec<Arc<Item>>>,
     rules: Vec<Arc<Rule>>,
+    /// Members added by `assign where` of group objects: (group type,
+    /// group name) → member full names.
+    assigned: HashMap<(&'static str, String), Vec<String>>,
     /// Committed objects per type, by full name, in commit order.
     committed: HashMap<&'static str, IndexMap<String, Arc<ConfigObject>>>,
 }
@@ -134,6 +137,26 @@ impl Registry {
         true
     }
 
+    /// Records that `assign where` of a group matched a member.
+    pub fn add_member(&self, group_type: &'static str, group: &str, member: &str) {
+        self.store
+            .write()
+            .assigned
+            .entry((group_type, group.to_string()))
+            .or_default()
+            .push(member.to_string());
+    }
+
+    /// The members `assign where` gave a group.
+    pub fn assigned_members(&self, group_type: &'static str, group: &str) -> Vec<String> {
+        self.store
+            .read()
+            .assigned
+            .get(&(group_type, group.to_string()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     pub fn committed(&self, type_name: &str) -> Vec<Arc<ConfigObject>> {
         self.store
             .read()
@@ -177,7 +200,7 @@ impl Registry {
                 frame.locals.insert(k, v);
             }
         }
-        interp.run(frame, &item.def.body).map(|_| ())
+        interp.run_body(frame, &item.def.body).map(|_| ())
     }
 }
 
@@ -277,7 +300,7 @@ impl ConfigHooks for Registry {
             return Err(LangError::script(
                 format!("'apply' target type is ambiguous (can be one of {}): use 'to' to specify a type", {
                     let t: Vec<String> = schema.apply_targets.iter().map(|t| format!("'{t}'")).collect();
-                    t.join(", ")
+                    t.join(" or ")
                 }),
                 def.header,
             ));

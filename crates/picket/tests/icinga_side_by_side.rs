@@ -16,7 +16,10 @@ const ICINGA_INCLUDE: &str = "/usr/share/icinga2/include";
 
 fn icinga2() -> &'static str {
     let found = Command::new("icinga2").arg("--version").output().is_ok();
-    assert!(found, "icinga2 is not installed: run .ci/run, or apt-get install icinga2 monitoring-plugins");
+    assert!(
+        found,
+        "icinga2 is not installed: run .ci/run, or apt-get install icinga2 monitoring-plugins"
+    );
     "icinga2"
 }
 
@@ -41,13 +44,26 @@ fn defines(dir: &Path) -> Vec<String> {
 
 /// Runs `BIN daemon -C ARGS` and returns (success, counts, output).
 fn validate(bin: &str, args: &[String]) -> (bool, BTreeMap<String, u64>, String) {
-    let out = Command::new(bin).arg("daemon").arg("-C").args(args).output().expect("run daemon -C");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(bin)
+        .arg("daemon")
+        .arg("-C")
+        .args(args)
+        .output()
+        .expect("run daemon -C");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut counts = BTreeMap::new();
     for line in text.lines() {
-        let Some(rest) = line.split("information/ConfigItem: Instantiated ").nth(1) else { continue };
+        let Some(rest) = line.split("information/ConfigItem: Instantiated ").nth(1) else {
+            continue;
+        };
         let mut parts = rest.trim_end_matches('.').splitn(2, ' ');
-        let (Some(n), Some(word)) = (parts.next(), parts.next()) else { continue };
+        let (Some(n), Some(word)) = (parts.next(), parts.next()) else {
+            continue;
+        };
         let n: u64 = n.parse().unwrap_or(0);
         counts.insert(word.to_string(), n);
     }
@@ -63,12 +79,18 @@ fn same_counts(config: &Path, extra: &[String]) {
     assert!(ok_i, "icinga2 rejected {}:\n{out_i}", config.display());
     let (ok_p, ours, out_p) = validate(picket(), &args);
     assert!(ok_p, "picket rejected {}:\n{out_p}", config.display());
-    assert_eq!(ours, icinga, "Instantiated counts differ.\npicket:\n{out_p}\nicinga2:\n{out_i}");
+    assert_eq!(
+        ours, icinga,
+        "Instantiated counts differ.\npicket:\n{out_p}\nicinga2:\n{out_i}"
+    );
 }
 
 #[test]
 fn debian_default_configuration_with_icingas_library() {
-    same_counts(Path::new("/etc/icinga2/icinga2.conf"), &["-I".into(), ICINGA_INCLUDE.into()]);
+    same_counts(
+        Path::new("/etc/icinga2/icinga2.conf"),
+        &["-I".into(), ICINGA_INCLUDE.into()],
+    );
 }
 
 #[test]
@@ -76,7 +98,15 @@ fn every_entry_of_icingas_template_library() {
     let dir = tempfile::tempdir().expect("tempdir");
     let conf = dir.path().join("all.conf");
     let mut text = String::new();
-    for entry in ["itl", "plugins", "plugins-contrib", "manubulon", "windows-plugins", "nscp", "hangman"] {
+    for entry in [
+        "itl",
+        "plugins",
+        "plugins-contrib",
+        "manubulon",
+        "windows-plugins",
+        "nscp",
+        "hangman",
+    ] {
         text.push_str(&format!("include <{entry}>\n"));
     }
     std::fs::write(&conf, text).expect("write config");
@@ -89,9 +119,16 @@ fn debian_default_configuration_with_pickets_own_library() {
     let mut args = vec!["-c".to_string(), "/etc/icinga2/icinga2.conf".to_string()];
     args.extend(defines(scratch.path()));
     let (ok, ours, out) = validate(picket(), &args);
-    assert!(ok, "picket rejected the default configuration with its own library:\n{out}");
+    assert!(
+        ok,
+        "picket rejected the default configuration with its own library:\n{out}"
+    );
     let mut icinga_args = args.clone();
     icinga_args.extend(["-I".into(), ICINGA_INCLUDE.into()]);
     let (_, icinga, _) = validate(icinga2(), &icinga_args);
-    assert_eq!(ours.get("CheckCommands"), icinga.get("CheckCommands"), "CheckCommand counts differ:\n{out}");
+    assert_eq!(
+        ours.get("CheckCommands"),
+        icinga.get("CheckCommands"),
+        "CheckCommand counts differ:\n{out}"
+    );
 }

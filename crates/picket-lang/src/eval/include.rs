@@ -180,7 +180,10 @@ impl Interp<'_> {
         }
         Ok(match target {
             Location::Disk(p) => {
-                let fixed: PathBuf = p.components().take_while(|c| !has_wildcard(&c.as_os_str().to_string_lossy())).collect();
+                let fixed: PathBuf = p
+                    .components()
+                    .take_while(|c| !has_wildcard(&c.as_os_str().to_string_lossy()))
+                    .collect();
                 if !fixed.as_os_str().is_empty() && !fixed.is_dir() {
                     return Err(Flow::Error(LangError::eval(
                         format!(

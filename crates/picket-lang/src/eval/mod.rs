@@ -55,9 +55,9 @@ impl Frame {
 /// Why evaluation stopped early.
 pub enum Flow {
     Error(LangError),
-    Break,
-    Continue,
-    Return(Value),
+    Break(Span),
+    Continue(Span),
+    Return(Value, Span),
 }
 
 impl From<LangError> for Flow {
@@ -108,12 +108,25 @@ impl<'c> Interp<'c> {
         self
     }
 
-    /// Evaluates top-level code: `return` ends it, `break`/`continue`
-    /// outside a loop are ignored.
+    /// Evaluates top-level code (a file, a console line, a filter):
+    /// `return`, `break` and `continue` have nothing to leave and are errors.
     pub fn run(&mut self, frame: &mut Frame, e: &Expr) -> Result<Value, LangError> {
         match self.eval(frame, e) {
-            Ok(v) | Err(Flow::Return(v)) => Ok(v),
-            Err(Flow::Break | Flow::Continue) => Ok(Value::Null),
+            Ok(v) => Ok(v),
+            Err(Flow::Return(_, span) | Flow::Break(span) | Flow::Continue(span)) => {
+                Err(LangError::script("Invalid flow control statement.", span))
+            }
+            Err(Flow::Error(e)) => Err(e),
+        }
+    }
+
+    /// Evaluates an object or template body: `return` ends the body.
+    pub fn run_body(&mut self, frame: &mut Frame, e: &Expr) -> Result<Value, LangError> {
+        match self.eval(frame, e) {
+            Ok(v) | Err(Flow::Return(v, _)) => Ok(v),
+            Err(Flow::Break(span) | Flow::Continue(span)) => {
+                Err(LangError::script("Invalid flow control statement.", span))
+            }
             Err(Flow::Error(e)) => Err(e),
         }
     }
@@ -136,9 +149,10 @@ impl<'c> Interp<'c> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             self.depth -= 1;
-            return Err(Flow::Error(LangError::script(
+            return Err(Flow::Error(LangError::new(
+                ErrorKind::Script,
                 "Stack overflow while evaluating expression: Recursion level too deep.",
-                e.span,
+                None,
             )));
         }
         // Deep but legal nesting must work on any caller's thread: grow the
@@ -233,8 +247,8 @@ impl<'c> Interp<'c> {
             ExprKind::While(cond, body) => {
                 while self.eval(frame, cond)?.to_bool() {
                     match self.eval(frame, body) {
-                        Ok(_) | Err(Flow::Continue) => {}
-                        Err(Flow::Break) => break,
+                        Ok(_) | Err(Flow::Continue(_)) => {}
+                        Err(Flow::Break(_)) => break,
                         Err(other) => return Err(other),
                     }
                 }
@@ -249,14 +263,14 @@ impl<'c> Interp<'c> {
                 let collection = self.eval(frame, iter)?;
                 self.for_loop(frame, key.as_ref(), value, &collection, body, iter.span)
             }
-            ExprKind::Break => Err(Flow::Break),
-            ExprKind::Continue => Err(Flow::Continue),
+            ExprKind::Break => Err(Flow::Break(e.span)),
+            ExprKind::Continue => Err(Flow::Continue(e.span)),
             ExprKind::Return(v) => {
                 let v = match v {
                     Some(v) => self.eval(frame, v)?,
                     None => Value::Null,
                 };
-                Err(Flow::Return(v))
+                Err(Flow::Return(v, e.span))
             }
             ExprKind::Throw(v) => {
                 let v = self.eval(frame, v)?;
@@ -357,7 +371,10 @@ impl<'c> Interp<'c> {
                 }
             }
         }
-        self.ctx.default_imports().into_iter().find_map(|ns| ns.get(name).map(|v| (ns, v)))
+        self.ctx
+            .default_imports()
+            .into_iter()
+            .find_map(|ns| ns.get(name).map(|v| (ns, v)))
     }
 
     /// Reads a variable: locals, `this`, globals, `using` imports, default
@@ -376,7 +393,13 @@ impl<'c> Interp<'c> {
     /// the scope the name was found in. A name found nowhere is looked up
     /// as a field of `this` (an error for configuration objects, null for
     /// the globals), as Icinga does.
-    fn call_target(&mut self, frame: &Frame, name: &Str, imports: Option<&Vec<Expr>>, span: Span) -> Result<(Value, Value), Flow> {
+    fn call_target(
+        &mut self,
+        frame: &Frame,
+        name: &Str,
+        imports: Option<&Vec<Expr>>,
+        span: Span,
+    ) -> Result<(Value, Value), Flow> {
         if let Some(v) = frame.locals.get(name) {
             return Ok((Value::Dict(frame.locals.clone()), v));
         }
@@ -748,7 +771,9 @@ impl<'c> Interp<'c> {
                 let callee = self.get_index(&obj, &key, f.span)?;
                 (obj, callee)
             }
-            ExprKind::Variable(name, imports) => self.call_target(frame, name, imports.as_deref(), f.span)?,
+            ExprKind::Variable(name, imports) => {
+                self.call_target(frame, name, imports.as_deref(), f.span)?
+            }
             _ => (Value::Null, self.eval(frame, f)?),
         };
         let mut values = Vec::with_capacity(args.len());
@@ -805,17 +830,20 @@ impl<'c> Interp<'c> {
                 }
                 self.depth += 1;
                 let r = if self.depth > MAX_DEPTH {
-                    Err(Flow::Error(LangError::script(
+                    Err(Flow::Error(LangError::new(
+                        ErrorKind::Script,
                         "Stack overflow while evaluating expression: Recursion level too deep.",
-                        body.span,
+                        None,
                     )))
                 } else {
                     self.eval(&mut frame, body)
                 };
                 self.depth -= 1;
                 match r {
-                    Ok(v) | Err(Flow::Return(v)) => Ok(v),
-                    Err(Flow::Break | Flow::Continue) => Ok(Value::Null),
+                    Ok(v) | Err(Flow::Return(v, _)) => Ok(v),
+                    Err(Flow::Break(span) | Flow::Continue(span)) => {
+                        Err(LangError::script("Invalid flow control statement.", span))
+                    }
                     Err(Flow::Error(e)) => Err(e),
                 }
             }
@@ -833,8 +861,8 @@ impl<'c> Interp<'c> {
     ) -> Eval {
         let run = |this: &mut Self, frame: &mut Frame| -> Result<bool, Flow> {
             match this.eval(frame, body) {
-                Ok(_) | Err(Flow::Continue) => Ok(true),
-                Err(Flow::Break) => Ok(false),
+                Ok(_) | Err(Flow::Continue(_)) => Ok(true),
+                Err(Flow::Break(_)) => Ok(false),
                 Err(other) => Err(other),
             }
         };

@@ -1,0 +1,26 @@
+//! `Comment`: a comment on a host or service (normally created at runtime); named `host!name` or `host!service!name`.
+
+use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
+
+pub static COMMENT: TypeSchema = TypeSchema {
+    name: "Comment",
+    plural: "Comments",
+    fields: &[
+        F::new("author", K::String, D::Str("")).required(),
+        F::new("entry_time", K::Timestamp, D::Derived("now")),
+        // Integer: fractions are cut off (2.7 becomes 2).
+        F::new("entry_type", K::Number, D::Number(1.0)),
+        F::new("expire_time", K::Timestamp, D::Number(0.0)),
+        F::new("host_name", K::String, D::Str(""))
+            .required()
+            .refers_to("Host"),
+        F::new("persistent", K::Bool, D::Bool(false)),
+        F::new("service_name", K::String, D::Str("")),
+        // Internal.
+        F::new("sticky", K::Bool, D::Bool(false)),
+        F::new("text", K::String, D::Str("")).required(),
+    ],
+    load_after: &["Host", "Service"],
+    apply_targets: &[],
+    group_member: None,
+};

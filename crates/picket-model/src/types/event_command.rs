@@ -1,0 +1,21 @@
+//! `EventCommand`: what runs when a host or service changes state.
+
+use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
+
+pub static EVENT_COMMAND: TypeSchema = TypeSchema {
+    name: "EventCommand",
+    plural: "EventCommands",
+    fields: &[
+        F::new("arguments", K::Any, D::Null),
+        F::new("command", K::Any, D::Null),
+        F::new("env", K::Dictionary, D::Null),
+        // Set by the default template `plugin-event-command` (Picket's builtin.conf); the type itself has no default.
+        F::new("execute", K::Function, D::Str("Object of type 'Function'")).required(),
+        // Integer: fractions are cut off (2.7 becomes 2).
+        F::new("timeout", K::Number, D::Number(60.0)),
+        F::new("vars", K::Dictionary, D::Null),
+    ],
+    load_after: &[],
+    apply_targets: &[],
+    group_member: None,
+};

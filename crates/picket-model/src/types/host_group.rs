@@ -1,0 +1,19 @@
+//! `HostGroup`: a group of hosts.
+
+use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
+
+pub static HOST_GROUP: TypeSchema = TypeSchema {
+    name: "HostGroup",
+    plural: "HostGroups",
+    fields: &[
+        F::new("action_url", K::String, D::Str("")),
+        F::new("display_name", K::String, D::Derived("name")),
+        F::new("groups", K::Array, D::Null).refers_to("HostGroup"),
+        F::new("notes", K::String, D::Str("")),
+        F::new("notes_url", K::String, D::Str("")),
+        F::new("vars", K::Dictionary, D::Null),
+    ],
+    load_after: &[],
+    apply_targets: &[],
+    group_member: Some("Host"),
+};

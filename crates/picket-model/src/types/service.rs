@@ -1,0 +1,59 @@
+//! `Service`: a check of one aspect of a host, named `host!service`.
+
+use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
+
+pub static SERVICE: TypeSchema = TypeSchema {
+    name: "Service",
+    plural: "Services",
+    fields: &[
+        F::new("action_url", K::String, D::Str("")),
+        F::new("check_command", K::String, D::Str(""))
+            .required()
+            .refers_to("CheckCommand"),
+        F::new("check_interval", K::Number, D::Number(300.0)),
+        F::new("check_period", K::String, D::Str("")).refers_to("TimePeriod"),
+        // Any value: a number of seconds or a duration string such as "1m", stored as given.
+        F::new("check_timeout", K::Any, D::Null),
+        F::new("command_endpoint", K::String, D::Str("")).refers_to("Endpoint"),
+        F::new("display_name", K::String, D::Derived("name")),
+        F::new("enable_active_checks", K::Bool, D::Bool(true)),
+        F::new("enable_event_handler", K::Bool, D::Bool(true)),
+        F::new("enable_flapping", K::Bool, D::Bool(false)),
+        F::new("enable_notifications", K::Bool, D::Bool(true)),
+        F::new("enable_passive_checks", K::Bool, D::Bool(true)),
+        F::new("enable_perfdata", K::Bool, D::Bool(true)),
+        F::new("event_command", K::String, D::Str("")).refers_to("EventCommand"),
+        F::new("flapping_ignore_states", K::Array, D::Null),
+        // Deprecated.
+        F::new("flapping_threshold", K::Number, D::Number(0.0)),
+        F::new("flapping_threshold_high", K::Number, D::Number(30.0)),
+        F::new("flapping_threshold_low", K::Number, D::Number(25.0)),
+        // Required: null is refused, the default [] is fine.
+        F::new("groups", K::Array, D::EmptyArray)
+            .required()
+            .refers_to("ServiceGroup"),
+        F::new("host_name", K::String, D::Str(""))
+            .required()
+            .refers_to("Host"),
+        F::new("icon_image", K::String, D::Str("")),
+        F::new("icon_image_alt", K::String, D::Str("")),
+        // Integer: fractions are cut off (2.7 becomes 2).
+        F::new("max_check_attempts", K::Number, D::Number(3.0)),
+        F::new("notes", K::String, D::Str("")),
+        F::new("notes_url", K::String, D::Str("")),
+        F::new("retry_interval", K::Number, D::Number(60.0)),
+        F::new("vars", K::Dictionary, D::Null),
+        F::new("volatile", K::Bool, D::Bool(false)),
+    ],
+    load_after: &[
+        "Host",
+        "ServiceGroup",
+        "CheckCommand",
+        "EventCommand",
+        "TimePeriod",
+        "Endpoint",
+        "Zone",
+    ],
+    apply_targets: &["Host"],
+    group_member: None,
+};

@@ -1,0 +1,27 @@
+//! `TimePeriod`: a set of time ranges.
+
+use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
+
+pub static TIME_PERIOD: TypeSchema = TypeSchema {
+    name: "TimePeriod",
+    plural: "TimePeriods",
+    fields: &[
+        F::new("display_name", K::String, D::Derived("name")),
+        // Required: null is refused, the default [] is fine.
+        F::new("excludes", K::Array, D::EmptyArray)
+            .required()
+            .refers_to("TimePeriod"),
+        // Required: null is refused, the default [] is fine.
+        F::new("includes", K::Array, D::EmptyArray)
+            .required()
+            .refers_to("TimePeriod"),
+        F::new("prefer_includes", K::Bool, D::Bool(true)),
+        F::new("ranges", K::Dictionary, D::Null),
+        // Set by the default template `legacy-timeperiod` (Picket's builtin.conf); the type itself has no default.
+        F::new("update", K::Function, D::Str("Object of type 'Function'")).required(),
+        F::new("vars", K::Dictionary, D::Null),
+    ],
+    load_after: &[],
+    apply_targets: &[],
+    group_member: None,
+};
