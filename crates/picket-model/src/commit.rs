@@ -65,6 +65,7 @@ pub fn commit(ctx: &Context, registry: &Arc<Registry>) -> Vec<LangError> {
         for obj in registry.committed(schema.name) {
             errors.extend(validate::object(ctx, registry, &obj));
         }
+        errors.extend(validate::type_done(registry, schema.name));
         if !errors.is_empty() {
             return errors;
         }
@@ -91,9 +92,6 @@ pub fn commit(ctx: &Context, registry: &Arc<Registry>) -> Vec<LangError> {
     let mut errors = Vec::new();
     if let Err(e) = assign_groups(&mut interp, registry) {
         errors.push(e);
-    }
-    if errors.is_empty() {
-        errors.extend(validate::global(ctx, registry));
     }
     if errors.is_empty() && registry.count("IcingaApplication") == 0 {
         if let Some(schema) = crate::schema::find_type("IcingaApplication") {

@@ -74,60 +74,241 @@ pub fn object(
             &format!("Object '{zone}' of type 'Zone' does not exist."),
         ));
     }
-    if matches!(obj.schema.name, "Host" | "Service") {
-        for attr in ["check_interval", "retry_interval"] {
-            if obj
-                .get(attr)
-                .and_then(|v| v.to_number().ok())
-                .is_some_and(|n| n <= 0.0)
-            {
-                return Some(failed(ctx, obj, attr, "Interval must be greater than 0."));
+    type_rules(ctx, registry, obj)
+}
+
+/// Icinga's checks beyond required attributes and references.
+fn type_rules(
+    ctx: &Context,
+    registry: &Arc<Registry>,
+    obj: &Arc<ConfigObject>,
+) -> Option<LangError> {
+    let number = |attr: &str| obj.get(attr).and_then(|v| v.to_number().ok());
+    match obj.schema.name {
+        "Host" | "Service" => {
+            for attr in ["check_interval", "retry_interval"] {
+                if number(attr).is_some_and(|n| n <= 0.0) {
+                    return Some(failed(ctx, obj, attr, "Interval must be greater than 0."));
+                }
             }
+            if number("max_check_attempts").is_some_and(|n| n <= 0.0) {
+                return Some(failed(
+                    ctx,
+                    obj,
+                    "max_check_attempts",
+                    "Value must be greater than 0.",
+                ));
+            }
+            let zone = obj.get_str("zone");
+            let global = registry
+                .find("Zone", &zone)
+                .and_then(|z| z.get("global"))
+                .is_some_and(|g| g.to_bool());
+            if global {
+                return Some(LangError::new(
+                    picket_lang::ErrorKind::Script,
+                    format!(
+                        "{} '{}' cannot be put into global zone '{zone}'.",
+                        obj.schema.name,
+                        obj.full_name()
+                    ),
+                    None,
+                ));
+            }
+            command_endpoint(ctx, registry, obj)
         }
+        "CheckCommand" | "NotificationCommand" | "EventCommand" => {
+            let bad = |attr: &str, ok: fn(&Value) -> bool| {
+                obj.get(attr)
+                    .filter(|v| !v.is_null() && !ok(v))
+                    .map(|_| failed(ctx, obj, attr, "Invalid type."))
+            };
+            bad("command", |v| {
+                matches!(v, Value::String(_) | Value::Array(_))
+            })
+            .or_else(|| bad("arguments", |v| matches!(v, Value::Dict(_))))
+            .or_else(|| bad("env", |v| matches!(v, Value::Dict(_))))
+        }
+        "Notification" => {
+            let empty = |attr: &str| match obj.get(attr) {
+                Some(Value::Array(a)) => a.is_empty(),
+                _ => true,
+            };
+            if empty("users") && empty("user_groups") {
+                return Some(LangError::script(
+                    format!(
+                        "Validation failed for object '{}' of type 'Notification': Validation failed: No users/user_groups specified.",
+                        obj.full_name()
+                    ),
+                    obj.header(),
+                ));
+            }
+            let on_service = !obj.get_str("service_name").is_empty();
+            filter_rules(ctx, obj, on_service)
+        }
+        "Dependency" => {
+            let on_service = !obj.get_str("parent_service_name").is_empty();
+            filter_rules(ctx, obj, on_service)
+        }
+        // Users may filter on host and service states alike.
+        "User" => filter_rules(ctx, obj, true),
+        "Zone" => zone_cycle(ctx, registry, obj),
+        _ => None,
+    }
+}
+
+const HOST_STATES: &[&str] = &["Up", "Down"];
+const SERVICE_STATES: &[&str] = &["OK", "Warning", "Critical", "Unknown"];
+const TYPES: &[&str] = &[
+    "DowntimeStart",
+    "DowntimeEnd",
+    "DowntimeRemoved",
+    "Custom",
+    "Acknowledgement",
+    "Problem",
+    "Recovery",
+    "FlappingStart",
+    "FlappingEnd",
+];
+
+/// `states` and `types` filters may only name states and notification types
+/// that apply to the object.
+fn filter_rules(ctx: &Context, obj: &ConfigObject, on_service: bool) -> Option<LangError> {
+    let names = |attr: &str| -> Vec<String> {
+        match obj.get(attr) {
+            Some(Value::Array(a)) => a.to_vec().iter().map(Value::to_display).collect(),
+            _ => Vec::new(),
+        }
+    };
+    let allowed: Vec<&str> = if obj.schema.name == "User" {
+        HOST_STATES.iter().chain(SERVICE_STATES).copied().collect()
+    } else if on_service {
+        SERVICE_STATES.to_vec()
+    } else {
+        HOST_STATES.to_vec()
+    };
+    if names("states")
+        .iter()
+        .any(|s| !allowed.contains(&s.as_str()))
+    {
+        return Some(failed(ctx, obj, "states", "State filter is invalid."));
+    }
+    if obj.schema.name != "Dependency"
+        && names("types").iter().any(|t| !TYPES.contains(&t.as_str()))
+    {
+        return Some(failed(ctx, obj, "types", "Type filter is invalid."));
     }
     None
 }
 
-/// Rules across objects: zone trees and endpoint membership.
-pub fn global(ctx: &Context, registry: &Arc<Registry>) -> Vec<LangError> {
-    let mut errors = Vec::new();
-    let zones = registry.committed("Zone");
-    let parent_of: HashMap<String, String> = zones
-        .iter()
-        .map(|z| (z.full_name(), z.get_str("parent")))
-        .collect();
-    for z in &zones {
-        let mut seen = HashSet::new();
-        let mut cur = z.full_name();
-        while let Some(p) = parent_of.get(&cur).filter(|p| !p.is_empty()) {
-            if !seen.insert(cur.clone()) || *p == z.full_name() {
-                errors.push(failed(
-                    ctx,
-                    z,
-                    "parent",
-                    "Zone object has cycle in its parent hierarchy.",
-                ));
-                break;
+/// `command_endpoint` needs the checkable in a zone, and the endpoint in that
+/// zone or a direct child of it.
+fn command_endpoint(
+    ctx: &Context,
+    registry: &Arc<Registry>,
+    obj: &ConfigObject,
+) -> Option<LangError> {
+    let ep_name = obj.get_str("command_endpoint");
+    if ep_name.is_empty() {
+        return None;
+    }
+    let zone = obj.get_str("zone");
+    if zone.is_empty() {
+        return Some(LangError::script(
+            format!(
+                "Validation failed for object '{}' of type '{}'; Attribute 'command_endpoint': Checkable with command endpoint requires a zone. Please check the troubleshooting documentation.",
+                obj.full_name(),
+                obj.schema.name
+            ),
+            obj.header(),
+        ));
+    }
+    let endpoint = registry.find("Endpoint", &ep_name)?;
+    let Some(ep_zone) = zone_of_endpoint(registry, &ep_name) else {
+        return Some(LangError::script(
+            format!("Endpoint '{ep_name}' does not belong to a zone."),
+            endpoint.header(),
+        ));
+    };
+    let parent = registry
+        .find("Zone", &ep_zone)
+        .map(|z| z.get_str("parent"))
+        .unwrap_or_default();
+    if ep_zone != zone && parent != zone {
+        return Some(LangError::script(
+            format!(
+                "Validation failed for object '{}' of type '{}'; Attribute 'command_endpoint': Command endpoint must be in zone '{zone}' or in a direct child zone thereof.",
+                obj.full_name(),
+                obj.schema.name
+            ),
+            obj.header(),
+        ));
+    }
+    let _ = ctx;
+    None
+}
+
+/// The zone that lists an endpoint.
+pub fn zone_of_endpoint(registry: &Arc<Registry>, endpoint: &str) -> Option<String> {
+    registry
+        .committed("Zone")
+        .into_iter()
+        .find_map(|z| match z.get("endpoints") {
+            Some(Value::Array(a)) if a.to_vec().iter().any(|e| e.to_display() == endpoint) => {
+                Some(z.full_name())
             }
-            cur = p.clone();
+            _ => None,
+        })
+}
+
+fn zone_cycle(ctx: &Context, registry: &Arc<Registry>, zone: &ConfigObject) -> Option<LangError> {
+    let _ = ctx;
+    let mut seen = HashSet::new();
+    let mut cur = zone.full_name();
+    loop {
+        if !seen.insert(cur.clone()) {
+            return Some(LangError::script(
+                "Infinite recursion detected while resolving zone graph. Check your zone hierarchy.",
+                zone.header(),
+            ));
         }
+        let parent = registry
+            .find("Zone", &cur)
+            .map(|z| z.get_str("parent"))
+            .unwrap_or_default();
+        if parent.is_empty() {
+            return None;
+        }
+        cur = parent;
+    }
+}
+
+/// Rules across the objects of a type, checked once all of them exist:
+/// an endpoint may be listed by one zone only.
+pub fn type_done(registry: &Arc<Registry>, type_name: &str) -> Vec<LangError> {
+    let mut errors = Vec::new();
+    if type_name != "Zone" {
+        return errors;
     }
     let mut member_of: HashMap<String, String> = HashMap::new();
-    for z in &zones {
+    for z in registry.committed("Zone") {
         if let Some(Value::Array(eps)) = z.get("endpoints") {
             for ep in eps.to_vec() {
                 let ep = ep.to_display();
-                if let Some(other) = member_of.get(&ep) {
-                    if *other != z.full_name() {
-                        errors.push(failed(
-                            ctx,
-                            z,
-                            "endpoints",
-                            &format!("Endpoint '{ep}' is already a member of zone '{other}'."),
+                match member_of.get(&ep) {
+                    Some(other) if *other != z.full_name() => {
+                        let span = registry
+                            .find("Endpoint", &ep)
+                            .map(|e| e.header())
+                            .unwrap_or_else(|| z.header());
+                        errors.push(LangError::script(
+                            format!("Endpoint '{ep}' is in more than one zone."),
+                            span,
                         ));
                     }
-                } else {
-                    member_of.insert(ep, z.full_name());
+                    _ => {
+                        member_of.insert(ep, z.full_name());
+                    }
                 }
             }
         }

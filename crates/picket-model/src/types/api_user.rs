@@ -12,7 +12,7 @@ pub static API_USER: TypeSchema = TypeSchema {
         F::new("password_hash", K::String, D::Str("")),
         F::new("permissions", K::Array, D::Null),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

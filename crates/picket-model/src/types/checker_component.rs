@@ -10,7 +10,7 @@ pub static CHECKER_COMPONENT: TypeSchema = TypeSchema {
         // Deprecated; not taken from MaxConcurrentChecks.
         F::new("concurrent_checks", K::Number, D::Number(0.0)),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

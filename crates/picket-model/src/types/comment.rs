@@ -20,7 +20,7 @@ pub static COMMENT: TypeSchema = TypeSchema {
         F::new("sticky", K::Bool, D::Bool(false)),
         F::new("text", K::String, D::Str("")).required(),
     ],
-    load_after: &["Host", "Service"],
+    load_after: &["Host", "Service", "Zone"],
     apply_targets: &[],
     group_member: None,
 };

@@ -9,7 +9,7 @@ pub static COMPAT_LOGGER: TypeSchema = TypeSchema {
         F::new("log_dir", K::String, D::Derived("path:LogDir/compat")),
         F::new("rotation_method", K::String, D::Str("HOURLY")),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

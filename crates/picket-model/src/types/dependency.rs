@@ -21,7 +21,7 @@ pub static DEPENDENCY: TypeSchema = TypeSchema {
         F::new("states", K::Array, D::Null),
         F::new("vars", K::Dictionary, D::Null),
     ],
-    load_after: &["Host", "Service", "TimePeriod"],
+    load_after: &["Host", "Service", "TimePeriod", "Zone"],
     apply_targets: &["Host", "Service"],
     group_member: None,
 };

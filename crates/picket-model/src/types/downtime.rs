@@ -26,7 +26,7 @@ pub static DOWNTIME: TypeSchema = TypeSchema {
         F::new("start_time", K::Timestamp, D::Number(0.0)),
         F::new("triggered_by", K::String, D::Str("")),
     ],
-    load_after: &["Host", "Service"],
+    load_after: &["Host", "Service", "Zone"],
     apply_targets: &[],
     group_member: None,
 };

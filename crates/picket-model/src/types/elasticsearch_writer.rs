@@ -24,7 +24,7 @@ pub static ELASTICSEARCH_WRITER: TypeSchema = TypeSchema {
         F::new("port", K::String, D::Str("9200")).required(),
         F::new("username", K::String, D::Str("")),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

@@ -11,7 +11,7 @@ pub static ENDPOINT: TypeSchema = TypeSchema {
         // A string in Icinga: `port = 2003` is stored as "2003".
         F::new("port", K::String, D::Str("5665")).required(),
     ],
-    load_after: &["Zone"],
+    load_after: &[],
     apply_targets: &[],
     group_member: None,
 };

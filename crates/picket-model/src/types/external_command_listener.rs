@@ -10,7 +10,7 @@ pub static EXTERNAL_COMMAND_LISTENER: TypeSchema = TypeSchema {
         K::String,
         D::Derived("path:InitRunDir/cmd/icinga2.cmd"),
     )],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

@@ -9,7 +9,7 @@ pub static FILE_LOGGER: TypeSchema = TypeSchema {
         F::new("path", K::String, D::Str("")).required(),
         F::new("severity", K::String, D::Str("information")),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

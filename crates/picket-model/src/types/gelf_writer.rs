@@ -18,7 +18,7 @@ pub static GELF_WRITER: TypeSchema = TypeSchema {
         F::new("port", K::String, D::Str("12201")),
         F::new("source", K::String, D::Str("icinga2")),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

@@ -23,7 +23,7 @@ pub static GRAPHITE_WRITER: TypeSchema = TypeSchema {
             D::Str("icinga2.$host.name$.services.$service.name$.$service.check_command$"),
         ),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

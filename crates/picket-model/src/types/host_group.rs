@@ -13,7 +13,7 @@ pub static HOST_GROUP: TypeSchema = TypeSchema {
         F::new("notes_url", K::String, D::Str("")),
         F::new("vars", K::Dictionary, D::Null),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: Some("Host"),
 };

@@ -15,7 +15,7 @@ pub static ICINGA_APPLICATION: TypeSchema = TypeSchema {
         F::new("environment", K::String, D::Derived("const:Environment|")),
         F::new("vars", K::Dictionary, D::Null),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

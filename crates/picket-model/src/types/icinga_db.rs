@@ -27,7 +27,7 @@ pub static ICINGA_DB: TypeSchema = TypeSchema {
         F::new("port", K::Number, D::Number(6380.0)),
         F::new("tls_protocolmin", K::String, D::Str("TLSv1.2")),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

@@ -32,7 +32,7 @@ pub static IDO_MYSQL_CONNECTION: TypeSchema = TypeSchema {
         F::new("table_prefix", K::String, D::Str("icinga_")),
         F::new("user", K::String, D::Str("icinga")),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

@@ -29,7 +29,7 @@ pub static INFLUXDB2_WRITER: TypeSchema = TypeSchema {
         F::new("ssl_insecure_noverify", K::Bool, D::Bool(false)),
         F::new("ssl_key", K::String, D::Str("")),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

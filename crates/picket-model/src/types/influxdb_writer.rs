@@ -30,7 +30,7 @@ pub static INFLUXDB_WRITER: TypeSchema = TypeSchema {
         F::new("ssl_key", K::String, D::Str("")),
         F::new("username", K::String, D::Str("")),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

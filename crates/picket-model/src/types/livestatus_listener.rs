@@ -21,7 +21,7 @@ pub static LIVESTATUS_LISTENER: TypeSchema = TypeSchema {
         ),
         F::new("socket_type", K::String, D::Str("unix")),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

@@ -15,7 +15,7 @@ pub static NOTIFICATION_COMMAND: TypeSchema = TypeSchema {
         F::new("timeout", K::Number, D::Number(60.0)),
         F::new("vars", K::Dictionary, D::Null),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

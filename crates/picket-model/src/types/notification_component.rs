@@ -6,7 +6,7 @@ pub static NOTIFICATION_COMPONENT: TypeSchema = TypeSchema {
     name: "NotificationComponent",
     plural: "NotificationComponents",
     fields: &[F::new("enable_ha", K::Bool, D::Bool(true))],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

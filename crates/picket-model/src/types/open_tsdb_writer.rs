@@ -16,7 +16,7 @@ pub static OPEN_TSDB_WRITER: TypeSchema = TypeSchema {
         // Setting it to null crashes Icinga 2.13.6 (SIGABRT) instead of failing validation.
         F::new("service_template", K::Dictionary, D::EmptyDictionary),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

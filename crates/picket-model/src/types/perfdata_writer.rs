@@ -27,7 +27,7 @@ pub static PERFDATA_WRITER: TypeSchema = TypeSchema {
         ),
         F::new("service_temp_path", K::String, D::Derived("path:SpoolDir/tmp/service-perfdata")),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

@@ -19,7 +19,7 @@ pub static SCHEDULED_DOWNTIME: TypeSchema = TypeSchema {
         F::new("service_name", K::String, D::Str("")),
         F::new("vars", K::Dictionary, D::Null),
     ],
-    load_after: &["Host", "Service"],
+    load_after: &["Host", "Service", "Zone"],
     apply_targets: &["Host", "Service"],
     group_member: None,
 };

@@ -18,7 +18,7 @@ pub static STATUS_DATA_WRITER: TypeSchema = TypeSchema {
         ),
         F::new("update_interval", K::Number, D::Number(15.0)),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

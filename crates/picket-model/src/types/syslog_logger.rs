@@ -10,7 +10,7 @@ pub static SYSLOG_LOGGER: TypeSchema = TypeSchema {
         F::new("facility", K::String, D::Str("LOG_USER")),
         F::new("severity", K::String, D::Str("information")),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

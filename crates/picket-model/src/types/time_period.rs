@@ -21,7 +21,7 @@ pub static TIME_PERIOD: TypeSchema = TypeSchema {
         F::new("update", K::Function, D::Str("Object of type 'Function'")).required(),
         F::new("vars", K::Dictionary, D::Null),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: None,
 };

@@ -19,7 +19,7 @@ pub static USER: TypeSchema = TypeSchema {
         F::new("types", K::Array, D::Null),
         F::new("vars", K::Dictionary, D::Null),
     ],
-    load_after: &["UserGroup", "TimePeriod"],
+    load_after: &["UserGroup", "TimePeriod", "Zone"],
     apply_targets: &[],
     group_member: None,
 };

@@ -10,7 +10,7 @@ pub static USER_GROUP: TypeSchema = TypeSchema {
         F::new("groups", K::Array, D::Null).refers_to("UserGroup"),
         F::new("vars", K::Dictionary, D::Null),
     ],
-    load_after: &[],
+    load_after: &["Zone"],
     apply_targets: &[],
     group_member: Some("User"),
 };

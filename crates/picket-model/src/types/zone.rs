@@ -10,7 +10,7 @@ pub static ZONE: TypeSchema = TypeSchema {
         F::new("global", K::Bool, D::Bool(false)),
         F::new("parent", K::String, D::Str("")).refers_to("Zone"),
     ],
-    load_after: &[],
+    load_after: &["Endpoint"],
     apply_targets: &[],
     group_member: None,
 };
