@@ -22,23 +22,56 @@ pub fn encode_pretty(value: &Value) -> String {
     out
 }
 
-/// Formats a number for JSON: integers without fraction, others with the
-/// shortest representation that reads back as the same number.
+/// Formats a number for JSON as Icinga does: integral values that fit a
+/// 64-bit integer without a fraction, others in the shortest form that reads
+/// back as the same number, switching to exponent notation below 1e-4 and
+/// from 1e15 on (`1e-07`, `1.0000000000000005e+15`).
 pub fn number(n: f64) -> String {
     if !n.is_finite() {
         return "null".into();
     }
-    if n.fract() == 0.0 && n.abs() < 1e17 {
-        return format!("{}", n as i64);
+    if n.fract() == 0.0 && (-9223372036854775808.0..18446744073709551616.0).contains(&n) {
+        return if n < 0.0 {
+            format!("{}", n as i64)
+        } else {
+            format!("{}", n as u64)
+        };
     }
-    let s = format!("{n}");
-    if s.contains('e') || s.contains('.') || s.len() < 18 {
-        s
+    // Shortest digits and decimal exponent, from Rust's `{:e}`.
+    let sci = format!("{:e}", n.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    let exp: i32 = exp.parse().unwrap_or(0);
+    // Position of the decimal point relative to the digits.
+    let point = exp + 1;
+    let k = digits.len() as i32;
+    let sign = if n < 0.0 { "-" } else { "" };
+    let body = if 0 < point && point <= 15 {
+        if k <= point {
+            format!("{digits}{}.0", "0".repeat((point - k) as usize))
+        } else {
+            format!(
+                "{}.{}",
+                &digits[..point as usize],
+                &digits[point as usize..]
+            )
+        }
+    } else if -4 < point && point <= 0 {
+        format!("0.{}{digits}", "0".repeat((-point) as usize))
     } else {
-        format!("{n:e}").replace('e', "e+")
-    }
+        let e = point - 1;
+        let m = if k == 1 {
+            digits.clone()
+        } else {
+            format!("{}.{}", &digits[..1], &digits[1..])
+        };
+        format!("{m}e{}{:02}", if e < 0 { '-' } else { '+' }, e.abs())
+    };
+    format!("{sign}{body}")
 }
 
+/// Writes a JSON string: ASCII only, everything else as `\uXXXX` escapes
+/// (UTF-16 surrogate pairs beyond the basic plane).
 fn write_str(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
@@ -50,7 +83,12 @@ fn write_str(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 || c as u32 >= 0x7f => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
             c => out.push(c),
         }
     }

@@ -269,8 +269,6 @@ pub struct Lexer<'s> {
     line: u32,
     col: u32,
     file: FileId,
-    /// The previous token was `include`, so `<name>` is a search-path name.
-    after_include: bool,
 }
 
 impl<'s> Lexer<'s> {
@@ -283,7 +281,6 @@ impl<'s> Lexer<'s> {
             line: 1,
             col: 0,
             file,
-            after_include: false,
         }
     }
 
@@ -383,7 +380,6 @@ impl<'s> Lexer<'s> {
     pub fn next_token(&mut self) -> Result<Token, LangError> {
         self.skip_trivia()?;
         let (line, col) = (self.line, self.col);
-        let after_include = std::mem::replace(&mut self.after_include, false);
         let Some(b) = self.peek_byte() else {
             return Ok(Token {
                 tok: Tok::Eof,
@@ -407,7 +403,10 @@ impl<'s> Lexer<'s> {
                 });
             }
             b'"' => self.string(line, col)?,
-            b'<' if after_include => self.angle_string(line, col)?,
+            b'<' if self.angle_string_ahead() => match self.angle_string() {
+                Some(t) => t,
+                None => self.operator(line, col)?,
+            },
             b'{' if self.src[self.pos..].starts_with("{{{") => self.multiline_string(line, col)?,
             b'0'..=b'9' => self.number(line, col)?,
             b'@' => {
@@ -422,10 +421,6 @@ impl<'s> Lexer<'s> {
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 let word = self.word();
                 match keyword(word) {
-                    Some(Tok::Include) => {
-                        self.after_include = true;
-                        Tok::Include
-                    }
                     Some(tok) => tok,
                     None => Tok::Ident(word.into()),
                 }
@@ -436,6 +431,11 @@ impl<'s> Lexer<'s> {
             tok,
             span: self.span_from(line, col),
         })
+    }
+
+    fn angle_string_ahead(&self) -> bool {
+        let rest = &self.src.as_bytes()[self.pos + 1..];
+        matches!(rest.iter().position(|&c| c == b'>' || c == b' ' || c == b'\t'), Some(i) if rest[i] == b'>')
     }
 
     fn word(&mut self) -> &'s str {
@@ -466,13 +466,8 @@ impl<'s> Lexer<'s> {
             .parse()
             .map_err(|_| self.error(line, col, "Invalid number"))?;
         let rest = &self.src[self.pos..];
-        let unit = |suffix: &str| {
-            rest.starts_with(suffix)
-                && !rest[suffix.len()..]
-                    .bytes()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
-        };
+        // Longest match, like Icinga's lexer: `2min` is `2m` followed by `in`.
+        let unit = |suffix: &str| rest.starts_with(suffix);
         let (factor, len) = if unit("ms") {
             (0.001, 2)
         } else if unit("s") {
@@ -494,10 +489,16 @@ impl<'s> Lexer<'s> {
 
     fn string(&mut self, line: u32, col: u32) -> Result<Tok, LangError> {
         self.bump();
-        let mut out = String::new();
+        // Icinga's strings are bytes: octal escapes can produce any byte,
+        // and the result is read as UTF-8 (invalid sequences replaced).
+        let mut out: Vec<u8> = Vec::new();
         loop {
             let Some(c) = self.bump() else {
-                return Err(self.error(line, col, "Unterminated string literal"));
+                return Err(LangError::new(
+                    ErrorKind::Syntax,
+                    "End-of-file while in string literal",
+                    Some(self.eof_span()),
+                ));
             };
             match c {
                 '"' => break,
@@ -505,34 +506,48 @@ impl<'s> Lexer<'s> {
                 '\\' => {
                     let (eline, ecol) = (self.line, self.col.saturating_sub(1));
                     let Some(e) = self.bump() else {
-                        return Err(self.error(line, col, "Unterminated string literal"));
+                        return Err(LangError::new(
+                            ErrorKind::Syntax,
+                            "End-of-file while in string literal",
+                            Some(self.eof_span()),
+                        ));
                     };
                     match e {
-                        'n' => out.push('\n'),
-                        't' => out.push('\t'),
-                        'r' => out.push('\r'),
-                        'b' => out.push('\u{8}'),
-                        'f' => out.push('\u{c}'),
-                        '0'..='7' => {
-                            let mut n = e as u32 - '0' as u32;
-                            for _ in 0..2 {
-                                match self.peek_byte() {
-                                    Some(d @ b'0'..=b'7') => {
-                                        n = n * 8 + (d - b'0') as u32;
-                                        self.bump();
-                                    }
-                                    _ => break,
-                                }
+                        'n' => out.push(b'\n'),
+                        't' => out.push(b'\t'),
+                        'r' => out.push(b'\r'),
+                        'b' => out.push(8),
+                        'f' => out.push(12),
+                        '0'..='9' => {
+                            // The longest run of digits is the escape; up to
+                            // three octal digits are a byte, anything else is
+                            // refused (as Icinga's lexer does).
+                            let mut digits = String::from(e);
+                            while let Some(d @ b'0'..=b'9') = self.peek_byte() {
+                                digits.push(d as char);
+                                self.bump();
                             }
+                            if digits.len() > 3 || digits.contains(['8', '9']) {
+                                return Err(self.error(
+                                    eline,
+                                    ecol,
+                                    format!("Bad escape sequence found: \\{digits}"),
+                                ));
+                            }
+                            let n = u32::from_str_radix(&digits, 8).unwrap_or(256);
                             if n > 0xff {
-                                return Err(self.error(eline, ecol, "Constant is out of bounds"));
+                                return Err(self.error(
+                                    eline,
+                                    ecol,
+                                    format!("Constant is out of bounds: \\{digits}"),
+                                ));
                             }
-                            out.push(char::from_u32(n).unwrap_or('?'));
+                            out.push(n as u8);
                         }
-                        '"' | '\\' => out.push(e),
+                        '"' | '\\' => out.push(e as u8),
                         // A backslash before a line break continues the string
                         // on the next line, keeping the line break.
-                        '\n' => out.push('\n'),
+                        '\n' => out.push(b'\n'),
                         other => {
                             return Err(self.error(
                                 eline,
@@ -542,23 +557,32 @@ impl<'s> Lexer<'s> {
                         }
                     }
                 }
-                c => out.push(c),
+                c => {
+                    let mut buf = [0u8; 4];
+                    out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
             }
         }
-        Ok(Tok::Str(out.into()))
+        Ok(Tok::Str(String::from_utf8_lossy(&out).into()))
     }
 
     fn multiline_string(&mut self, line: u32, col: u32) -> Result<Tok, LangError> {
+        let _ = (line, col);
         for _ in 0..3 {
             self.bump();
         }
         let rest = &self.src[self.pos..];
         let Some(end) = rest.find("}}}") else {
-            // Consume the rest so the error sits at the end of input.
-            return Err(self.error(line, col, "Unterminated multi-line string literal"));
+            while self.bump().is_some() {}
+            return Err(LangError::new(
+                ErrorKind::Syntax,
+                "End-of-file while in string literal",
+                Some(self.eof_span()),
+            ));
         };
         let text: Arc<str> = rest[..end].into();
-        while self.pos < self.src.len() && !self.src[self.pos..].starts_with("}}}") {
+        let stop = self.pos + end;
+        while self.pos < stop {
             self.bump();
         }
         for _ in 0..3 {
@@ -567,21 +591,22 @@ impl<'s> Lexer<'s> {
         Ok(Tok::Str(text))
     }
 
-    fn angle_string(&mut self, line: u32, col: u32) -> Result<Tok, LangError> {
-        self.bump();
-        let start = self.pos;
-        while let Some(c) = self.peek_byte() {
-            if c == b'>' {
-                let name: Arc<str> = self.src[start..self.pos].into();
-                self.bump();
-                return Ok(Tok::AngleStr(name));
-            }
-            if c == b'\n' {
-                break;
-            }
+    /// `<name>`: anywhere a `<` is followed by a `>` with no blank in between,
+    /// Icinga's lexer reads a search-path name (so `1<2>3` is a syntax error
+    /// there too).
+    fn angle_string(&mut self) -> Option<Tok> {
+        let rest = &self.src.as_bytes()[self.pos + 1..];
+        let end = rest
+            .iter()
+            .position(|&c| c == b'>' || c == b' ' || c == b'\t')?;
+        if rest[end] != b'>' {
+            return None;
+        }
+        let name: Arc<str> = self.src[self.pos + 1..self.pos + 1 + end].into();
+        for _ in 0..end + 2 {
             self.bump();
         }
-        Err(self.error(line, col, "syntax error, unexpected '<'"))
+        Some(Tok::AngleStr(name))
     }
 
     fn operator(&mut self, line: u32, col: u32) -> Result<Tok, LangError> {
@@ -634,15 +659,6 @@ impl<'s> Lexer<'s> {
         let rest = &self.src[self.pos..];
         for (text, tok) in OPS {
             if rest.starts_with(text) {
-                // `!in` only when `in` is a whole word.
-                if *text == "!in"
-                    && rest[3..]
-                        .bytes()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_alphanumeric() || c == b'_')
-                {
-                    continue;
-                }
                 for _ in 0..text.len() {
                     self.bump();
                 }

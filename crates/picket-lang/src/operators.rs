@@ -1,9 +1,13 @@
 //! The operators on values, with Icinga's coercions and error messages.
 //!
-//! Null acts as 0 in arithmetic, as the empty string in concatenation, and as
-//! the empty array or dictionary when added to one. Bitwise operators, `%` and
-//! the shifts work on the integer part of their operands (Icinga casts to
-//! `long`), so `7 % 3.5` is 1 and `1 << 70` wraps like the hardware does.
+//! Icinga's notion of "empty" is null or the empty string: empty acts as 0
+//! in arithmetic and as the empty array or dictionary when added to one, but
+//! two empty operands are refused. Bitwise operators and shifts work on
+//! 32-bit integers (Icinga casts to `int`: `1 << 31` is negative, shift
+//! counts wrap at 32, out-of-range values become `INT_MIN`), `%` on 64-bit
+//! ones after converting both operands like `number()` does.
+
+use std::cmp::Ordering;
 
 use crate::ast::BinaryOp;
 use crate::builtins::datetime::DateTime;
@@ -18,26 +22,28 @@ fn type_error(op: &str, a: &Value, b: &Value) -> String {
     )
 }
 
-fn is_numeric(v: &Value) -> bool {
-    matches!(v, Value::Null | Value::Number(_))
+fn numeric(v: &Value) -> bool {
+    v.is_empty() || matches!(v, Value::Number(_))
 }
 
-/// Icinga's rule for numeric operands: numbers or null, but not both null.
+/// Numbers or empty values, but not both empty.
 fn numeric_pair(a: &Value, b: &Value) -> bool {
-    is_numeric(a) && is_numeric(b) && !(a.is_null() && b.is_null())
+    numeric(a) && numeric(b) && !(a.is_empty() && b.is_empty())
 }
 
 fn num(v: &Value) -> f64 {
-    v.to_number().unwrap_or(0.0)
+    match v {
+        Value::Number(n) => *n,
+        _ => 0.0,
+    }
 }
 
-/// Icinga's cast of a double to `long`.
-fn long(v: &Value) -> i64 {
-    let n = num(v);
-    if n.is_nan() {
-        0
+/// C's conversion of a double to `int` on x86: out of range is `INT_MIN`.
+pub fn to_int(n: f64) -> i32 {
+    if n.is_nan() || !(-2147483648.0..2147483648.0).contains(&n) {
+        i32::MIN
     } else {
-        n as i64
+        n as i32
     }
 }
 
@@ -48,122 +54,12 @@ fn datetime(v: &Value) -> Option<f64> {
     }
 }
 
-/// Applies a binary operator (not `&&`/`||`, which short-circuit).
-pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, String> {
-    use Value::*;
-    let sym = op.symbol();
-    Ok(match op {
-        BinaryOp::Add => {
-            if let (Some(t), Number(n)) = (datetime(a), b) {
-                return Ok(DateTime::value_of(t + n));
-            }
-            match (a, b) {
-                _ if is_numeric(a)
-                    && is_numeric(b)
-                    && !matches!((a, b), (Bool(_), _) | (_, Bool(_))) =>
-                {
-                    Number(num(a) + num(b))
-                }
-                (String(_) | Null | Number(_), String(_) | Null | Number(_)) => {
-                    String(format!("{}{}", a.to_display(), b.to_display()).into())
-                }
-                (Array(_), Array(_) | Null) | (Null, Array(_)) => {
-                    let mut items = list(a);
-                    items.extend(list(b));
-                    Value::Array(self::Array::new(items))
-                }
-                (Dict(_), Dict(_) | Null) | (Null, Dict(_)) => {
-                    let out = self::Dict::new();
-                    for d in [a, b] {
-                        if let Dict(d) = d {
-                            for (k, v) in d.entries() {
-                                out.insert(k, v);
-                            }
-                        }
-                    }
-                    Value::Dict(out)
-                }
-                _ => return Err(type_error(sym, a, b)),
-            }
-        }
-        BinaryOp::Sub => {
-            if let Some(t) = datetime(a) {
-                if let Some(u) = datetime(b) {
-                    return Ok(Number(t - u));
-                }
-                if let Number(n) = b {
-                    return Ok(DateTime::value_of(t - n));
-                }
-            }
-            match (a, b) {
-                _ if is_numeric(a)
-                    && is_numeric(b)
-                    && !matches!((a, b), (Bool(_), _) | (_, Bool(_))) =>
-                {
-                    Number(num(a) - num(b))
-                }
-                (Array(_) | Null, Array(_) | Null) => {
-                    let remove = list(b);
-                    let items: Vec<Value> = list(a)
-                        .into_iter()
-                        .filter(|x| !remove.iter().any(|r| r.loose_eq(x)))
-                        .collect();
-                    Value::Array(self::Array::new(items))
-                }
-                _ => return Err(type_error(sym, a, b)),
-            }
-        }
-        BinaryOp::Mul => arith(a, b, sym, |x, y| Ok(x * y))?,
-        BinaryOp::Div | BinaryOp::Mod if b.is_null() && is_numeric(a) && !a.is_null() => {
-            return Err(format!(
-                "Right-hand side argument for operator {sym} is Empty."
-            ));
-        }
-        BinaryOp::Div => arith(a, b, sym, |x, y| {
-            if y == 0.0 {
-                Err("Right-hand side argument for operator / is 0.".to_string())
-            } else {
-                Ok(x / y)
-            }
-        })?,
-        BinaryOp::Mod => integral(a, b, sym, |x, y| {
-            if y == 0 {
-                Err("Right-hand side argument for operator % is 0.".to_string())
-            } else {
-                Ok(x.wrapping_rem(y))
-            }
-        })?,
-        BinaryOp::BitAnd => integral(a, b, sym, |x, y| Ok(x & y))?,
-        BinaryOp::BitOr => integral(a, b, sym, |x, y| Ok(x | y))?,
-        BinaryOp::BitXor => integral(a, b, sym, |x, y| Ok(x ^ y))?,
-        BinaryOp::Shl => integral(a, b, sym, |x, y| Ok(x.wrapping_shl(y as u32)))?,
-        BinaryOp::Shr => integral(a, b, sym, |x, y| Ok(x.wrapping_shr(y as u32)))?,
-        BinaryOp::Eq => Bool(a.loose_eq(b)),
-        BinaryOp::Ne => Bool(!a.loose_eq(b)),
-        BinaryOp::Lt | BinaryOp::Gt | BinaryOp::Le | BinaryOp::Ge => {
-            let ord = compare(a, b).ok_or_else(|| type_error(sym, a, b))?;
-            Bool(match op {
-                BinaryOp::Lt => ord.is_lt(),
-                BinaryOp::Gt => ord.is_gt(),
-                BinaryOp::Le => ord.is_le(),
-                _ => ord.is_ge(),
-            })
-        }
-        BinaryOp::In | BinaryOp::NotIn => {
-            let found = match b {
-                Null => false,
-                Array(arr) => arr.read().iter().any(|x| x.loose_eq(a)),
-                other => {
-                    return Err(format!(
-                        "Invalid right side argument for '{}' operator: {}",
-                        if op == BinaryOp::In { "in" } else { "!in" },
-                        json::encode(other)
-                    ))
-                }
-            };
-            Bool(if op == BinaryOp::In { found } else { !found })
-        }
-    })
+fn is_array(v: &Value) -> bool {
+    matches!(v, Value::Array(_))
+}
+
+fn is_dict(v: &Value) -> bool {
+    matches!(v, Value::Dict(_))
 }
 
 fn list(v: &Value) -> Vec<Value> {
@@ -173,46 +69,171 @@ fn list(v: &Value) -> Vec<Value> {
     }
 }
 
-fn arith(
-    a: &Value,
-    b: &Value,
-    sym: &str,
-    f: impl Fn(f64, f64) -> Result<f64, String>,
-) -> Result<Value, String> {
-    if numeric_pair(a, b) {
-        Ok(Value::Number(f(num(a), num(b))?))
-    } else {
-        Err(type_error(sym, a, b))
-    }
+/// Applies a binary operator (not `&&`/`||`, which short-circuit).
+pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, String> {
+    use Value::*;
+    let sym = op.symbol();
+    let both_empty = a.is_empty() && b.is_empty();
+    Ok(match op {
+        BinaryOp::Add => {
+            let stringish = |v: &Value| matches!(v, String(_) | Number(_)) || v.is_empty();
+            if numeric_pair(a, b) && !matches!(a, String(_)) && !matches!(b, String(_)) {
+                Number(num(a) + num(b))
+            } else if stringish(a)
+                && stringish(b)
+                && (!both_empty || matches!(a, String(_)) || matches!(b, String(_)))
+            {
+                String(format!("{}{}", a.to_display(), b.to_display()).into())
+            } else if let Some(t) = datetime_plus(a, b) {
+                DateTime::value_of(t)
+            } else if (is_array(a) || a.is_empty()) && (is_array(b) || b.is_empty()) && !both_empty
+            {
+                let mut items = list(a);
+                items.extend(list(b));
+                Value::Array(self::Array::new(items))
+            } else if (is_dict(a) || a.is_empty()) && (is_dict(b) || b.is_empty()) && !both_empty {
+                let out = self::Dict::new();
+                for d in [a, b] {
+                    if let Dict(d) = d {
+                        for (k, v) in d.entries() {
+                            out.insert(k, v);
+                        }
+                    }
+                }
+                Value::Dict(out)
+            } else {
+                return Err(type_error(sym, a, b));
+            }
+        }
+        BinaryOp::Sub => {
+            if numeric_pair(a, b) {
+                Number(num(a) - num(b))
+            } else if let (Some(t), Some(u)) = (datetime(a), datetime(b)) {
+                Number(t - u)
+            } else if let (Some(t), Number(n)) = (datetime(a), b) {
+                DateTime::value_of(t - n)
+            } else if (is_array(a) || a.is_empty()) && (is_array(b) || b.is_empty()) && !both_empty
+            {
+                let remove = list(b);
+                let items: Vec<Value> = list(a)
+                    .into_iter()
+                    .filter(|x| !remove.iter().any(|r| r.loose_eq(x)))
+                    .collect();
+                Value::Array(self::Array::new(items))
+            } else {
+                return Err(type_error(sym, a, b));
+            }
+        }
+        BinaryOp::Mul => {
+            if !numeric_pair(a, b) {
+                return Err(type_error(sym, a, b));
+            }
+            Number(num(a) * num(b))
+        }
+        BinaryOp::Div => {
+            if !numeric_pair(a, b) {
+                return Err(type_error(sym, a, b));
+            }
+            if b.is_empty() {
+                return Err("Right-hand side argument for operator / is Empty.".into());
+            }
+            if num(b) == 0.0 {
+                return Err("Right-hand side argument for operator / is 0.".into());
+            }
+            Number(num(a) / num(b))
+        }
+        BinaryOp::Mod => {
+            if b.is_empty() {
+                return Err("Right-hand side argument for operator % is Empty.".into());
+            }
+            let divisor = b.to_number()?;
+            if divisor as i64 == 0 {
+                return Err("Right-hand side argument for operator % is 0.".into());
+            }
+            let dividend = a.to_number()?;
+            Number((dividend as i64).wrapping_rem(divisor as i64) as f64)
+        }
+        BinaryOp::BitAnd | BinaryOp::BitOr | BinaryOp::BitXor | BinaryOp::Shl | BinaryOp::Shr => {
+            if !numeric_pair(a, b) {
+                // Icinga's `^` reports itself as `&`.
+                let shown = if op == BinaryOp::BitXor { "&" } else { sym };
+                return Err(type_error(shown, a, b));
+            }
+            let (x, y) = (to_int(num(a)), to_int(num(b)));
+            Number(match op {
+                BinaryOp::BitAnd => x & y,
+                BinaryOp::BitOr => x | y,
+                BinaryOp::BitXor => x ^ y,
+                BinaryOp::Shl => x.wrapping_shl(y as u32),
+                _ => x.wrapping_shr(y as u32),
+            } as f64)
+        }
+        BinaryOp::Eq => Bool(a.loose_eq(b)),
+        BinaryOp::Ne => Bool(!a.loose_eq(b)),
+        BinaryOp::Lt => Bool(less(a, b).ok_or_else(|| type_error(sym, a, b))?),
+        BinaryOp::Gt => Bool(less(b, a).ok_or_else(|| type_error(sym, a, b))?),
+        BinaryOp::Le => Bool(!less(b, a).ok_or_else(|| type_error(sym, a, b))?),
+        BinaryOp::Ge => Bool(!less(a, b).ok_or_else(|| type_error(sym, a, b))?),
+        BinaryOp::In | BinaryOp::NotIn => {
+            let found = match b {
+                Array(arr) => arr.read().iter().any(|x| x.loose_eq(a)),
+                _ if b.is_empty() => false,
+                other => {
+                    return Err(format!(
+                        "Invalid right side argument for 'in' operator: {}",
+                        json::encode(other)
+                    ))
+                }
+            };
+            Bool(if op == BinaryOp::In { found } else { !found })
+        }
+    })
 }
 
-fn integral(
-    a: &Value,
-    b: &Value,
-    sym: &str,
-    f: impl Fn(i64, i64) -> Result<i64, String>,
-) -> Result<Value, String> {
-    if numeric_pair(a, b) {
-        Ok(Value::Number(f(long(a), long(b))? as f64))
-    } else {
-        Err(type_error(sym, a, b))
-    }
-}
-
-/// Ordering for `<` and friends: numbers with numbers, strings with strings,
-/// dates with dates.
-pub fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+/// Icinga's `<`: strings by bytes, numbers (or one empty value) by value,
+/// dates by time, arrays element by element (a missing element is empty);
+/// `None` when the operands cannot be compared.
+pub fn less(a: &Value, b: &Value) -> Option<bool> {
     use Value::*;
     match (a, b) {
-        (String(x), String(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
-        (String(x), Null) => Some(x.as_bytes().cmp(b"")),
-        (Null, String(y)) => Some(b"".as_slice().cmp(y.as_bytes())),
-        _ if is_numeric(a) && is_numeric(b) => num(a)
-            .partial_cmp(&num(b))
-            .or(Some(std::cmp::Ordering::Equal)),
+        (String(x), String(y)) => Some(x.as_bytes() < y.as_bytes()),
+        _ if numeric_pair(a, b) => Some(num(a) < num(b)),
+        (Array(x), Array(y)) => {
+            let (x, y) = (x.to_vec(), y.to_vec());
+            for i in 0..x.len().max(y.len()) {
+                let l = x.get(i).cloned().unwrap_or_default();
+                let r = y.get(i).cloned().unwrap_or_default();
+                if less(&l, &r)? {
+                    return Some(true);
+                }
+                if less(&r, &l)? {
+                    return Some(false);
+                }
+            }
+            Some(false)
+        }
         _ => match (datetime(a), datetime(b)) {
-            (Some(x), Some(y)) => x.partial_cmp(&y),
+            (Some(x), Some(y)) => Some(x < y),
             _ => None,
         },
+    }
+}
+
+/// A total order built on [`less`], for sorting.
+pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+    if less(a, b)? {
+        Some(Ordering::Less)
+    } else if less(b, a)? {
+        Some(Ordering::Greater)
+    } else {
+        Some(Ordering::Equal)
+    }
+}
+
+/// A date plus a number of seconds, in either order.
+fn datetime_plus(a: &Value, b: &Value) -> Option<f64> {
+    match (datetime(a), datetime(b), a, b) {
+        (Some(t), _, _, Value::Number(n)) | (_, Some(t), Value::Number(n), _) => Some(t + n),
+        _ => None,
     }
 }

@@ -19,7 +19,7 @@ use crate::value::{Str, Value};
 pub fn parse_file(src: &str, file: FileId, path: &str) -> Result<Expr, LangError> {
     let mut p = Parser::new(src, file, path)?;
     let start = p.tok.span;
-    let stmts = p.statements(&Tok::Eof, false)?;
+    let stmts = p.statements(&Tok::Eof, Effect::AllButLast)?;
     let end = p.tok.span;
     Ok(Expr::new(ExprKind::Block(stmts), start.to(end)))
 }
@@ -51,6 +51,20 @@ struct Parser<'s> {
     /// Current nesting of expressions and statements: bounded so that
     /// hostile input cannot exhaust the stack.
     depth: usize,
+    /// Loops around the current statement within the current function:
+    /// `break` and `continue` need one.
+    loops: usize,
+    /// Whether `return` has a function (or object body) to leave.
+    in_function: bool,
+}
+
+/// Which statements of a block must have an effect.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    /// Loop, dictionary, object and namespace bodies.
+    All,
+    /// Files, function and `if` bodies: the last statement is the value.
+    AllButLast,
 }
 
 /// Deepest nesting of expressions the parser accepts.
@@ -117,6 +131,8 @@ impl<'s> Parser<'s> {
             shared_imports: None,
             filters: Vec::new(),
             depth: 0,
+            loops: 0,
+            in_function: false,
         })
     }
 
@@ -205,34 +221,55 @@ impl<'s> Parser<'s> {
 
     // ----- statements -----------------------------------------------------
 
-    /// Statements up to `end` (not consumed). In object and dictionary bodies
-    /// every statement must do something (`require_effect`).
-    fn statements(&mut self, end: &Tok, require_effect: bool) -> Result<Vec<Expr>, LangError> {
-        let mut out = Vec::new();
+    /// Statements up to `end` (not consumed), separated by one `;` or `,`
+    /// or by line breaks. `effect` says which statements must do something
+    /// (Icinga refuses a statement whose value would just be dropped).
+    fn statements(&mut self, end: &Tok, effect: Effect) -> Result<Vec<Expr>, LangError> {
+        let mut out: Vec<Expr> = Vec::new();
+        self.skip_newlines()?;
         loop {
-            while matches!(self.cur()?, Tok::Newline | Tok::Semicolon | Tok::Comma) {
-                self.advance()?;
-            }
             if self.cur()? == end {
                 break;
             }
             let stmt = self.statement()?;
-            if require_effect && !stmt.has_side_effect() {
+            let required = match effect {
+                Effect::All => true,
+                Effect::AllButLast => false,
+            };
+            if required && !stmt.has_side_effect() {
                 return Err(LangError::script("Value computed is not used.", stmt.span));
             }
-            out.push(stmt);
-            let next = self.cur()?.clone();
-            if next == *end || matches!(next, Tok::Newline | Tok::Semicolon | Tok::Comma) {
-                continue;
+            if let Some(prev) = out.last() {
+                if effect == Effect::AllButLast && !prev.has_side_effect() {
+                    return Err(LangError::script("Value computed is not used.", prev.span));
+                }
             }
-            let expecting = match end {
-                Tok::Eof => "end of file",
-                Tok::RBrace => "'}'",
-                _ => "new-line",
-            };
-            return Err(self.unexpected(Some(expecting)));
+            out.push(stmt);
+            match self.cur()?.clone() {
+                Tok::Semicolon | Tok::Comma => {
+                    self.advance()?;
+                    self.skip_newlines()?;
+                }
+                Tok::Newline => self.skip_newlines()?,
+                t if t == *end => break,
+                _ => {
+                    let expecting = match end {
+                        Tok::Eof => "end of file",
+                        Tok::RBrace => "'}'",
+                        _ => "new-line",
+                    };
+                    return Err(self.unexpected(Some(expecting)));
+                }
+            }
         }
         Ok(out)
+    }
+
+    fn skip_newlines(&mut self) -> Result<(), LangError> {
+        while self.tok.tok == Tok::Newline {
+            self.advance()?;
+        }
+        Ok(())
     }
 
     fn statement(&mut self) -> Result<Expr, LangError> {
@@ -363,8 +400,13 @@ impl<'s> Parser<'s> {
             }
             Tok::Namespace => {
                 self.advance()?;
-                let (name, _) = self.ident()?;
-                let body = self.scope_block()?;
+                let (mut name, _) = self.ident()?;
+                while self.is(&Tok::Dot)? {
+                    self.advance()?;
+                    let (part, _) = self.ident()?;
+                    name = format!("{name}.{part}").into();
+                }
+                let body = self.scope_block(Effect::All)?;
                 Ok(Expr::new(
                     ExprKind::Namespace(name, Box::new(body)),
                     start.to(self.prev),
@@ -387,15 +429,24 @@ impl<'s> Parser<'s> {
                 } else {
                     Some(Box::new(self.expr()?))
                 };
+                if !self.in_function {
+                    return Err(LangError::script(
+                        "Invalid flow control statement.",
+                        start.to(self.prev),
+                    ));
+                }
                 Ok(Expr::new(ExprKind::Return(value), start.to(self.prev)))
             }
-            Tok::Break => {
-                self.advance()?;
-                Ok(Expr::new(ExprKind::Break, start))
-            }
-            Tok::Continue => {
-                self.advance()?;
-                Ok(Expr::new(ExprKind::Continue, start))
+            Tok::Break | Tok::Continue => {
+                let kind = if self.advance()?.tok == Tok::Break {
+                    ExprKind::Break
+                } else {
+                    ExprKind::Continue
+                };
+                if self.loops == 0 {
+                    return Err(LangError::script("Invalid flow control statement.", start));
+                }
+                Ok(Expr::new(kind, start))
             }
             Tok::Throw => {
                 self.advance()?;
@@ -406,6 +457,16 @@ impl<'s> Parser<'s> {
                 self.advance()?;
                 Ok(Expr::new(ExprKind::Debugger, start))
             }
+            Tok::Try => {
+                self.advance()?;
+                let body = self.scope_block(Effect::AllButLast)?;
+                self.expect(Tok::Except, "except (T_EXCEPT)")?;
+                let handler = self.scope_block(Effect::AllButLast)?;
+                Ok(Expr::new(
+                    ExprKind::Try(Box::new(body), Box::new(handler)),
+                    start.to(self.prev),
+                ))
+            }
             Tok::Function => {
                 // `function name(...) { }` defines a variable; an anonymous
                 // one is an ordinary expression.
@@ -414,7 +475,7 @@ impl<'s> Parser<'s> {
                 if let Tok::Ident(name) = self.cur()?.clone() {
                     let name_span = self.tok.span;
                     self.restore(cp);
-                    let func = self.function_expr()?;
+                    let func = self.function_expr(true)?;
                     let target = Box::new(Expr::new(ExprKind::Variable(name, None), name_span));
                     let span = func.span;
                     return Ok(Expr::new(
@@ -447,13 +508,6 @@ impl<'s> Parser<'s> {
             }
             _ => lhs,
         };
-        let is_lvalue = matches!(
-            lhs.kind,
-            ExprKind::Variable(..) | ExprKind::Index(..) | ExprKind::Unary(UnaryOp::Deref, _)
-        );
-        if !is_lvalue {
-            return Err(self.unexpected(None));
-        }
         self.advance()?;
         let value = self.expr()?;
         let span = lhs.span.to(self.prev);
@@ -469,14 +523,36 @@ impl<'s> Parser<'s> {
     }
 
     /// `{ statements }` evaluated in the current scope.
-    fn scope_block(&mut self) -> Result<Expr, LangError> {
+    fn scope_block(&mut self, effect: Effect) -> Result<Expr, LangError> {
         if !self.is(&Tok::LBrace)? {
             return Err(self.unexpected(Some("'{'")));
         }
         let start = self.open(false)?.span;
-        let stmts = self.statements(&Tok::RBrace, false)?;
+        let stmts = self.statements(&Tok::RBrace, effect)?;
         self.close(Tok::RBrace, "'}'")?;
         Ok(Expr::new(ExprKind::Block(stmts), start.to(self.prev)))
+    }
+
+    /// Parses a function (or object) body: `return` is allowed, loops
+    /// outside it do not count for `break`.
+    fn in_function<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, LangError>,
+    ) -> Result<T, LangError> {
+        let saved = (self.loops, self.in_function);
+        self.loops = 0;
+        self.in_function = true;
+        let r = f(self);
+        (self.loops, self.in_function) = saved;
+        r
+    }
+
+    /// Parses a loop body: `break` and `continue` are allowed.
+    fn loop_body(&mut self) -> Result<Expr, LangError> {
+        self.loops += 1;
+        let r = self.scope_block(Effect::All);
+        self.loops -= 1;
+        r
     }
 
     /// An object or apply body: a block that must have effects and may
@@ -487,7 +563,7 @@ impl<'s> Parser<'s> {
         }
         let start = self.open(false)?.span;
         self.filters.push(FilterCollector::default());
-        let stmts = self.statements(&Tok::RBrace, true);
+        let stmts = self.in_function(|p| p.statements(&Tok::RBrace, Effect::All));
         let filters = self.filters.pop().unwrap_or_default();
         let stmts = stmts?;
         self.close(Tok::RBrace, "'}'")?;
@@ -728,14 +804,20 @@ impl<'s> Parser<'s> {
 
     fn binary(&mut self, min_prec: u8) -> Result<Expr, LangError> {
         let mut lhs = self.unary()?;
+        let mut last_prec = None;
         while let Some((op, prec)) = binary_op(self.cur()?) {
             if prec < min_prec {
                 break;
+            }
+            // `==`/`!=` and the relational operators do not chain.
+            if last_prec == Some(prec) && (prec == 6 || prec == 8) {
+                return Err(self.unexpected(None));
             }
             self.advance()?;
             let rhs = self.binary(prec + 1)?;
             let span = lhs.span.to(rhs.span);
             lhs = Expr::new(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span);
+            last_prec = Some(prec);
         }
         Ok(lhs)
     }
@@ -870,14 +952,21 @@ impl<'s> Parser<'s> {
                 Ok(e)
             }
             Tok::LBracket => {
-                self.open(true)?;
+                // Line breaks may follow `[` and `,` and precede `]`, but a
+                // `,` may not start a line (Icinga's grammar).
+                self.open(false)?;
                 let mut items = Vec::new();
+                self.skip_newlines()?;
                 while !self.is(&Tok::RBracket)? {
                     items.push(self.expr()?);
                     if self.is(&Tok::Comma)? {
                         self.advance()?;
-                    } else if !self.is(&Tok::RBracket)? {
-                        return Err(self.unexpected(Some("']'")));
+                        self.skip_newlines()?;
+                    } else {
+                        self.skip_newlines()?;
+                        if !self.is(&Tok::RBracket)? {
+                            return Err(self.unexpected(Some("']'")));
+                        }
                     }
                 }
                 self.close(Tok::RBracket, "']'")?;
@@ -887,7 +976,7 @@ impl<'s> Parser<'s> {
                 self.open(false)?;
                 // A dictionary literal has its own (empty) filter context.
                 let saved = std::mem::take(&mut self.filters);
-                let stmts = self.statements(&Tok::RBrace, true);
+                let stmts = self.statements(&Tok::RBrace, Effect::All);
                 self.filters = saved;
                 let stmts = stmts?;
                 self.close(Tok::RBrace, "'}'")?;
@@ -896,7 +985,7 @@ impl<'s> Parser<'s> {
             Tok::LLambda => {
                 self.open(false)?;
                 let saved = std::mem::take(&mut self.filters);
-                let stmts = self.statements(&Tok::RLambda, false);
+                let stmts = self.in_function(|p| p.statements(&Tok::RLambda, Effect::AllButLast));
                 self.filters = saved;
                 let stmts = stmts?;
                 self.close(Tok::RLambda, "}} (T_NULLARY_LAMBDA_END)")?;
@@ -910,14 +999,14 @@ impl<'s> Parser<'s> {
                 };
                 Ok(Expr::new(ExprKind::Function(Arc::new(def)), span))
             }
-            Tok::Function => self.function_expr(),
+            Tok::Function => self.function_expr(false),
             Tok::If => self.if_expr(),
             Tok::While => {
                 self.advance()?;
                 self.expect_open_paren()?;
                 let cond = self.expr()?;
                 self.close(Tok::RParen, "')'")?;
-                let body = self.scope_block()?;
+                let body = self.loop_body()?;
                 Ok(Expr::new(
                     ExprKind::While(Box::new(cond), Box::new(body)),
                     start.to(self.prev),
@@ -930,7 +1019,7 @@ impl<'s> Parser<'s> {
                 self.expect(Tok::In, "in (T_IN)")?;
                 let iter = self.expr()?;
                 self.close(Tok::RParen, "')'")?;
-                let body = self.scope_block()?;
+                let body = self.loop_body()?;
                 Ok(Expr::new(
                     ExprKind::For {
                         key,
@@ -938,16 +1027,6 @@ impl<'s> Parser<'s> {
                         iter: Box::new(iter),
                         body: Box::new(body),
                     },
-                    start.to(self.prev),
-                ))
-            }
-            Tok::Try => {
-                self.advance()?;
-                let body = self.scope_block()?;
-                self.expect(Tok::Except, "except (T_EXCEPT)")?;
-                let handler = self.scope_block()?;
-                Ok(Expr::new(
-                    ExprKind::Try(Box::new(body), Box::new(handler)),
                     start.to(self.prev),
                 ))
             }
@@ -968,13 +1047,13 @@ impl<'s> Parser<'s> {
         self.expect_open_paren()?;
         let cond = self.expr()?;
         self.close(Tok::RParen, "')'")?;
-        let then = self.scope_block()?;
+        let then = self.scope_block(Effect::AllButLast)?;
         let otherwise = if self.tok.tok == Tok::Else {
             self.advance()?;
             if self.is(&Tok::If)? {
                 Some(Box::new(self.if_expr()?))
             } else {
-                Some(Box::new(self.scope_block()?))
+                Some(Box::new(self.scope_block(Effect::AllButLast)?))
             }
         } else {
             None
@@ -1032,9 +1111,9 @@ impl<'s> Parser<'s> {
         start: Span,
     ) -> Result<Expr, LangError> {
         let body = if self.is(&Tok::LBrace)? {
-            self.scope_block()?
+            self.in_function(|p| p.scope_block(Effect::AllButLast))?
         } else {
-            self.expr()?
+            self.in_function(|p| p.expr())?
         };
         let span = start.to(self.prev);
         let def = FunctionDef {
@@ -1046,13 +1125,16 @@ impl<'s> Parser<'s> {
         Ok(Expr::new(ExprKind::Function(Arc::new(def)), span))
     }
 
-    fn function_expr(&mut self) -> Result<Expr, LangError> {
+    /// `function [name](params) [use (...)] { body }`; only a statement may
+    /// name the function.
+    fn function_expr(&mut self, named: bool) -> Result<Expr, LangError> {
         let start = self.advance()?.span;
-        let name = if let Tok::Ident(name) = self.cur()?.clone() {
-            self.advance()?;
-            Some(name)
-        } else {
-            None
+        let name = match self.cur()?.clone() {
+            Tok::Ident(name) if named => {
+                self.advance()?;
+                Some(name)
+            }
+            _ => None,
         };
         self.expect_open_paren()?;
         let mut params = Vec::new();
@@ -1067,7 +1149,7 @@ impl<'s> Parser<'s> {
         self.close(Tok::RParen, "')'")?;
         let captures = self.captures()?;
         let saved = std::mem::take(&mut self.filters);
-        let body = self.scope_block();
+        let body = self.in_function(|p| p.scope_block(Effect::AllButLast));
         self.filters = saved;
         let body = body?;
         let def = FunctionDef {

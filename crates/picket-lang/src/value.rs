@@ -384,18 +384,20 @@ impl From<Dict> for Value {
 }
 
 /// Formats a number the way Icinga converts numbers to strings: integral
-/// values without a fraction, others with six decimals (`1.100000`).
+/// values without a fraction (`-0` keeps its sign), others with six
+/// decimals (`1.100000`), special values as C's printf writes them.
 pub fn number_to_string(n: f64) -> String {
     if n.is_nan() {
-        return "nan".into();
+        return if n.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        };
     }
     if n.is_infinite() {
         return if n > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if n.fract() == 0.0 {
-        if n == 0.0 {
-            return "0".into();
-        }
         format!("{n:.0}")
     } else {
         format!("{n:.6}")
@@ -462,11 +464,12 @@ impl Value {
             Value::Null => Ok(0.0),
             Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
             Value::Number(n) => Ok(*n),
+            Value::String(s) if s.is_empty() => Ok(0.0),
             Value::String(s) => parse_number(s)
                 .ok_or_else(|| format!("Can't convert '{s}' to a floating point number.")),
             other => Err(format!(
-                "The type '{}' of the value cannot be converted to a number.",
-                other.type_name()
+                "Can't convert '{}' to a floating point number.",
+                other.to_display()
             )),
         }
     }
@@ -581,16 +584,18 @@ fn object_value_eq(a: &Arc<dyn ScriptObject>, b: &Arc<dyn ScriptObject>) -> bool
     }
 }
 
-/// Parses a number the way Icinga's string conversion accepts it: optional
-/// blanks, a decimal number, nothing after it.
+/// Parses a number the way Icinga's string conversion accepts it: the
+/// whole string, no surrounding blanks; `inf` and `nan` are numbers.
 pub fn parse_number(s: &str) -> Option<f64> {
-    let t = s.trim();
-    if t.is_empty() {
+    if s.is_empty()
+        || s.starts_with(|c: char| c.is_whitespace())
+        || s.ends_with(|c: char| c.is_whitespace())
+    {
         return None;
     }
-    let lower = t.to_ascii_lowercase();
-    if lower.contains("inf") || lower.contains("nan") || lower.starts_with("0x") {
+    let lower = s.to_ascii_lowercase();
+    if lower.starts_with("0x") || lower.starts_with("-0x") || lower.starts_with("+0x") {
         return None;
     }
-    t.parse::<f64>().ok()
+    s.parse::<f64>().ok()
 }

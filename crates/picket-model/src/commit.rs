@@ -18,7 +18,7 @@ use picket_lang::{Dict, LangError, Str, Value};
 
 use crate::object::ConfigObject;
 use crate::registry::{Item, Registry, Rule};
-use crate::schema::TypeSchema;
+use crate::schema::{FieldDefault, TypeSchema};
 use crate::validate;
 
 /// Everything needed to create one object.
@@ -96,6 +96,7 @@ pub fn commit(ctx: &Context, registry: &Arc<Registry>) -> Vec<LangError> {
     if errors.is_empty() && registry.count("IcingaApplication") == 0 {
         if let Some(schema) = crate::schema::find_type("IcingaApplication") {
             let app = ConfigObject::new(schema, "app");
+            materialize_defaults(&interp, &app);
             app.set_raw("__name", Value::str("app"));
             app.push_template("app");
             registry.add_committed(app);
@@ -209,12 +210,46 @@ fn source_location(ctx: &Context, span: Span) -> Value {
     Value::Dict(d)
 }
 
+/// Sets the defaults that depend on the configuration (constants, paths,
+/// the creation time, non-empty containers); see `types/mod.rs`.
+pub fn materialize_defaults(interp: &Interp<'_>, obj: &ConfigObject) {
+    for field in obj.schema.fields {
+        let FieldDefault::Derived(rule) = field.default else {
+            continue;
+        };
+        let frame = interp.top_frame();
+        let constant = |name: &str| interp.lookup(&frame, name, None);
+        let value = if rule == "now" {
+            Value::Number(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs_f64())
+                    .unwrap_or(0.0),
+            )
+        } else if let Some(spec) = rule.strip_prefix("const:") {
+            let (name, fallback) = spec.split_once('|').unwrap_or((spec, ""));
+            constant(name).unwrap_or_else(|| Value::str(fallback))
+        } else if let Some(spec) = rule.strip_prefix("path:") {
+            let (name, rest) = spec.split_once('/').unwrap_or((spec, ""));
+            let base = constant(name).map(|v| v.to_display()).unwrap_or_default();
+            Value::from(format!("{base}/{rest}"))
+        } else if let Some(literal) = rule.strip_prefix("json:") {
+            picket_lang::json::decode(literal).unwrap_or_default()
+        } else {
+            continue;
+        };
+        let value = crate::object::convert(field.name, field.kind, value).unwrap_or_default();
+        obj.set_raw(field.name, value);
+    }
+}
+
 fn instantiate(
     interp: &mut Interp<'_>,
     registry: &Arc<Registry>,
     spec: Spec<'_>,
 ) -> Result<Arc<ConfigObject>, LangError> {
     let obj = ConfigObject::new(spec.schema, &spec.name);
+    materialize_defaults(interp, &obj);
     obj.push_template(&spec.own_name);
     obj.set_raw(
         "zone",
@@ -416,22 +451,18 @@ fn apply_for_each(
             .collect(),
         (Value::Array(_), Some(_)) => {
             return Err(LangError::script(
-                "Cannot use dictionary iterator for array.",
-                af.iter.span,
+                "Dictionary iterator requires value to be a dictionary.",
+                rule.def.header,
             ))
         }
         (Value::Dict(_), None) => {
             return Err(LangError::script(
-                "Cannot use array iterator for dictionary.",
-                af.iter.span,
+                "Array iterator requires value to be an array.",
+                rule.def.header,
             ))
         }
-        (other, _) => {
-            return Err(LangError::script(
-                format!("Invalid type in for expression: {}", other.type_name()),
-                af.iter.span,
-            ))
-        }
+        // Anything else (a string, a number) simply matches nothing.
+        _ => return Ok(()),
     };
     for (k, v) in entries {
         let mut l = locals.clone();

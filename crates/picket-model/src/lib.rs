@@ -130,12 +130,10 @@ pub fn load(options: &LoadOptions, logger: impl FnMut(LogRecord) + Send + 'stati
 fn run(ctx: &Context, options: &LoadOptions) -> Vec<LangError> {
     let mut interp = Interp::new(ctx);
     if let Some(text) = itl::builtin() {
+        // The execution methods live in `Internal`; the built-in templates
+        // name them by their short names (`execute = PluginCheck`).
+        let text = format!("using Internal; {text}");
         let mut frame = interp.top_frame();
-        if let Some(internal) = methods::internal(ctx) {
-            for (k, v) in internal.entries() {
-                frame.locals.insert(k, v);
-            }
-        }
         let path = format!("{}/builtin.conf", itl::ROOT);
         if let Err(e) = interp.run_text(&mut frame, &path, text.into()) {
             return vec![e];

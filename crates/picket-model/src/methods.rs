@@ -73,6 +73,13 @@ const METHODS: &[(&str, &[&str])] = &[
         "IfwApiCheck",
         &["checkable", "cr", "resolvedMacros", "useResolvedMacros"],
     ),
+    (
+        "IcingadbCheck",
+        &["checkable", "cr", "resolvedMacros", "useResolvedMacros"],
+    ),
+    ("LegacyTimePeriod", &["tp", "begin", "end"]),
+    ("EmptyTimePeriod", &["tp", "begin", "end"]),
+    ("EvenMinutesTimePeriod", &["tp", "begin", "end"]),
 ];
 
 /// Installs the execution methods into `Internal` (where Icinga keeps them)

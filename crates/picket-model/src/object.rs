@@ -50,7 +50,23 @@ pub fn convert(name: &str, kind: FieldKind, value: Value) -> Result<Value, Strin
         )
     };
     match kind {
-        FieldKind::Any | FieldKind::Function => Ok(value),
+        FieldKind::Any => Ok(value),
+        FieldKind::Function => match value {
+            Value::Null | Value::Function(_) => Ok(value),
+            Value::Array(_)
+            | Value::Dict(_)
+            | Value::Object(_)
+            | Value::Namespace(_)
+            | Value::Type(_) => Err(wrong_container(&value, "Function")),
+            other => Err(eval(format!(
+                "Cannot convert value of type '{}' to an object.",
+                other.type_name()
+            ))),
+        },
+        FieldKind::Integer => value
+            .to_number()
+            .map(|n| Value::Number(n.trunc()))
+            .map_err(eval),
         FieldKind::String => Ok(match value {
             Value::Null => Value::str(""),
             Value::String(s) => Value::String(s),
@@ -172,12 +188,13 @@ impl ConfigObject {
     /// A field's value with its default applied; `None` for unknown fields.
     pub fn get(&self, name: &str) -> Option<Value> {
         if let Some(v) = self.raw(name) {
-            if let Some(f) = self.field_schema(name) {
-                if let FieldDefault::Derived(rule) = f.default {
-                    if v.is_empty() {
-                        return Some(self.derived(rule));
-                    }
-                }
+            // Only the name rule applies again to an explicit "" or null.
+            if v.is_empty()
+                && self
+                    .field_schema(name)
+                    .is_some_and(|f| f.default == FieldDefault::Derived("name"))
+            {
+                return Some(Value::from(self.name()));
             }
             return Some(v);
         }
@@ -210,16 +227,13 @@ impl ConfigObject {
         })
     }
 
+    /// Derived defaults other than the name are set when the object is
+    /// created (they need the configuration's constants); one that was not
+    /// reads as empty.
     fn derived(&self, rule: &str) -> Value {
         match rule {
             "name" => Value::from(self.name()),
-            other => {
-                if let Some(constant) = other.strip_prefix("value:") {
-                    Value::str(constant)
-                } else {
-                    Value::str("")
-                }
-            }
+            _ => Value::str(""),
         }
     }
 

@@ -51,6 +51,8 @@ pub struct FieldSchema {
 pub enum FieldKind {
     String,
     Number,
+    /// A number whose fraction Icinga cuts off (`2.7` becomes 2).
+    Integer,
     /// A number of seconds since the epoch.
     Timestamp,
     Bool,
@@ -71,8 +73,8 @@ pub enum FieldDefault {
     Str(&'static str),
     EmptyArray,
     EmptyDictionary,
-    /// Computed from the object once its body has run; the string names the
-    /// rule (`"name"`: the object's short name, as `display_name` does).
+    /// Computed from the object or the configuration; the string names the
+    /// rule (see `types/mod.rs`: `name`, `now`, `const:`, `path:`, `json:`).
     Derived(&'static str),
 }
 

@@ -140,7 +140,10 @@ fn check_valid(dir: &Path) -> Vec<String> {
     for obj in expected["objects"].as_array().into_iter().flatten() {
         let (t, n) = (
             obj["type"].as_str().unwrap_or(""),
-            obj["name"].as_str().unwrap_or(""),
+            obj["properties"]["__name"]
+                .as_str()
+                .or(obj["name"].as_str())
+                .unwrap_or(""),
         );
         let Some(mine) = loaded.registry.find(t, n) else {
             problems.push(format!("missing object {t} '{n}'"));
@@ -151,7 +154,10 @@ fn check_valid(dir: &Path) -> Vec<String> {
                 continue;
             }
             let got = match mine.get(attr) {
-                Some(v) => serde_json::from_str::<Json>(&json::encode(&v)).unwrap_or(Json::Null),
+                Some(v) => {
+                    let text = json::encode(&v).replace(&format!("{}/", dir.display()), "");
+                    serde_json::from_str::<Json>(&text).unwrap_or(Json::Null)
+                }
                 None => {
                     problems.push(format!("{t} '{n}': no attribute '{attr}' (icinga: {want})"));
                     continue;

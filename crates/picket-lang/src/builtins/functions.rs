@@ -244,6 +244,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
     let _ = ctx;
     def_fn(
         system,
+        "System",
         "log",
         &["severity", "facility", "value"],
         false,
@@ -265,11 +266,18 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
             Ok(Value::Null)
         },
     );
-    def_fn(system, "typeof", &["value"], true, |interp, _, args| {
-        need(&args, 1)?;
-        Ok(Value::Type(interp.ctx.type_of(&args[0])))
-    });
-    def_fn(system, "len", &["value"], true, |_, _, args| {
+    def_fn(
+        system,
+        "System",
+        "typeof",
+        &["value"],
+        true,
+        |interp, _, args| {
+            need(&args, 1)?;
+            Ok(Value::Type(interp.ctx.type_of(&args[0])))
+        },
+    );
+    def_fn(system, "System", "len", &["value"], true, |_, _, args| {
         Ok(Value::from(match arg(&args, 0) {
             Value::Array(a) => a.len(),
             Value::Dict(d) => d.len(),
@@ -279,7 +287,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
             other => other.to_display().len(),
         }))
     });
-    def_fn(system, "keys", &["value"], true, |_, _, args| {
+    def_fn(system, "System", "keys", &["value"], true, |_, _, args| {
         Ok(match arg(&args, 0) {
             Value::Dict(d) => {
                 Value::from(d.keys().into_iter().map(Value::String).collect::<Vec<_>>())
@@ -290,63 +298,127 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
             _ => Value::Null,
         })
     });
-    def_fn(system, "bool", &["value"], true, |_, _, args| {
+    def_fn(system, "System", "bool", &["value"], true, |_, _, args| {
         need(&args, 1)?;
         Ok(Value::Bool(args[0].to_bool()))
     });
-    def_fn(system, "number", &["value"], true, |_, _, args| {
-        need(&args, 1)?;
-        args[0].to_number().map(Value::Number).map_err(fail)
-    });
-    def_fn(system, "string", &["value"], true, |_, _, args| {
-        need(&args, 1)?;
-        Ok(Value::from(args[0].to_display()))
-    });
-    def_fn(system, "basename", &["path"], true, |_, _, args| {
-        need(&args, 1)?;
-        Ok(Value::from(basename(&args[0].to_display())))
-    });
-    def_fn(system, "dirname", &["path"], true, |_, _, args| {
-        need(&args, 1)?;
-        Ok(Value::from(dirname(&args[0].to_display())))
-    });
-    def_fn(system, "escape_shell_arg", &["text"], true, |_, _, args| {
-        need(&args, 1)?;
-        Ok(Value::from(escape_shell_arg(&args[0].to_display())))
-    });
-    def_fn(system, "escape_shell_cmd", &["text"], true, |_, _, args| {
-        need(&args, 1)?;
-        Ok(Value::from(escape_shell_cmd(&args[0].to_display())))
-    });
-    def_fn(system, "get_time", &[], false, |_, _, _| {
+    def_fn(
+        system,
+        "System",
+        "number",
+        &["value"],
+        true,
+        |_, _, args| {
+            need(&args, 1)?;
+            args[0].to_number().map(Value::Number).map_err(fail)
+        },
+    );
+    def_fn(
+        system,
+        "System",
+        "string",
+        &["value"],
+        true,
+        |_, _, args| {
+            need(&args, 1)?;
+            Ok(Value::from(args[0].to_display()))
+        },
+    );
+    def_fn(
+        system,
+        "System",
+        "basename",
+        &["path"],
+        true,
+        |_, _, args| {
+            need(&args, 1)?;
+            Ok(Value::from(basename(&args[0].to_display())))
+        },
+    );
+    def_fn(
+        system,
+        "System",
+        "dirname",
+        &["path"],
+        true,
+        |_, _, args| {
+            need(&args, 1)?;
+            Ok(Value::from(dirname(&args[0].to_display())))
+        },
+    );
+    def_fn(
+        system,
+        "System",
+        "escape_shell_arg",
+        &["text"],
+        true,
+        |_, _, args| {
+            need(&args, 1)?;
+            Ok(Value::from(escape_shell_arg(&args[0].to_display())))
+        },
+    );
+    def_fn(
+        system,
+        "System",
+        "escape_shell_cmd",
+        &["text"],
+        true,
+        |_, _, args| {
+            need(&args, 1)?;
+            Ok(Value::from(escape_shell_cmd(&args[0].to_display())))
+        },
+    );
+    def_fn(system, "System", "get_time", &[], false, |_, _, _| {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
             .unwrap_or(0.0);
         Ok(Value::Number(now))
     });
-    def_fn(system, "getenv", &["value"], true, |_, _, args| {
-        need(&args, 1)?;
-        Ok(std::env::var(args[0].to_display())
-            .map(Value::from)
-            .unwrap_or(Value::Null))
-    });
-    def_fn(system, "path_exists", &["path"], true, |_, _, args| {
-        need(&args, 1)?;
-        Ok(Value::Bool(
-            std::path::Path::new(&args[0].to_display()).exists(),
-        ))
-    });
-    def_fn(system, "glob", &["pathspec", "type"], true, |_, _, args| {
-        need(&args, 1)?;
-        let kind = match args.get(1) {
-            Some(v) => v.to_number().map_err(fail)? as u32,
-            None => 3,
-        };
-        Ok(Value::from(collect_glob(&args[0].to_display(), kind)))
-    });
     def_fn(
         system,
+        "System",
+        "getenv",
+        &["value"],
+        true,
+        |_, _, args| {
+            need(&args, 1)?;
+            Ok(std::env::var(args[0].to_display())
+                .map(Value::from)
+                .unwrap_or(Value::Null))
+        },
+    );
+    def_fn(
+        system,
+        "System",
+        "path_exists",
+        &["path"],
+        true,
+        |_, _, args| {
+            need(&args, 1)?;
+            Ok(Value::Bool(
+                std::path::Path::new(&args[0].to_display()).exists(),
+            ))
+        },
+    );
+    def_fn(
+        system,
+        "System",
+        "glob",
+        &["pathspec", "type"],
+        true,
+        |_, _, args| {
+            need(&args, 1)?;
+            let kind = match args.get(1) {
+                Some(v) => v.to_number().map_err(fail)? as u32,
+                None => 3,
+            };
+            Ok(Value::from(collect_glob(&args[0].to_display(), kind)))
+        },
+    );
+    def_fn(
+        system,
+        "System",
         "glob_recursive",
         &["pathspec", "pattern", "type"],
         true,
@@ -370,6 +442,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
     );
     def_fn(
         system,
+        "System",
         "match",
         &["pattern", "text", "mode"],
         true,
@@ -382,6 +455,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
     );
     def_fn(
         system,
+        "System",
         "regex",
         &["pattern", "text", "mode"],
         true,
@@ -396,6 +470,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
     );
     def_fn(
         system,
+        "System",
         "cidr_match",
         &["pattern", "ip", "mode"],
         true,
@@ -411,6 +486,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
     );
     def_fn(
         system,
+        "System",
         "range",
         &["start", "end", "increment"],
         true,
@@ -440,13 +516,18 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
             Ok(Value::from(out))
         },
     );
-    def_fn(system, "union", &["array"], true, |_, _, args| {
+    def_fn(system, "System", "union", &["array"], true, |_, _, args| {
         set_operation(&args, |present, _| present > 0)
     });
-    def_fn(system, "intersection", &["array"], true, |_, _, args| {
-        set_operation(&args, |present, n| present == n)
-    });
-    def_fn(system, "random", &[], false, |_, _, _| {
+    def_fn(
+        system,
+        "System",
+        "intersection",
+        &["array"],
+        true,
+        |_, _, args| set_operation(&args, |present, n| present == n),
+    );
+    def_fn(system, "System", "random", &[], false, |_, _, _| {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
@@ -455,38 +536,58 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
             (nanos as u64 * 2_654_435_761 % 2_147_483_647) as f64,
         ))
     });
-    def_fn(system, "sleep", &["interval"], false, |_, _, args| {
-        let secs = arg(&args, 0).to_number().map_err(fail)?;
-        if secs > 0.0 && secs.is_finite() {
-            std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
-        }
-        Ok(Value::Null)
-    });
-    def_fn(system, "assert", &["value"], false, |_, _, args| {
-        if arg(&args, 0).to_bool() {
+    def_fn(
+        system,
+        "System",
+        "sleep",
+        &["interval"],
+        false,
+        |_, _, args| {
+            let secs = arg(&args, 0).to_number().map_err(fail)?;
+            if secs > 0.0 && secs.is_finite() {
+                std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(3600.0)));
+            }
             Ok(Value::Null)
-        } else {
-            Err(fail("Assertion failed"))
-        }
-    });
-    def_fn(system, "exit", &["code"], false, |_, _, args| {
+        },
+    );
+    def_fn(
+        system,
+        "System",
+        "assert",
+        &["value"],
+        false,
+        |_, _, args| {
+            if arg(&args, 0).to_bool() {
+                Ok(Value::Null)
+            } else {
+                Err(fail("Assertion failed"))
+            }
+        },
+    );
+    def_fn(system, "System", "exit", &["code"], false, |_, _, args| {
         Err(fail(format!(
             "exit({}) called while loading the configuration",
             arg(&args, 0).to_display()
         )))
     });
-    def_fn(system, "ptr", &["object"], true, |_, _, args| {
+    def_fn(system, "System", "ptr", &["object"], true, |_, _, args| {
         let p = match arg(&args, 0) {
             Value::Array(a) => a.len() as f64,
             _ => 0.0,
         };
         Ok(Value::Number(p))
     });
-    def_fn(system, "track_parents", &["child"], true, |_, _, _| {
-        Ok(Value::from(Vec::new()))
-    });
     def_fn(
         system,
+        "System",
+        "track_parents",
+        &["child"],
+        true,
+        |_, _, _| Ok(Value::from(Vec::new())),
+    );
+    def_fn(
+        system,
+        "System",
         "msi_get_component_path",
         &["component"],
         true,
@@ -494,6 +595,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
     );
     def_fn(
         system,
+        "System",
         "parse_performance_data",
         &["pd"],
         true,
@@ -506,16 +608,27 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
     );
 
     let json_ns = Namespace::new(true);
-    def_fn(&json_ns, "encode", &["value"], true, |_, _, args| {
-        Ok(Value::from(json::encode(&arg(&args, 0))))
-    });
-    def_fn(&json_ns, "decode", &["value"], true, |_, _, args| {
-        json::decode(&arg(&args, 0).to_display()).map_err(fail)
-    });
+    def_fn(
+        &json_ns,
+        "Json",
+        "encode",
+        &["value"],
+        true,
+        |_, _, args| Ok(Value::from(json::encode(&arg(&args, 0)))),
+    );
+    def_fn(
+        &json_ns,
+        "Json",
+        "decode",
+        &["value"],
+        true,
+        |_, _, args| json::decode(&arg(&args, 0).to_display()).map_err(fail),
+    );
     system.force_set("Json", Value::Namespace(json_ns), true);
 
     def_fn(
         system,
+        "System",
         "get_object",
         &["type", "name"],
         true,
@@ -527,17 +640,25 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
                 .unwrap_or_default())
         },
     );
-    def_fn(system, "get_objects", &["type"], true, |interp, _, args| {
-        need(&args, 1)?;
-        let t = type_name_arg(&args[0])?;
-        Ok(Value::from(
-            hooks_of(interp)
-                .map(|h| h.get_objects(&t))
-                .unwrap_or_default(),
-        ))
-    });
     def_fn(
         system,
+        "System",
+        "get_objects",
+        &["type"],
+        true,
+        |interp, _, args| {
+            need(&args, 1)?;
+            let t = type_name_arg(&args[0])?;
+            Ok(Value::from(
+                hooks_of(interp)
+                    .map(|h| h.get_objects(&t))
+                    .unwrap_or_default(),
+            ))
+        },
+    );
+    def_fn(
+        system,
+        "System",
         "get_template",
         &["type", "name"],
         true,
@@ -551,6 +672,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
     );
     def_fn(
         system,
+        "System",
         "get_templates",
         &["type"],
         true,
@@ -576,15 +698,23 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         ("get_user", "User"),
         ("get_user_group", "UserGroup"),
     ] {
-        def_fn(icinga, fname, &["name"], true, move |interp, _, args| {
-            need(&args, 1)?;
-            Ok(hooks_of(interp)
-                .and_then(|h| h.get_object(tname, &args[0].to_display()))
-                .unwrap_or_default())
-        });
+        def_fn(
+            icinga,
+            "Icinga",
+            fname,
+            &["name"],
+            true,
+            move |interp, _, args| {
+                need(&args, 1)?;
+                Ok(hooks_of(interp)
+                    .and_then(|h| h.get_object(tname, &args[0].to_display()))
+                    .unwrap_or_default())
+            },
+        );
     }
     def_fn(
         icinga,
+        "Icinga",
         "get_service",
         &["host", "name"],
         true,
@@ -605,6 +735,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
     );
     def_fn(
         icinga,
+        "Icinga",
         "get_services",
         &["host"],
         true,

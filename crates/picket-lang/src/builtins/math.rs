@@ -4,7 +4,7 @@ use super::{arg, def_fn, fail};
 use crate::value::{Namespace, Value};
 
 fn unary(ns: &Namespace, name: &str, f: fn(f64) -> f64) {
-    def_fn(ns, name, &["x"], true, move |_, _, args| {
+    def_fn(ns, "Math", name, &["x"], true, move |_, _, args| {
         Ok(Value::Number(f(arg(&args, 0).to_number().map_err(fail)?)))
     });
 }
@@ -45,27 +45,27 @@ pub(super) fn install(system: &Namespace) {
             0.0
         }
     });
-    def_fn(&m, "isinf", &["x"], true, |_, _, args| {
+    def_fn(&m, "Math", "isinf", &["x"], true, |_, _, args| {
         Ok(Value::Bool(
             arg(&args, 0).to_number().map_err(fail)?.is_infinite(),
         ))
     });
-    def_fn(&m, "isnan", &["x"], true, |_, _, args| {
+    def_fn(&m, "Math", "isnan", &["x"], true, |_, _, args| {
         Ok(Value::Bool(
             arg(&args, 0).to_number().map_err(fail)?.is_nan(),
         ))
     });
-    def_fn(&m, "atan2", &["y", "x"], true, |_, _, args| {
+    def_fn(&m, "Math", "atan2", &["y", "x"], true, |_, _, args| {
         let y = arg(&args, 0).to_number().map_err(fail)?;
         let x = arg(&args, 1).to_number().map_err(fail)?;
         Ok(Value::Number(y.atan2(x)))
     });
-    def_fn(&m, "pow", &["x", "y"], true, |_, _, args| {
+    def_fn(&m, "Math", "pow", &["x", "y"], true, |_, _, args| {
         let x = arg(&args, 0).to_number().map_err(fail)?;
         let y = arg(&args, 1).to_number().map_err(fail)?;
         Ok(Value::Number(x.powf(y)))
     });
-    def_fn(&m, "max", &[], true, |_, _, args| {
+    def_fn(&m, "Math", "max", &[], true, |_, _, args| {
         if args.is_empty() {
             return Ok(Value::Null);
         }
@@ -75,7 +75,7 @@ pub(super) fn install(system: &Namespace) {
         }
         Ok(Value::Number(best))
     });
-    def_fn(&m, "min", &[], true, |_, _, args| {
+    def_fn(&m, "Math", "min", &[], true, |_, _, args| {
         if args.is_empty() {
             return Ok(Value::Null);
         }
@@ -85,7 +85,7 @@ pub(super) fn install(system: &Namespace) {
         }
         Ok(Value::Number(best))
     });
-    def_fn(&m, "random", &[], false, |_, _, _| {
+    def_fn(&m, "Math", "random", &[], false, |_, _, _| {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())

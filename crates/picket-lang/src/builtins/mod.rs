@@ -41,19 +41,55 @@ pub fn need(args: &[Value], n: usize) -> Result<(), LangError> {
     }
 }
 
-/// Adds a native function to a namespace.
+/// Functions that take a variable number of arguments and check them
+/// themselves; every other global function takes exactly its parameters.
+const VARIADIC: &[&str] = &[
+    "log",
+    "range",
+    "union",
+    "intersection",
+    "match",
+    "regex",
+    "cidr_match",
+    "glob",
+    "glob_recursive",
+    "max",
+    "min",
+];
+
+/// Adds a native function to a namespace, named `Owner#name` as Icinga
+/// names them, refusing calls with the wrong number of arguments.
 pub(crate) fn def_fn(
     ns: &Namespace,
+    owner: &str,
     name: &str,
     params: &[&str],
     side_effect_free: bool,
     f: impl Fn(&mut Interp<'_>, &Value, Vec<Value>) -> Result<Value, LangError> + Send + Sync + 'static,
 ) {
-    ns.force_set(
-        name,
-        Value::Function(Function::native(name, params, side_effect_free, f)),
-        true,
+    let arity = if VARIADIC.contains(&name) {
+        None
+    } else {
+        Some(params.len())
+    };
+    let qualified = format!("{owner}#{name}");
+    let func = Function::native(
+        &qualified,
+        params,
+        side_effect_free,
+        move |interp, this, args| {
+            if let Some(n) = arity {
+                if args.len() < n {
+                    return Err(fail("Too few arguments for function."));
+                }
+                if args.len() > n {
+                    return Err(fail("Too many arguments for function."));
+                }
+            }
+            f(interp, this, args)
+        },
     );
+    ns.force_set(name, Value::Function(func), true);
 }
 
 /// A native function value named `Type#method`.

@@ -89,6 +89,25 @@ fn err(message: impl AsRef<str>, span: Span) -> Flow {
     Flow::Error(LangError::eval(message, span))
 }
 
+/// Errors of operators: most are evaluation errors, the `in` operator's are
+/// reported without the prefix (as Icinga does).
+fn op_error(message: String, span: Span) -> Flow {
+    if message.starts_with("Invalid right side argument") {
+        Flow::Error(LangError::script(message, span))
+    } else {
+        err(message, span)
+    }
+}
+
+/// An array index: an integral number, or a string that is one.
+fn array_index(key: &Value) -> Option<i64> {
+    match key {
+        Value::Number(n) if n.fract() == 0.0 => Some(*n as i64),
+        Value::String(s) => s.parse::<i64>().ok(),
+        _ => None,
+    }
+}
+
 impl<'c> Interp<'c> {
     pub fn new(ctx: &'c Context) -> Self {
         Interp {
@@ -196,7 +215,7 @@ impl<'c> Interp<'c> {
             ExprKind::Binary(op, a, b) => {
                 let a = self.eval(frame, a)?;
                 let b = self.eval(frame, b)?;
-                operators::binary(*op, &a, &b).map_err(|m| err(m, e.span))
+                operators::binary(*op, &a, &b).map_err(|m| op_error(m, e.span))
             }
             ExprKind::And(a, b) => {
                 let a = self.eval(frame, a)?;
@@ -276,15 +295,22 @@ impl<'c> Interp<'c> {
                 let v = self.eval(frame, v)?;
                 Err(Flow::Error(LangError::script(v.to_display(), e.span)))
             }
-            ExprKind::Try(body, handler) => match self.eval(frame, body) {
-                Err(Flow::Error(_)) => self.eval(frame, handler),
-                other => other,
-            },
+            ExprKind::Try(body, handler) => {
+                match self.eval(frame, body) {
+                    Err(Flow::Error(_)) => {
+                        self.eval(frame, handler)?;
+                    }
+                    Err(other) => return Err(other),
+                    Ok(_) => {}
+                }
+                Ok(Value::Null)
+            }
             ExprKind::Include(kind) => self.include(frame, kind, e.span),
-            ExprKind::Library(_)
-            | ExprKind::Using(_)
-            | ExprKind::FilterMarker
-            | ExprKind::Debugger => Ok(Value::Null),
+            ExprKind::Using(ns) => {
+                self.eval(frame, ns)?;
+                Ok(Value::Null)
+            }
+            ExprKind::Library(_) | ExprKind::FilterMarker | ExprKind::Debugger => Ok(Value::Null),
             ExprKind::Import(name) => {
                 let name = self.eval(frame, name)?;
                 let hooks = self.hooks(e.span)?;
@@ -294,10 +320,19 @@ impl<'c> Interp<'c> {
             ExprKind::Const(name, value) => {
                 let v = self.eval(frame, value)?;
                 if self.ctx.globals.is_constant(name) {
-                    return Err(Flow::Error(LangError::script(
-                        format!("Constant '{name}' is already defined."),
-                        e.span,
-                    )));
+                    let sp = e.span;
+                    self.ctx.log(LogRecord {
+                        severity: Severity::Warning,
+                        facility: "config".into(),
+                        message: format!(
+                            "Value for constant '{name}' was modified. This behaviour is deprecated.\nLocation: in {}: {}:{}-{}:{}: ",
+                            self.ctx.sources.path(sp.file),
+                            sp.first_line,
+                            sp.first_column,
+                            sp.last_line,
+                            sp.last_column
+                        ),
+                    });
                 }
                 self.ctx.globals.force_set(name.clone(), v, true);
                 Ok(Value::Null)
@@ -311,11 +346,27 @@ impl<'c> Interp<'c> {
                 Ok(Value::Null)
             }
             ExprKind::Namespace(name, body) => {
-                let ns = Namespace::new(false);
-                self.ctx
-                    .globals
-                    .set(name.clone(), Value::Namespace(ns.clone()), true)
-                    .map_err(|m| err(m, e.span))?;
+                // Entries of a namespace cannot change once set; a dotted
+                // name nests namespaces.
+                let mut parent = self.ctx.globals.clone();
+                let mut parts = name.split('.').peekable();
+                let mut ns = Namespace::new(true);
+                while let Some(part) = parts.next() {
+                    let existing = match parent.get(part) {
+                        Some(Value::Namespace(n)) => Some(n),
+                        _ => None,
+                    };
+                    let next = match existing {
+                        Some(n) => n,
+                        None => {
+                            let n = Namespace::new(parts.peek().is_none());
+                            parent.force_set(part, Value::Namespace(n.clone()), true);
+                            n
+                        }
+                    };
+                    parent = next.clone();
+                    ns = next;
+                }
                 let saved = std::mem::replace(&mut frame.this, Value::Namespace(ns));
                 let r = self.eval(frame, body);
                 frame.this = saved;
@@ -354,12 +405,10 @@ impl<'c> Interp<'c> {
         }
     }
 
-    /// A name in the globals, the `using` imports or the default
-    /// namespaces, with the namespace that holds it.
+    /// A name in the `using` imports, the default namespaces (`System`,
+    /// `Types`, ...) or the globals, in that order, with the namespace that
+    /// holds it.
     fn find_global(&self, name: &str, imports: Option<&Vec<Expr>>) -> Option<(Namespace, Value)> {
-        if let Some(v) = self.ctx.globals.get(name) {
-            return Some((self.ctx.globals.clone(), v));
-        }
         if let Some(imports) = imports {
             for imp in imports {
                 let mut scratch = Frame::new(Value::Null);
@@ -371,14 +420,21 @@ impl<'c> Interp<'c> {
                 }
             }
         }
-        self.ctx
+        if let Some(found) = self
+            .ctx
             .default_imports()
             .into_iter()
             .find_map(|ns| ns.get(name).map(|v| (ns, v)))
+        {
+            return Some(found);
+        }
+        self.ctx
+            .globals
+            .get(name)
+            .map(|v| (self.ctx.globals.clone(), v))
     }
 
-    /// Reads a variable: locals, `this`, globals, `using` imports, default
-    /// namespaces.
+    /// Reads a variable: locals, `this`, imported namespaces, globals.
     pub fn lookup(&self, frame: &Frame, name: &str, imports: Option<&Vec<Expr>>) -> Option<Value> {
         if let Some(v) = frame.locals.get(name) {
             return Some(v);
@@ -413,46 +469,67 @@ impl<'c> Interp<'c> {
         Ok((frame.this.clone(), v))
     }
 
+    fn warn_implicit_global(&self, name: &str, span: Span) {
+        self.ctx.log(LogRecord {
+            severity: Severity::Warning,
+            facility: "config".into(),
+            message: format!(
+                "Global variable '{name}' has been set implicitly via '{name} = ...' in {}: {}:{}-{}:{}. Please set it explicitly via 'globals.{name} = ...' instead.",
+                self.ctx.sources.path(span.file),
+                span.first_line,
+                span.first_column,
+                span.last_line,
+                span.last_column
+            ),
+        });
+    }
+
+    /// Writes a variable where reading it would find it (locals, `this`,
+    /// a namespace), or else into `this`.
     fn set_variable(
         &mut self,
         frame: &mut Frame,
         name: &Str,
         value: Value,
         local: bool,
+        imports: Option<&Vec<Expr>>,
         span: Span,
     ) -> Result<(), Flow> {
+        let script = |m: String| Flow::Error(LangError::script(m, span));
         if local || frame.locals.contains(name) {
             frame.locals.insert(name.clone(), value);
             return Ok(());
         }
+        if Self::own_field(&frame.this, name, &self.ctx.globals).is_some() {
+            return match &frame.this {
+                Value::Dict(d) => d.set(name.clone(), value).map_err(|m| err(m, span)),
+                Value::Object(o) => o.set_field(name, value, span).map_err(script),
+                Value::Namespace(ns) => ns.set(name.clone(), value, false).map_err(script),
+                _ => Ok(()),
+            };
+        }
+        if let Some((ns, _)) = self.find_global(name, imports) {
+            if ns.ptr_eq(&self.ctx.globals) {
+                self.warn_implicit_global(name, span);
+            }
+            return ns.set(name.clone(), value, false).map_err(script);
+        }
         match &frame.this {
             Value::Dict(d) => d.set(name.clone(), value).map_err(|m| err(m, span)),
-            Value::Object(o) => o
-                .set_field(name, value, span)
-                .map_err(|m| Flow::Error(LangError::script(m, span))),
+            Value::Object(o) => o.set_field(name, value, span).map_err(script),
             Value::Namespace(ns) => {
                 if ns.ptr_eq(&self.ctx.globals) {
-                    self.ctx.log(LogRecord {
-                        severity: Severity::Warning,
-                        facility: "config".into(),
-                        message: format!(
-                            "Global variable '{name}' has been set implicitly via '{name} = ...' in {}: {}:{}-{}:{}. Please set it explicitly via 'globals.{name} = ...' instead.",
-                            self.ctx.sources.path(span.file),
-                            span.first_line,
-                            span.first_column,
-                            span.last_line,
-                            span.last_column
-                        ),
-                    });
+                    self.warn_implicit_global(name, span);
                 }
-                ns.set(name.clone(), value, false)
-                    .map_err(|m| Flow::Error(LangError::script(m, span)))
+                ns.set(name.clone(), value, false).map_err(script)
             }
-            _ => self
-                .ctx
-                .globals
-                .set(name.clone(), value, false)
-                .map_err(|m| err(m, span)),
+            _ => {
+                self.warn_implicit_global(name, span);
+                self.ctx
+                    .globals
+                    .set(name.clone(), value, false)
+                    .map_err(script)
+            }
         }
     }
 
@@ -461,6 +538,7 @@ impl<'c> Interp<'c> {
     /// `obj[key]` / `obj.key`, falling back to the methods of the value's type.
     pub fn get_index(&mut self, obj: &Value, key: &Value, span: Span) -> Eval {
         let key_str = || key.to_display();
+        let script = |m: String| Flow::Error(LangError::script(m, span));
         match obj {
             Value::Dict(d) => {
                 if let Some(v) = d.get(&key_str()) {
@@ -468,25 +546,25 @@ impl<'c> Interp<'c> {
                 }
             }
             Value::Array(a) => {
-                if let Value::Number(n) = key {
-                    let i = *n as i64;
-                    if i < 0 || i as usize >= a.len() {
-                        return Err(Flow::Error(LangError::script(
-                            format!("Array index '{}' is out of bounds.", key.to_display()),
-                            span,
-                        )));
-                    }
-                    return Ok(a.get(i as usize).unwrap_or(Value::Null));
+                if let Some(i) = array_index(key) {
+                    return match usize::try_from(i).ok().and_then(|i| a.get(i)) {
+                        Some(v) => Ok(v),
+                        None => Err(script(format!("Array index '{i}' is out of bounds."))),
+                    };
                 }
             }
-            Value::Namespace(ns) => {
-                if let Some(v) = ns.get(&key_str()) {
-                    return Ok(v);
-                }
-            }
+            Value::Namespace(ns) => return Ok(ns.get(&key_str()).unwrap_or_default()),
             Value::Object(o) => {
                 if let Some(v) = o.get_field(&key_str()) {
                     return Ok(v);
+                }
+            }
+            Value::Function(f) => {
+                let name = key_str();
+                if name != "type" {
+                    if let Some((_, v)) = f.fields().into_iter().find(|(k, _)| **k == *name) {
+                        return Ok(v);
+                    }
                 }
             }
             Value::Type(t) => match key_str().as_str() {
@@ -501,12 +579,7 @@ impl<'c> Interp<'c> {
                 "prototype" => return Ok(Value::Dict(t.prototype.clone())),
                 _ => {}
             },
-            Value::Null => {
-                return Err(err(
-                    format!("Tried to access field '{}' of null", key_str()),
-                    span,
-                ));
-            }
+            Value::Null => return Ok(Value::Null),
             _ => {}
         }
         let name = key_str();
@@ -515,28 +588,10 @@ impl<'c> Interp<'c> {
         }
         match obj {
             Value::Dict(_) => Ok(Value::Null),
-            Value::Array(_)
-            | Value::String(_)
-            | Value::Number(_)
-            | Value::Bool(_)
-            | Value::Function(_) => Err(err(
-                format!(
-                    "Invalid field access (for value of type '{}'): '{name}'",
-                    obj.type_name()
-                ),
-                span,
-            )),
-            Value::Namespace(_) => Err(err(
-                format!("Namespace does not contain field '{name}'"),
-                span,
-            )),
-            _ => Err(err(
-                format!(
-                    "Invalid field access (for value of type '{}'): '{name}'",
-                    obj.type_name()
-                ),
-                span,
-            )),
+            _ => Err(script(format!(
+                "Invalid field access (for value of type '{}'): '{name}'",
+                obj.type_name()
+            ))),
         }
     }
 
@@ -548,39 +603,45 @@ impl<'c> Interp<'c> {
         value: Value,
         span: Span,
     ) -> Result<(), Flow> {
+        let script = |m: String| Flow::Error(LangError::script(m, span));
         match obj {
-            Value::Dict(d) => d.set(key.to_display(), value).map_err(|m| err(m, span)),
+            Value::Dict(d) => {
+                if d.frozen() {
+                    return Err(err("Value in dictionary must not be modified.", span));
+                }
+                d.set(key.to_display(), value).map_err(|m| err(m, span))
+            }
             Value::Array(a) => {
-                let Value::Number(n) = key else {
-                    return Err(err("Array index must be a number.", span));
+                let i = match key {
+                    Value::Number(n) => *n as i64,
+                    other => other.to_display().parse::<i64>().map_err(|_| {
+                        err(
+                            format!("Can't convert '{}' to an integer.", other.to_display()),
+                            span,
+                        )
+                    })?,
                 };
-                let i = *n as i64;
+                if a.frozen() {
+                    return Err(err("Value in array must not be modified.", span));
+                }
+                if i < 0 {
+                    return Err(script(format!("Array index '{i}' is out of bounds.")));
+                }
+                // Writing past the end extends the array with nulls.
+                let i = i as usize;
                 a.modify(|items| {
-                    if i < 0 || i as usize >= items.len() {
-                        Err("Array index is out of bounds.".to_string())
-                    } else {
-                        items[i as usize] = value;
-                        Ok(())
+                    if i >= items.len() {
+                        items.resize(i + 1, Value::Null);
                     }
+                    items[i] = value;
                 })
-                .and_then(|r| r)
                 .map_err(|m| err(m, span))
             }
-            Value::Namespace(ns) => {
-                let name = key.to_display();
-                ns.set(name, value, false).map_err(|m| err(m, span))
-            }
-            Value::Object(o) => o
-                .set_field(&key.to_display(), value, span)
-                .map_err(|m| Flow::Error(LangError::script(m, span))),
-            Value::Null => Err(err(
-                format!("Tried to set field '{}' on null", key.to_display()),
-                span,
-            )),
+            Value::Namespace(ns) => ns.set(key.to_display(), value, false).map_err(script),
+            Value::Object(o) => o.set_field(&key.to_display(), value, span).map_err(script),
             other => Err(err(
                 format!(
-                    "Cannot set field '{}' on a value of type '{}'",
-                    key.to_display(),
+                    "Cannot convert value of type '{}' to an object.",
                     other.type_name()
                 ),
                 span,
@@ -589,26 +650,27 @@ impl<'c> Interp<'c> {
     }
 
     /// Evaluates the container an assignment writes into, creating missing
-    /// dictionaries along the way (`vars.a.b = 1` creates `vars.a`).
+    /// dictionaries along the way (`vars.a.b = 1` creates `vars.a`). Like
+    /// Icinga, an element of an array used as a container is replaced by a
+    /// new dictionary.
     fn container(&mut self, frame: &mut Frame, e: &Expr) -> Eval {
         match &e.kind {
-            ExprKind::Variable(name, imports) => {
-                match self.lookup(frame, name, imports.as_deref()) {
-                    Some(v) if !v.is_null() => Ok(v),
-                    _ => {
-                        let d = Value::Dict(Dict::new());
-                        self.set_variable(frame, name, d.clone(), false, e.span)?;
-                        Ok(d)
-                    }
+            ExprKind::Variable(name, imports) => match self.lookup(frame, name, imports.as_deref())
+            {
+                Some(v) if !v.is_null() => Ok(v),
+                _ => {
+                    let d = Value::Dict(Dict::new());
+                    self.set_variable(frame, name, d.clone(), false, imports.as_deref(), e.span)?;
+                    Ok(d)
                 }
-            }
+            },
             ExprKind::Index(obj, key) => {
                 let obj = self.container(frame, obj)?;
                 let key = self.eval(frame, key)?;
-                let current = match self.get_index(&obj, &key, e.span) {
-                    Ok(v) => v,
-                    Err(Flow::Error(_)) if !matches!(obj, Value::Array(_)) => Value::Null,
-                    Err(other) => return Err(other),
+                let current = match &obj {
+                    Value::Array(_) => Value::Null,
+                    Value::Dict(d) => d.get(&key.to_display()).unwrap_or_default(),
+                    other => self.get_index(other, &key, e.span)?,
                 };
                 if current.is_null() {
                     let d = Value::Dict(Dict::new());
@@ -640,10 +702,10 @@ impl<'c> Interp<'c> {
                         let old = self
                             .lookup(frame, name, imports.as_deref())
                             .unwrap_or(Value::Null);
-                        operators::binary(bop, &old, &rhs).map_err(|m| err(m, span))?
+                        operators::binary(bop, &old, &rhs).map_err(|m| op_error(m, span))?
                     }
                 };
-                self.set_variable(frame, name, new, local, span)
+                self.set_variable(frame, name, new, local, imports.as_deref(), span)
             }
             ExprKind::Index(obj, key) => {
                 let container = self.container(frame, obj)?;
@@ -656,7 +718,7 @@ impl<'c> Interp<'c> {
                             Value::Dict(d) => d.get(&key.to_display()).unwrap_or(Value::Null),
                             other => self.get_index(other, &key, span)?,
                         };
-                        operators::binary(bop, &old, &rhs).map_err(|m| err(m, span))?
+                        operators::binary(bop, &old, &rhs).map_err(|m| op_error(m, span))?
                     }
                 };
                 self.set_index(&container, &key, new, span)
@@ -671,12 +733,15 @@ impl<'c> Interp<'c> {
                     SetOp::Set => rhs,
                     SetOp::Op(bop) => {
                         let old = self.get_index(&parent, &Value::String(index.clone()), span)?;
-                        operators::binary(bop, &old, &rhs).map_err(|m| err(m, span))?
+                        operators::binary(bop, &old, &rhs).map_err(|m| op_error(m, span))?
                     }
                 };
                 self.set_index(&parent, &Value::String(index), new, span)
             }
-            _ => Err(err("Expression cannot be assigned to.", span)),
+            _ => Err(Flow::Error(LangError::script(
+                "Expression cannot be assigned to.",
+                span,
+            ))),
         }
     }
 
@@ -776,6 +841,12 @@ impl<'c> Interp<'c> {
             }
             _ => (Value::Null, self.eval(frame, f)?),
         };
+        if !matches!(callee, Value::Function(_) | Value::Type(_)) {
+            return Err(Flow::Error(LangError::script(
+                "Argument is not a callable object.",
+                span,
+            )));
+        }
         let mut values = Vec::with_capacity(args.len());
         for a in args {
             values.push(self.eval(frame, a)?);
@@ -789,12 +860,12 @@ impl<'c> Interp<'c> {
                     let ctor = ctor.clone();
                     ctor(self, &Value::Type(t.clone()), values).map_err(|e| Flow::Error(e.at(span)))
                 }
-                None => Err(err(
-                    format!("Type '{}' cannot be instantiated.", t.name),
-                    span,
-                )),
+                None => Err(err("Type does not have a factory function.", span)),
             },
-            _ => Err(err("Argument is not a callable object.", span)),
+            _ => Err(Flow::Error(LangError::script(
+                "Argument is not a callable object.",
+                span,
+            ))),
         }
     }
 
@@ -866,17 +937,23 @@ impl<'c> Interp<'c> {
                 Err(other) => Err(other),
             }
         };
+        let script = |m: String| Flow::Error(LangError::script(m, span));
         match (collection, key) {
+            // Arrays are walked live: elements added by the body are visited.
             (Value::Array(a), None) => {
-                for item in a.to_vec() {
+                let mut i = 0;
+                while let Some(item) = a.get(i) {
                     frame.locals.insert(value.clone(), item);
                     if !run(self, frame)? {
                         break;
                     }
+                    i += 1;
                 }
             }
+            // Dictionaries: the keys as they were, the values as they are.
             (Value::Dict(d), Some(k)) => {
-                for (name, item) in d.entries() {
+                for name in d.keys() {
+                    let item = d.get(&name).unwrap_or_default();
                     frame.locals.insert(k.clone(), Value::String(name));
                     frame.locals.insert(value.clone(), item);
                     if !run(self, frame)? {
@@ -885,7 +962,8 @@ impl<'c> Interp<'c> {
                 }
             }
             (Value::Namespace(ns), Some(k)) => {
-                for (name, item) in ns.entries() {
+                for name in ns.keys() {
+                    let item = ns.get(&name).unwrap_or_default();
                     frame.locals.insert(k.clone(), Value::String(name));
                     frame.locals.insert(value.clone(), item);
                     if !run(self, frame)? {
@@ -893,18 +971,20 @@ impl<'c> Interp<'c> {
                     }
                 }
             }
-            (Value::Null, _) => {}
             (Value::Array(_), Some(_)) => {
-                return Err(err("Cannot use dictionary iterator for array.", span));
+                return Err(script("Cannot use dictionary iterator for array.".into()))
             }
-            (Value::Dict(_) | Value::Namespace(_), None) => {
-                return Err(err("Cannot use array iterator for dictionary.", span));
+            (Value::Dict(_), None) => {
+                return Err(script("Cannot use array iterator for dictionary.".into()))
+            }
+            (Value::Namespace(_), None) => {
+                return Err(script("Cannot use array iterator for namespace.".into()))
             }
             (other, _) => {
-                return Err(err(
-                    format!("Invalid type in for expression: {}", other.type_name()),
-                    span,
-                ));
+                return Err(script(format!(
+                    "Invalid type in for expression: {}",
+                    other.type_name()
+                )));
             }
         }
         Ok(Value::Null)
@@ -918,19 +998,12 @@ impl<'c> Interp<'c> {
         def: &Arc<ObjectDef>,
         span: Span,
     ) -> Result<(), Flow> {
-        let name = match &def.name {
-            Some(e) => {
-                let v = self.eval(frame, e)?;
-                match v {
-                    Value::String(s) => s,
-                    other => {
-                        return Err(err(
-                            format!("Object name must be a string, not '{}'.", other.type_name()),
-                            e.span,
-                        ))
-                    }
-                }
-            }
+        // Any value names an object, in its string form.
+        let name: Str = match &def.name {
+            Some(e) => match self.eval(frame, e)? {
+                Value::String(s) => s,
+                other => other.to_display().into(),
+            },
             None => "".into(),
         };
         let closure = match &def.captures {

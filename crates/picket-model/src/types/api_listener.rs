@@ -25,14 +25,21 @@ pub static API_LISTENER: TypeSchema = TypeSchema {
         F::new(
             "cipher_list",
             K::String,
-            D::Str("ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:AES256-GCM-SHA384:AES128-GCM-SHA256"),
+            D::Str(concat!(
+                "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:",
+                "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:",
+                "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:",
+                "ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:",
+                "ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:",
+                "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:",
+                "AES256-GCM-SHA384:AES128-GCM-SHA256"
+            )),
         ),
         F::new("connect_timeout", K::Number, D::Number(15.0)),
         F::new("crl_path", K::String, D::Str("")),
         // Deprecated.
         F::new("key_path", K::String, D::Str("")),
-        // Integer: fractions are cut off (2.7 becomes 2).
-        F::new("max_anonymous_clients", K::Number, D::Number(-1.0)),
+        F::new("max_anonymous_clients", K::Integer, D::Number(-1.0)),
         // Not taken from the TicketSalt constant; the feature file assigns it.
         F::new("ticket_salt", K::String, D::Str("")),
         // Deprecated.

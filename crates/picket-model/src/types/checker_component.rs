@@ -6,9 +6,8 @@ pub static CHECKER_COMPONENT: TypeSchema = TypeSchema {
     name: "CheckerComponent",
     plural: "CheckerComponents",
     fields: &[
-        // Integer: fractions are cut off (2.7 becomes 2).
         // Deprecated; not taken from MaxConcurrentChecks.
-        F::new("concurrent_checks", K::Number, D::Number(0.0)),
+        F::new("concurrent_checks", K::Integer, D::Number(0.0)),
     ],
     load_after: &["Zone"],
     apply_targets: &[],

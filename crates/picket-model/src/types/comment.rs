@@ -1,4 +1,5 @@
-//! `Comment`: a comment on a host or service (normally created at runtime); named `host!name` or `host!service!name`.
+//! `Comment`: a comment on a host or service (normally created at runtime);
+//! named `host!name` or `host!service!name`.
 
 use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
 
@@ -8,8 +9,7 @@ pub static COMMENT: TypeSchema = TypeSchema {
     fields: &[
         F::new("author", K::String, D::Str("")).required(),
         F::new("entry_time", K::Timestamp, D::Derived("now")),
-        // Integer: fractions are cut off (2.7 becomes 2).
-        F::new("entry_type", K::Number, D::Number(1.0)),
+        F::new("entry_type", K::Integer, D::Number(1.0)),
         F::new("expire_time", K::Timestamp, D::Number(0.0)),
         F::new("host_name", K::String, D::Str(""))
             .required()

@@ -1,4 +1,5 @@
-//! `CompatLogger`: writes Icinga 1.x compatible log files (feature `compatlog`).
+//! `CompatLogger`: writes Icinga 1.x compatible log files (feature
+//! `compatlog`).
 
 use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
 

@@ -1,4 +1,6 @@
-//! `Dependency`: a parent host or service whose failure suppresses checks or notifications of a child; named after the child (`host!name`, `host!service!name`).
+//! `Dependency`: a parent host or service whose failure suppresses checks or
+//! notifications of a child; named after the child (`host!name`,
+//! `host!service!name`).
 
 use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
 

@@ -1,4 +1,5 @@
-//! `Downtime`: a downtime of a host or service (normally created at runtime); named `host!name` or `host!service!name`.
+//! `Downtime`: a downtime of a host or service (normally created at runtime);
+//! named `host!name` or `host!service!name`.
 
 use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
 

@@ -1,4 +1,5 @@
-//! `ElasticsearchWriter`: sends check results to Elasticsearch (feature `elasticsearch`).
+//! `ElasticsearchWriter`: sends check results to Elasticsearch (feature
+//! `elasticsearch`).
 
 use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
 
@@ -11,10 +12,8 @@ pub static ELASTICSEARCH_WRITER: TypeSchema = TypeSchema {
         F::new("enable_ha", K::Bool, D::Bool(false)),
         F::new("enable_send_perfdata", K::Bool, D::Bool(false)),
         F::new("enable_tls", K::Bool, D::Bool(false)),
-        // Integer: fractions are cut off (2.7 becomes 2).
-        F::new("flush_interval", K::Number, D::Number(10.0)),
-        // Integer: fractions are cut off (2.7 becomes 2).
-        F::new("flush_threshold", K::Number, D::Number(1024.0)),
+        F::new("flush_interval", K::Integer, D::Number(10.0)),
+        F::new("flush_threshold", K::Integer, D::Number(1024.0)),
         F::new("host", K::String, D::Str("127.0.0.1")).required(),
         F::new("index", K::String, D::Str("icinga2")).required(),
         F::new("insecure_noverify", K::Bool, D::Bool(false)),

@@ -1,4 +1,5 @@
-//! `GelfWriter`: sends events to a GELF receiver such as Graylog (feature `gelf`).
+//! `GelfWriter`: sends events to a GELF receiver such as Graylog (feature
+//! `gelf`).
 
 use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
 

@@ -14,7 +14,7 @@ pub static HOST: TypeSchema = TypeSchema {
             .refers_to("CheckCommand"),
         F::new("check_interval", K::Number, D::Number(300.0)),
         F::new("check_period", K::String, D::Str("")).refers_to("TimePeriod"),
-        F::new("check_timeout", K::Number, D::Null),
+        F::new("check_timeout", K::Any, D::Null),
         F::new("command_endpoint", K::String, D::Str("")).refers_to("Endpoint"),
         F::new("display_name", K::String, D::Derived("name")),
         F::new("enable_active_checks", K::Bool, D::Bool(true)),
@@ -28,10 +28,12 @@ pub static HOST: TypeSchema = TypeSchema {
         F::new("flapping_threshold", K::Number, D::Number(0.0)),
         F::new("flapping_threshold_high", K::Number, D::Number(30.0)),
         F::new("flapping_threshold_low", K::Number, D::Number(25.0)),
-        F::new("groups", K::Array, D::EmptyArray).refers_to("HostGroup"),
+        F::new("groups", K::Array, D::EmptyArray)
+            .required()
+            .refers_to("HostGroup"),
         F::new("icon_image", K::String, D::Str("")),
         F::new("icon_image_alt", K::String, D::Str("")),
-        F::new("max_check_attempts", K::Number, D::Number(3.0)),
+        F::new("max_check_attempts", K::Integer, D::Number(3.0)),
         F::new("notes", K::String, D::Str("")),
         F::new("notes_url", K::String, D::Str("")),
         F::new("retry_interval", K::Number, D::Number(60.0)),

@@ -1,4 +1,5 @@
-//! `IcingaApplication`: the application object `app` (created when the configuration has none).
+//! `IcingaApplication`: the application object `app` (created when the
+//! configuration has none).
 
 use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
 

@@ -1,4 +1,5 @@
-//! `IdoMysqlConnection`: the IDO database writer for MySQL (feature `ido-mysql`).
+//! `IdoMysqlConnection`: the IDO database writer for MySQL (feature
+//! `ido-mysql`).
 
 use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
 
@@ -9,7 +10,12 @@ pub static IDO_MYSQL_CONNECTION: TypeSchema = TypeSchema {
         F::new(
             "categories",
             K::Array,
-            D::Derived("json:[\"DbCatConfig\",\"DbCatState\",\"DbCatAcknowledgement\",\"DbCatComment\",\"DbCatDowntime\",\"DbCatEventHandler\",\"DbCatFlapping\",\"DbCatNotification\",\"DbCatProgramStatus\",\"DbCatRetention\",\"DbCatStateHistory\"]"),
+            D::Derived(concat!(
+                "json:[\"DbCatConfig\",\"DbCatState\",\"DbCatAcknowledgement\",",
+                "\"DbCatComment\",\"DbCatDowntime\",\"DbCatEventHandler\",",
+                "\"DbCatFlapping\",\"DbCatNotification\",\"DbCatProgramStatus\",",
+                "\"DbCatRetention\",\"DbCatStateHistory\"]"
+            )),
         ),
         // Required: null is refused, the default {} is fine.
         F::new("cleanup", K::Dictionary, D::EmptyDictionary).required(),
@@ -21,8 +27,7 @@ pub static IDO_MYSQL_CONNECTION: TypeSchema = TypeSchema {
         F::new("instance_description", K::String, D::Str("")),
         F::new("instance_name", K::String, D::Str("default")),
         F::new("password", K::String, D::Str("icinga")),
-        // Integer: fractions are cut off (2.7 becomes 2).
-        F::new("port", K::Number, D::Number(3306.0)),
+        F::new("port", K::Integer, D::Number(3306.0)),
         F::new("socket_path", K::String, D::Str("")),
         F::new("ssl_ca", K::String, D::Str("")),
         F::new("ssl_capath", K::String, D::Str("")),

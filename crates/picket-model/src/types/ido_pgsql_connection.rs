@@ -1,4 +1,5 @@
-//! `IdoPgsqlConnection`: the IDO database writer for PostgreSQL (feature `ido-pgsql`).
+//! `IdoPgsqlConnection`: the IDO database writer for PostgreSQL (feature
+//! `ido-pgsql`).
 
 use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
 
@@ -9,7 +10,12 @@ pub static IDO_PGSQL_CONNECTION: TypeSchema = TypeSchema {
         F::new(
             "categories",
             K::Array,
-            D::Derived("json:[\"DbCatConfig\",\"DbCatState\",\"DbCatAcknowledgement\",\"DbCatComment\",\"DbCatDowntime\",\"DbCatEventHandler\",\"DbCatFlapping\",\"DbCatNotification\",\"DbCatProgramStatus\",\"DbCatRetention\",\"DbCatStateHistory\"]"),
+            D::Derived(concat!(
+                "json:[\"DbCatConfig\",\"DbCatState\",\"DbCatAcknowledgement\",",
+                "\"DbCatComment\",\"DbCatDowntime\",\"DbCatEventHandler\",",
+                "\"DbCatFlapping\",\"DbCatNotification\",\"DbCatProgramStatus\",",
+                "\"DbCatRetention\",\"DbCatStateHistory\"]"
+            )),
         ),
         // Required: null is refused, the default {} is fine.
         F::new("cleanup", K::Dictionary, D::EmptyDictionary).required(),

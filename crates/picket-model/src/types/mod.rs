@@ -46,13 +46,42 @@
 //!
 //! # Order
 //!
-//! [`ALL`] lists the types in the order Icinga 2.13.6 itself keeps them (the
-//! order of its `Instantiated N ...` lines). Committing them in that order
-//! while honouring each type's `load_after`, as `commit::type_order` does,
-//! gives exactly Icinga's commit order: all independent types first, then
-//! `Host`, then `Service`, then `ScheduledDowntime`, `Notification`,
-//! `Dependency`, `Comment` and `Downtime`, so an object body that looks up
-//! other objects sees the same ones it would see in Icinga.
+//! `load_after` lists, for each type, the types its validation looks up:
+//! the targets of its references (`refers_to`), `Host` and `Service` for the
+//! types named after them, and `Zone` for every type but `Zone` and
+//! `Endpoint`, because any object may set `zone`. `Zone` loads after
+//! `Endpoint` (its `endpoints`); `Endpoint` loads after nothing, so an
+//! `Endpoint` with a `zone` attribute cannot be checked against committed
+//! zones (Icinga checks references against the declared objects, which has
+//! no such cycle).
+//!
+//! [`ALL`] lists the types in the order Icinga 2.13.6 commits them, observed
+//! by looking up objects of every type from inside object bodies, except
+//! that `Endpoint` and `Zone` come first (Icinga commits `Zone` 18th and
+//! `Endpoint` 25th). With `commit::type_order` this gives `Endpoint`, `Zone`,
+//! then Icinga's own sequence: `GelfWriter`, `GraphiteWriter`,
+//! `InfluxdbWriter`, `ElasticsearchWriter`, `NotificationComponent`,
+//! `SyslogLogger`, `LivestatusListener`, `IdoPgsqlConnection`,
+//! `IdoMysqlConnection`, `StatusDataWriter`, `ExternalCommandListener`,
+//! `CompatLogger`, `CheckerComponent`, `UserGroup`, `TimePeriod`, `User`,
+//! `ServiceGroup`, `PerfdataWriter`, `Influxdb2Writer`,
+//! `NotificationCommand`, `IcingaApplication`, `HostGroup`, `EventCommand`,
+//! `FileLogger`, `ApiUser`, `OpenTsdbWriter`, `CheckCommand`,
+//! `ApiListener`, `IcingaDB`, `Host`, `Service`, `ScheduledDowntime`,
+//! `Notification`, `Dependency`, `Comment`, `Downtime`.
+//!
+//! Icinga prints its `Instantiated N <plural>.` lines in yet another fixed
+//! order (its type registry order, not the commit order): `GelfWriter`,
+//! `GraphiteWriter`, `InfluxdbWriter`, `ElasticsearchWriter`,
+//! `NotificationComponent`, `SyslogLogger`, `LivestatusListener`,
+//! `IdoPgsqlConnection`, `IdoMysqlConnection`, `StatusDataWriter`,
+//! `ExternalCommandListener`, `CompatLogger`, `CheckerComponent`,
+//! `UserGroup`, `TimePeriod`, `User`, `Service`, `ServiceGroup`,
+//! `ScheduledDowntime`, `Zone`, `PerfdataWriter`, `Influxdb2Writer`,
+//! `NotificationCommand`, `Notification`, `Host`, `IcingaApplication`,
+//! `HostGroup`, `Dependency`, `Comment`, `EventCommand`, `Downtime`,
+//! `Endpoint`, `FileLogger`, `ApiUser`, `OpenTsdbWriter`, `CheckCommand`,
+//! `ApiListener`, `IcingaDB`.
 
 mod api_listener;
 mod api_user;
@@ -134,8 +163,8 @@ pub use zone::ZONE;
 
 use crate::schema::TypeSchema;
 
-/// Every configuration object type, in Icinga 2.13.6's own type order (see
-/// the module documentation).
+/// Every configuration object type, in Icinga 2.13.6's commit order with
+/// `Endpoint` and `Zone` first (see the module documentation).
 pub static ALL: &[&TypeSchema] = &[
     &ENDPOINT,
     &ZONE,

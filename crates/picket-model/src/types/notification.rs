@@ -1,4 +1,5 @@
-//! `Notification`: who is told about a host or service, how and when; named `host!name` or `host!service!name`.
+//! `Notification`: who is told about a host or service, how and when; named
+//! `host!name` or `host!service!name`.
 
 use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
 

@@ -9,10 +9,10 @@ pub static NOTIFICATION_COMMAND: TypeSchema = TypeSchema {
         F::new("arguments", K::Any, D::Null),
         F::new("command", K::Any, D::Null),
         F::new("env", K::Dictionary, D::Null),
-        // Set by the default template `plugin-notification-command` (Picket's builtin.conf); the type itself has no default.
-        F::new("execute", K::Function, D::Str("Object of type 'Function'")).required(),
-        // Integer: fractions are cut off (2.7 becomes 2).
-        F::new("timeout", K::Number, D::Number(60.0)),
+        // Set by the default template `plugin-notification-command` (builtin.conf), not by the
+        // type.
+        F::new("execute", K::Function, D::Null).required(),
+        F::new("timeout", K::Integer, D::Number(60.0)),
         F::new("vars", K::Dictionary, D::Null),
     ],
     load_after: &["Zone"],

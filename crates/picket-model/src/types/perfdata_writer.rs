@@ -10,22 +10,53 @@ pub static PERFDATA_WRITER: TypeSchema = TypeSchema {
         F::new(
             "host_format_template",
             K::String,
-            D::Str("DATATYPE::HOSTPERFDATA\tTIMET::$host.last_check$\tHOSTNAME::$host.name$\tHOSTPERFDATA::$host.perfdata$\tHOSTCHECKCOMMAND::$host.check_command$\tHOSTSTATE::$host.state$\tHOSTSTATETYPE::$host.state_type$"),
+            D::Str(concat!(
+                "DATATYPE::HOSTPERFDATA\t",
+                "TIMET::$host.last_check$\t",
+                "HOSTNAME::$host.name$\t",
+                "HOSTPERFDATA::$host.perfdata$\t",
+                "HOSTCHECKCOMMAND::$host.check_command$\t",
+                "HOSTSTATE::$host.state$\t",
+                "HOSTSTATETYPE::$host.state_type$"
+            )),
         ),
-        F::new("host_perfdata_path", K::String, D::Derived("path:SpoolDir/perfdata/host-perfdata")),
-        F::new("host_temp_path", K::String, D::Derived("path:SpoolDir/tmp/host-perfdata")),
+        F::new(
+            "host_perfdata_path",
+            K::String,
+            D::Derived("path:SpoolDir/perfdata/host-perfdata"),
+        ),
+        F::new(
+            "host_temp_path",
+            K::String,
+            D::Derived("path:SpoolDir/tmp/host-perfdata"),
+        ),
         F::new("rotation_interval", K::Number, D::Number(30.0)),
         F::new(
             "service_format_template",
             K::String,
-            D::Str("DATATYPE::SERVICEPERFDATA\tTIMET::$service.last_check$\tHOSTNAME::$host.name$\tSERVICEDESC::$service.name$\tSERVICEPERFDATA::$service.perfdata$\tSERVICECHECKCOMMAND::$service.check_command$\tHOSTSTATE::$host.state$\tHOSTSTATETYPE::$host.state_type$\tSERVICESTATE::$service.state$\tSERVICESTATETYPE::$service.state_type$"),
+            D::Str(concat!(
+                "DATATYPE::SERVICEPERFDATA\t",
+                "TIMET::$service.last_check$\t",
+                "HOSTNAME::$host.name$\t",
+                "SERVICEDESC::$service.name$\t",
+                "SERVICEPERFDATA::$service.perfdata$\t",
+                "SERVICECHECKCOMMAND::$service.check_command$\t",
+                "HOSTSTATE::$host.state$\t",
+                "HOSTSTATETYPE::$host.state_type$\t",
+                "SERVICESTATE::$service.state$\t",
+                "SERVICESTATETYPE::$service.state_type$"
+            )),
         ),
         F::new(
             "service_perfdata_path",
             K::String,
             D::Derived("path:SpoolDir/perfdata/service-perfdata"),
         ),
-        F::new("service_temp_path", K::String, D::Derived("path:SpoolDir/tmp/service-perfdata")),
+        F::new(
+            "service_temp_path",
+            K::String,
+            D::Derived("path:SpoolDir/tmp/service-perfdata"),
+        ),
     ],
     load_after: &["Zone"],
     apply_targets: &[],

@@ -1,4 +1,5 @@
-//! `ScheduledDowntime`: a recurring downtime of a host or service; named `host!name` or `host!service!name`.
+//! `ScheduledDowntime`: a recurring downtime of a host or service; named
+//! `host!name` or `host!service!name`.
 
 use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
 
@@ -7,7 +8,8 @@ pub static SCHEDULED_DOWNTIME: TypeSchema = TypeSchema {
     plural: "ScheduledDowntimes",
     fields: &[
         F::new("author", K::String, D::Str("")).required(),
-        // Any value: "DowntimeNoChildren", "DowntimeTriggeredChildren", "DowntimeNonTriggeredChildren" or 0, 1, 2.
+        // Any value: "DowntimeNoChildren", "DowntimeTriggeredChildren",
+        // "DowntimeNonTriggeredChildren" or 0, 1, 2.
         F::new("child_options", K::Any, D::Str("DowntimeNoChildren")),
         F::new("comment", K::String, D::Str("")).required(),
         F::new("duration", K::Number, D::Number(0.0)),

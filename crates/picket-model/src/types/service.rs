@@ -37,8 +37,7 @@ pub static SERVICE: TypeSchema = TypeSchema {
             .refers_to("Host"),
         F::new("icon_image", K::String, D::Str("")),
         F::new("icon_image_alt", K::String, D::Str("")),
-        // Integer: fractions are cut off (2.7 becomes 2).
-        F::new("max_check_attempts", K::Number, D::Number(3.0)),
+        F::new("max_check_attempts", K::Integer, D::Number(3.0)),
         F::new("notes", K::String, D::Str("")),
         F::new("notes_url", K::String, D::Str("")),
         F::new("retry_interval", K::Number, D::Number(60.0)),

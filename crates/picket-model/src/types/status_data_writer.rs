@@ -1,4 +1,5 @@
-//! `StatusDataWriter`: writes Icinga 1.x `status.dat` and `objects.cache` (feature `statusdata`).
+//! `StatusDataWriter`: writes Icinga 1.x `status.dat` and `objects.cache`
+//! (feature `statusdata`).
 
 use crate::schema::{FieldDefault as D, FieldKind as K, FieldSchema as F, TypeSchema};
 

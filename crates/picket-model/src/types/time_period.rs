@@ -17,8 +17,8 @@ pub static TIME_PERIOD: TypeSchema = TypeSchema {
             .refers_to("TimePeriod"),
         F::new("prefer_includes", K::Bool, D::Bool(true)),
         F::new("ranges", K::Dictionary, D::Null),
-        // Set by the default template `legacy-timeperiod` (Picket's builtin.conf); the type itself has no default.
-        F::new("update", K::Function, D::Str("Object of type 'Function'")).required(),
+        // Set by the default template `legacy-timeperiod` (builtin.conf), not by the type.
+        F::new("update", K::Function, D::Null).required(),
         F::new("vars", K::Dictionary, D::Null),
     ],
     load_after: &["Zone"],
