@@ -56,6 +56,8 @@ struct Parser<'s> {
     loops: usize,
     /// Whether `return` has a function (or object body) to leave.
     in_function: bool,
+    /// Inside a dictionary literal: assignments to plain names set keys.
+    this_scope: bool,
 }
 
 /// Which statements of a block must have an effect.
@@ -133,6 +135,7 @@ impl<'s> Parser<'s> {
             depth: 0,
             loops: 0,
             in_function: false,
+            this_scope: false,
         })
     }
 
@@ -204,6 +207,16 @@ impl<'s> Parser<'s> {
             }
             _ => Err(self.unexpected(Some("T_IDENTIFIER"))),
         }
+    }
+
+    /// A name where Icinga also accepts a string literal (`for ("x" in ...)`,
+    /// `var "v"`, `use ("z")`, parameter names).
+    fn name(&mut self) -> Result<(Str, Span), LangError> {
+        if let Tok::Str(s) = self.cur()?.clone() {
+            let t = self.advance()?;
+            return Ok((s, t.span));
+        }
+        self.ident()
     }
 
     /// Opens a bracket: pushes its newline rule and consumes the token.
@@ -508,6 +521,16 @@ impl<'s> Parser<'s> {
             }
             _ => lhs,
         };
+        // In a dictionary literal a name on the left is a key of the
+        // dictionary, whatever locals or globals of that name exist.
+        let lhs = match lhs.kind {
+            ExprKind::Variable(name, _) if self.this_scope => {
+                let key = Expr::new(ExprKind::Literal(Value::String(name)), lhs.span);
+                let this = Expr::new(ExprKind::This, lhs.span);
+                Expr::new(ExprKind::Index(Box::new(this), Box::new(key)), lhs.span)
+            }
+            _ => lhs,
+        };
         self.advance()?;
         let value = self.expr()?;
         let span = lhs.span.to(self.prev);
@@ -539,11 +562,12 @@ impl<'s> Parser<'s> {
         &mut self,
         f: impl FnOnce(&mut Self) -> Result<T, LangError>,
     ) -> Result<T, LangError> {
-        let saved = (self.loops, self.in_function);
+        let saved = (self.loops, self.in_function, self.this_scope);
         self.loops = 0;
         self.in_function = true;
+        self.this_scope = false;
         let r = f(self);
-        (self.loops, self.in_function) = saved;
+        (self.loops, self.in_function, self.this_scope) = saved;
         r
     }
 
@@ -735,13 +759,13 @@ impl<'s> Parser<'s> {
         if self.is(&Tok::Var)? {
             self.advance()?;
         }
-        let (first, _) = self.ident()?;
+        let (first, _) = self.name()?;
         if self.is(&Tok::Arrow)? {
             self.advance()?;
             if self.is(&Tok::Var)? {
                 self.advance()?;
             }
-            let (second, _) = self.ident()?;
+            let (second, _) = self.name()?;
             Ok((Some(first), second))
         } else {
             Ok((None, first))
@@ -976,7 +1000,9 @@ impl<'s> Parser<'s> {
                 self.open(false)?;
                 // A dictionary literal has its own (empty) filter context.
                 let saved = std::mem::take(&mut self.filters);
+                let saved_scope = std::mem::replace(&mut self.this_scope, true);
                 let stmts = self.statements(&Tok::RBrace, Effect::All);
+                self.this_scope = saved_scope;
                 self.filters = saved;
                 let stmts = stmts?;
                 self.close(Tok::RBrace, "'}'")?;

@@ -153,6 +153,12 @@ pub fn parse_value(text: &str) -> Result<PerfdataValue, String> {
         .map(|(i, _)| i)
         .unwrap_or(first.len());
     let (number, uom) = first.split_at(num_end);
+    // No number at all: the whole token is what failed to convert.
+    let (number, uom) = if number.is_empty() {
+        (first, "")
+    } else {
+        (number, uom)
+    };
     if uom
         .chars()
         .any(|c| !(c.is_alphabetic() || c == '%' || c == '/'))

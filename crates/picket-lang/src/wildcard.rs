@@ -30,6 +30,59 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
     pi == p.len()
 }
 
+/// `match()`'s matching: case-insensitive, and a backslash makes the next
+/// character (such as `*`) literal.
+pub fn match_ignore_case(pattern: &str, text: &str) -> bool {
+    // Tokens: Some(c) is a literal character, None a star, '?' handled below.
+    #[derive(Clone, Copy, PartialEq)]
+    enum T {
+        Lit(char),
+        Any,
+        Star,
+    }
+    let mut toks = Vec::new();
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        toks.push(match c {
+            '\\' => T::Lit(chars.next().unwrap_or('\\').to_ascii_lowercase()),
+            '*' => T::Star,
+            '?' => T::Any,
+            c => T::Lit(c.to_ascii_lowercase()),
+        });
+    }
+    let t: Vec<char> = text.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match toks.get(pi) {
+            Some(T::Lit(c)) if *c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            Some(T::Any) => {
+                pi += 1;
+                ti += 1;
+            }
+            Some(T::Star) => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    while toks.get(pi) == Some(&T::Star) {
+        pi += 1;
+    }
+    pi == toks.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::wildcard_match;

@@ -18,8 +18,12 @@ type R = Result<Value, LangError>;
 fn type_name_arg(v: &Value) -> Result<String, LangError> {
     match v {
         Value::Type(t) => Ok(t.name.to_string()),
-        Value::String(s) => Ok(s.to_string()),
-        _ => Err(fail("Invalid type: Must be a string or a type object.")),
+        other @ (Value::Bool(_) | Value::Number(_) | Value::String(_)) => Err(fail(format!(
+            "Cannot convert value of type '{}' to an object.",
+            other.type_name()
+        ))),
+        Value::Null => Err(fail("Pointer must not be null: type")),
+        _ => Err(fail("std::bad_cast")),
     }
 }
 
@@ -57,7 +61,7 @@ fn cidr_matches(pattern: &str, ip: &str) -> Result<bool, LangError> {
     };
     let net: IpAddr = net
         .parse()
-        .map_err(|_| fail(format!("Invalid CIDR pattern '{pattern}'")))?;
+        .map_err(|_| fail("Invalid IP address specified."))?;
     let Ok(ip) = ip.parse::<IpAddr>() else {
         return Ok(false);
     };
@@ -69,11 +73,15 @@ fn cidr_matches(pattern: &str, ip: &str) -> Result<bool, LangError> {
     let (i, _) = to_v6(ip);
     let max = 128 - offset;
     let bits: u32 = match bits {
-        Some(b) => b
-            .parse::<u32>()
-            .ok()
-            .filter(|b| *b <= max)
-            .ok_or_else(|| fail(format!("Invalid CIDR pattern '{pattern}'")))?,
+        Some(b) => match b.parse::<u32>() {
+            Ok(b) if b <= max => b,
+            _ => {
+                let family = if offset == 96 { "IPv4" } else { "IPv6" };
+                return Err(fail(format!(
+                    "Mask must be between 0 and {max} for {family} CIDR masks."
+                )));
+            }
+        },
         None => max,
     } + offset;
     let n = u128::from_be_bytes(n);
@@ -86,37 +94,33 @@ fn cidr_matches(pattern: &str, ip: &str) -> Result<bool, LangError> {
     Ok(n & mask == i & mask)
 }
 
+/// The last element of a path, as boost's `path::filename` gives it: a
+/// trailing slash names the directory itself (`.`).
 fn basename(path: &str) -> String {
-    let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() {
-        return if path.is_empty() {
-            ".".into()
-        } else {
-            "/".into()
-        };
+    if path.is_empty() {
+        return String::new();
     }
-    trimmed.rsplit('/').next().unwrap_or(trimmed).to_string()
+    if path == "/" {
+        return "/".into();
+    }
+    if path.ends_with('/') {
+        return ".".into();
+    }
+    path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
+/// Everything before the last element, as boost's `path::parent_path`.
 fn dirname(path: &str) -> String {
-    let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() {
-        return if path.is_empty() {
-            ".".into()
-        } else {
-            "/".into()
-        };
+    if path.is_empty() || path == "/" {
+        return String::new();
     }
-    match trimmed.rfind('/') {
-        None => ".".into(),
-        Some(i) => {
-            let d = trimmed[..i].trim_end_matches('/');
-            if d.is_empty() {
-                "/".into()
-            } else {
-                d.to_string()
-            }
-        }
+    if let Some(stripped) = path.strip_suffix('/') {
+        return stripped.to_string();
+    }
+    match path.rfind('/') {
+        None => String::new(),
+        Some(0) => "/".into(),
+        Some(i) => path[..i].to_string(),
     }
 }
 
@@ -217,27 +221,55 @@ fn log_text(v: &Value) -> String {
     }
 }
 
-fn set_operation(args: &[Value], keep: impl Fn(usize, usize) -> bool) -> R {
-    let arrays: Vec<Vec<Value>> = args
-        .iter()
+fn array_args(args: &[Value]) -> Result<Vec<Option<Vec<Value>>>, LangError> {
+    args.iter()
         .map(|a| match a {
-            Value::Array(a) => Ok(a.to_vec()),
-            _ => Err(fail("Arguments must be arrays.")),
+            Value::Array(a) => Ok(Some(a.to_vec())),
+            Value::Null => Ok(None),
+            other @ (Value::Bool(_) | Value::Number(_) | Value::String(_)) => Err(fail(format!(
+                "Cannot convert value of type '{}' to an object.",
+                other.type_name()
+            ))),
+            _ => Err(fail("std::bad_cast")),
         })
-        .collect::<Result<_, _>>()?;
-    let all = sorted_unique(arrays.iter().flatten().cloned().collect())?;
-    let n = arrays.len();
-    let out: Vec<Value> = all
-        .into_iter()
-        .filter(|v| {
-            let present = arrays
-                .iter()
-                .filter(|a| a.iter().any(|x| x.loose_eq(v)))
-                .count();
-            keep(present, n)
-        })
-        .collect();
-    Ok(Value::from(out))
+        .collect()
+}
+
+/// `union()`: every element of every array, sorted, once.
+fn union(args: &[Value]) -> R {
+    let all: Vec<Value> = array_args(args)?.into_iter().flatten().flatten().collect();
+    Ok(Value::from(sorted_unique(all)?))
+}
+
+/// `intersection()`: like `std::set_intersection` over the sorted arrays,
+/// so duplicates common to all of them stay; fewer than two arrays, or a
+/// null one, give an empty result.
+fn intersection(args: &[Value]) -> R {
+    let arrays = array_args(args)?;
+    if arrays.len() < 2 || arrays.iter().any(Option::is_none) {
+        return Ok(Value::from(Vec::new()));
+    }
+    let sort =
+        |v: Vec<Value>| super::methods::merge_sort(v, &mut |a, b| super::methods::value_less(a, b));
+    let mut iter = arrays.into_iter().flatten();
+    let mut result = sort(iter.next().unwrap_or_default())?;
+    for next in iter {
+        let other = sort(next)?;
+        let (mut i, mut j, mut out) = (0, 0, Vec::new());
+        while i < result.len() && j < other.len() {
+            if super::methods::value_less(&result[i], &other[j])? {
+                i += 1;
+            } else if super::methods::value_less(&other[j], &result[i])? {
+                j += 1;
+            } else {
+                out.push(result[i].clone());
+                i += 1;
+                j += 1;
+            }
+        }
+        result = out;
+    }
+    Ok(Value::from(result))
 }
 
 pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
@@ -249,6 +281,9 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         &["severity", "facility", "value"],
         false,
         |interp, _, args| -> R {
+            if args.len() != 1 && args.len() != 3 {
+                return Err(fail("Invalid number of arguments for log()"));
+            }
             let record = if args.len() >= 3 {
                 LogRecord {
                     severity: severity_of(&args[0]),
@@ -283,20 +318,23 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
             Value::Dict(d) => d.len(),
             Value::Namespace(n) => n.len(),
             Value::String(s) => s.len(),
-            Value::Null => 0,
-            other => other.to_display().len(),
+            _ => 0,
         }))
     });
     def_fn(system, "System", "keys", &["value"], true, |_, _, args| {
-        Ok(match arg(&args, 0) {
-            Value::Dict(d) => {
-                Value::from(d.keys().into_iter().map(Value::String).collect::<Vec<_>>())
-            }
-            Value::Namespace(n) => {
-                Value::from(n.keys().into_iter().map(Value::String).collect::<Vec<_>>())
-            }
-            _ => Value::Null,
-        })
+        let names = |keys: Vec<crate::value::Str>| {
+            Value::from(keys.into_iter().map(Value::String).collect::<Vec<_>>())
+        };
+        match &args[0] {
+            Value::Dict(d) => Ok(names(d.keys())),
+            Value::Namespace(n) => Ok(names(n.keys())),
+            Value::Null | Value::Array(_) => Ok(Value::from(Vec::new())),
+            other @ (Value::Bool(_) | Value::Number(_) | Value::String(_)) => Err(fail(format!(
+                "Cannot convert value of type '{}' to an object.",
+                other.type_name()
+            ))),
+            _ => Ok(Value::from(Vec::new())),
+        }
     });
     def_fn(system, "System", "bool", &["value"], true, |_, _, args| {
         need(&args, 1)?;
@@ -501,9 +539,6 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
                 [start, end, step, ..] => (*start, *end, *step),
                 [] => return Err(fail("Invalid number of arguments for range()")),
             };
-            if step == 0.0 {
-                return Err(fail("Increment must not be 0"));
-            }
             let mut out = Vec::new();
             let mut x = start;
             while (step > 0.0 && x < end) || (step < 0.0 && x > end) {
@@ -516,16 +551,16 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
             Ok(Value::from(out))
         },
     );
-    def_fn(system, "System", "union", &["array"], true, |_, _, args| {
-        set_operation(&args, |present, _| present > 0)
+    def_fn(system, "System", "union", &[""], true, |_, _, args| {
+        union(&args)
     });
     def_fn(
         system,
         "System",
         "intersection",
-        &["array"],
+        &[""],
         true,
-        |_, _, args| set_operation(&args, |present, n| present == n),
+        |_, _, args| intersection(&args),
     );
     def_fn(system, "System", "random", &[], false, |_, _, _| {
         let nanos = std::time::SystemTime::now()
@@ -781,8 +816,10 @@ mod tests {
     fn path_parts() {
         assert_eq!(basename("/etc/icinga2/scripts/x.pl"), "x.pl");
         assert_eq!(dirname("/etc/icinga2/scripts/x.pl"), "/etc/icinga2/scripts");
-        assert_eq!(dirname("x"), ".");
+        assert_eq!(dirname("x"), "");
         assert_eq!(dirname("/x"), "/");
+        assert_eq!(basename("/etc/icinga2/"), ".");
+        assert_eq!(dirname("/etc/icinga2/"), "/etc/icinga2");
     }
 
     #[test]
@@ -799,8 +836,8 @@ mod tests {
 
     #[test]
     fn cidr() {
-        assert!(cidr_matches("192.168.56.0/24", "192.168.56.101").unwrap());
-        assert!(!cidr_matches("192.168.56.0/26", "192.168.56.101").unwrap());
-        assert!(cidr_matches("2001:db8::/32", "2001:db8:1::1").unwrap());
+        assert!(cidr_matches("192.168.56.0/24", "192.168.56.101").unwrap_or(false));
+        assert!(!cidr_matches("192.168.56.0/26", "192.168.56.101").unwrap_or(true));
+        assert!(cidr_matches("2001:db8::/32", "2001:db8:1::1").unwrap_or(false));
     }
 }

@@ -27,10 +27,17 @@ fn this_dict(this: &Value) -> Result<Dict, LangError> {
     }
 }
 
+/// A function argument, refused with Icinga's messages.
 fn function_arg(args: &[Value], i: usize) -> Result<Arc<Function>, LangError> {
-    match arg(args, i) {
-        Value::Function(f) => Ok(f),
-        _ => Err(fail("Argument must be a function.")),
+    match args.get(i) {
+        None => Err(fail("Too few arguments for function.")),
+        Some(Value::Function(f)) => Ok(f.clone()),
+        Some(Value::Null) => Err(fail("Pointer must not be null: function")),
+        Some(v @ (Value::Bool(_) | Value::Number(_) | Value::String(_))) => Err(fail(format!(
+            "Cannot convert value of type '{}' to an object.",
+            v.type_name()
+        ))),
+        Some(_) => Err(fail("std::bad_cast")),
     }
 }
 
@@ -275,6 +282,27 @@ pub fn string_prototype() -> Dict {
     p
 }
 
+/// A callback's answer as Icinga reads it: through the number conversion,
+/// so `"a"` is an error and `""` is false.
+fn truthy(v: &Value) -> Result<bool, LangError> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        other => other.to_number().map(|n| n != 0.0).map_err(fail),
+    }
+}
+
+/// The C++ library's message for an index past the end, which Icinga lets
+/// through.
+fn range_check(index: &Value, len: usize) -> Result<usize, LangError> {
+    let i = index.to_number().map_err(fail)? as i64 as u64;
+    if i >= len as u64 {
+        return Err(fail(format!(
+            "vector::_M_range_check: __n (which is {i}) >= this->size() (which is {len})"
+        )));
+    }
+    Ok(i as usize)
+}
+
 pub fn array_prototype() -> Dict {
     let p = Dict::new();
     p.insert(
@@ -286,6 +314,7 @@ pub fn array_prototype() -> Dict {
     p.insert(
         "add",
         method("Array#add", &["value"], false, |_, this, args| {
+            need(&args, 1)?;
             let a = this_array(this)?;
             modify(&a, |v| v.push(arg(&args, 0)))?;
             Ok(Value::Null)
@@ -315,6 +344,7 @@ pub fn array_prototype() -> Dict {
     p.insert(
         "contains",
         method("Array#contains", &["value"], true, |_, this, args| {
+            need(&args, 1)?;
             let needle = arg(&args, 0);
             Ok(Value::Bool(
                 this_array(this)?.read().iter().any(|v| v.loose_eq(&needle)),
@@ -324,44 +354,45 @@ pub fn array_prototype() -> Dict {
     p.insert(
         "get",
         method("Array#get", &["index"], true, |_, this, args| {
+            need(&args, 1)?;
             let a = this_array(this)?;
-            let i = arg(&args, 0).to_number().map_err(fail)?;
-            if i < 0.0 || i as usize >= a.len() {
-                return Err(fail("Array index is out of bounds."));
-            }
-            Ok(a.get(i as usize).unwrap_or_default())
+            let i = range_check(&args[0], a.len())?;
+            Ok(a.get(i).unwrap_or_default())
         }),
     );
     p.insert(
         "set",
         method("Array#set", &["index", "value"], false, |_, this, args| {
+            need(&args, 2)?;
             let a = this_array(this)?;
-            let i = arg(&args, 0).to_number().map_err(fail)?;
+            if a.frozen() {
+                return Err(fail("Value in array must not be modified."));
+            }
+            let i = range_check(&args[0], a.len())?;
             let value = arg(&args, 1);
             modify(&a, |v| {
-                if i < 0.0 || i as usize >= v.len() {
-                    Err(fail("Array index is out of bounds."))
-                } else {
-                    v[i as usize] = value;
-                    Ok(())
+                if let Some(slot) = v.get_mut(i) {
+                    *slot = value;
                 }
-            })??;
+            })?;
             Ok(Value::Null)
         }),
     );
     p.insert(
         "remove",
         method("Array#remove", &["index"], false, |_, this, args| {
+            need(&args, 1)?;
             let a = this_array(this)?;
-            let i = arg(&args, 0).to_number().map_err(fail)?;
+            let i = args[0].to_number().map_err(fail)? as i64;
+            if a.frozen() {
+                return Err(fail("Array must not be modified."));
+            }
+            if i < 0 || i as usize >= a.len() {
+                return Err(fail("Index to remove must be within bounds."));
+            }
             modify(&a, |v| {
-                if i < 0.0 || i as usize >= v.len() {
-                    Err(fail("Array index is out of bounds."))
-                } else {
-                    v.remove(i as usize);
-                    Ok(())
-                }
-            })??;
+                v.remove(i as usize);
+            })?;
             Ok(Value::Null)
         }),
     );
@@ -376,16 +407,19 @@ pub fn array_prototype() -> Dict {
     p.insert(
         "join",
         method("Array#join", &["separator"], true, |_, this, args| {
-            let sep = match args.first() {
-                Some(s) => s.to_display(),
-                None => " ".into(),
+            need(&args, 1)?;
+            // Built with `+`, as Icinga does: `[1, 2].join(0)` is 3.
+            let add = |a: &Value, b: &Value| {
+                crate::operators::binary(crate::ast::BinaryOp::Add, a, b).map_err(fail)
             };
-            let parts: Vec<String> = this_array(this)?
-                .read()
-                .iter()
-                .map(Value::to_display)
-                .collect();
-            Ok(Value::from(parts.join(&sep)))
+            let mut acc = Value::Null;
+            for (i, item) in this_array(this)?.to_vec().iter().enumerate() {
+                if i > 0 {
+                    acc = add(&acc, &args[0])?;
+                }
+                acc = add(&acc, item)?;
+            }
+            Ok(acc)
         }),
     );
     p.insert(
@@ -394,15 +428,12 @@ pub fn array_prototype() -> Dict {
             let v = this_array(this)?.to_vec();
             let sorted = match args.first() {
                 None => merge_sort(v, &mut |a, b| value_less(a, b))?,
-                Some(Value::Function(f)) => {
-                    let f = f.clone();
+                Some(_) => {
+                    let f = function_arg(&args, 0)?;
                     merge_sort(v, &mut |a, b| {
-                        Ok(interp
-                            .call(&f, &Value::Null, vec![a.clone(), b.clone()])?
-                            .to_bool())
+                        truthy(&interp.call(&f, &Value::Null, vec![a.clone(), b.clone()])?)
                     })?
                 }
-                Some(_) => return Err(fail("Argument must be a function.")),
             };
             Ok(Value::from(sorted))
         }),
@@ -430,7 +461,7 @@ pub fn array_prototype() -> Dict {
             let f = function_arg(&args, 0)?;
             let mut out = Vec::new();
             for item in this_array(this)?.to_vec() {
-                if interp.call(&f, &Value::Null, vec![item.clone()])?.to_bool() {
+                if truthy(&interp.call(&f, &Value::Null, vec![item.clone()])?)? {
                     out.push(item);
                 }
             }
@@ -457,7 +488,7 @@ pub fn array_prototype() -> Dict {
         method("Array#any", &["func"], true, |interp, this, args| {
             let f = function_arg(&args, 0)?;
             for item in this_array(this)?.to_vec() {
-                if interp.call(&f, &Value::Null, vec![item])?.to_bool() {
+                if truthy(&interp.call(&f, &Value::Null, vec![item])?)? {
                     return Ok(Value::Bool(true));
                 }
             }
@@ -469,7 +500,7 @@ pub fn array_prototype() -> Dict {
         method("Array#all", &["func"], true, |interp, this, args| {
             let f = function_arg(&args, 0)?;
             for item in this_array(this)?.to_vec() {
-                if !interp.call(&f, &Value::Null, vec![item])?.to_bool() {
+                if !truthy(&interp.call(&f, &Value::Null, vec![item])?)? {
                     return Ok(Value::Bool(false));
                 }
             }
@@ -495,8 +526,11 @@ pub fn dictionary_prototype() -> Dict {
             false,
             |_, this, args| {
                 need(&args, 2)?;
-                this_dict(this)?
-                    .set(arg(&args, 0).to_display(), arg(&args, 1))
+                let d = this_dict(this)?;
+                if d.frozen() {
+                    return Err(fail("Value in dictionary must not be modified."));
+                }
+                d.set(arg(&args, 0).to_display(), arg(&args, 1))
                     .map_err(fail)?;
                 Ok(Value::Null)
             },
@@ -589,6 +623,9 @@ pub fn function_prototype() -> Dict {
                 let Value::Function(f) = this else {
                     return Err(fail("Method must be called on a Function."));
                 };
+                if args.is_empty() {
+                    return Err(fail("Too few arguments for call()"));
+                }
                 let mut args = args.into_iter();
                 let this_arg = args.next().unwrap_or_default();
                 interp.call(f, &this_arg, args.collect())
@@ -605,13 +642,19 @@ pub fn function_prototype() -> Dict {
                 let Value::Function(f) = this else {
                     return Err(fail("Method must be called on a Function."));
                 };
-                let this_arg = arg(&args, 0);
-                let list = match arg(&args, 1) {
+                need(&args, 2)?;
+                let list = match &args[1] {
                     Value::Array(a) => a.to_vec(),
-                    Value::Null => Vec::new(),
-                    _ => return Err(fail("Argument must be an array.")),
+                    Value::Null => return Err(fail("Pointer must not be null: args")),
+                    other @ (Value::Bool(_) | Value::Number(_) | Value::String(_)) => {
+                        return Err(fail(format!(
+                            "Cannot convert value of type '{}' to an object.",
+                            other.type_name()
+                        )))
+                    }
+                    _ => return Err(fail("std::bad_cast")),
                 };
-                interp.call(f, &this_arg, list)
+                interp.call(f, &args[0], list)
             },
         ),
     );

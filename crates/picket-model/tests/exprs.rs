@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use picket_lang::eval::{Context, Frame, Interp};
+use picket_lang::eval::{Frame, Interp};
 use picket_lang::{json, Dict, Value};
 
 struct Case {
@@ -87,7 +87,8 @@ fn load() -> Vec<Case> {
 fn run(expr: &str) -> (Result<String, String>, Vec<String>) {
     let logs = Arc::new(Mutex::new(Vec::new()));
     let sink = logs.clone();
-    let ctx = Context::new(move |r| {
+    // The console has every type of the object model, and no objects.
+    let (ctx, _registry) = picket_model::context(move |r| {
         if let Ok(mut l) = sink.lock() {
             l.push(format!(
                 "{}/{}: {}",
@@ -103,7 +104,7 @@ fn run(expr: &str) -> (Result<String, String>, Vec<String>) {
         locals: scope.clone(),
         this: Value::Dict(scope),
     };
-    let result = interp.run_text(&mut frame, "<console>", expr.into());
+    let result = interp.run_text(&mut frame, "<1>", expr.into());
     let out = logs.lock().map(|l| l.clone()).unwrap_or_default();
     (result.map(|v| json::encode(&v)).map_err(|e| e.message), out)
 }
