@@ -8,17 +8,36 @@ use std::collections::BTreeMap;
 
 use crate::value::{Array, Dict, Value};
 
-/// Encodes a value as compact JSON.
+/// How values that are neither scalars nor containers are written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// As dictionaries of their fields: what the console, the objects file
+    /// and the API show (a function is `{"arguments": [...], ...}`).
+    Serialize,
+    /// As their string form: what `Json.encode()` and `log()` write
+    /// (`"Object of type 'Function'"`).
+    Plain,
+}
+
+/// Encodes a value as compact JSON, objects as their fields.
 pub fn encode(value: &Value) -> String {
     let mut out = String::new();
-    write(&mut out, value, None, 0);
+    write(&mut out, value, None, 0, Mode::Serialize);
     out
 }
 
 /// Encodes a value as indented JSON (`pretty`), four spaces per level.
 pub fn encode_pretty(value: &Value) -> String {
     let mut out = String::new();
-    write(&mut out, value, Some(4), 0);
+    write(&mut out, value, Some(4), 0, Mode::Serialize);
+    out
+}
+
+/// Encodes a value as `Json.encode()` does: functions, types, dates and
+/// other objects as their string form.
+pub fn encode_plain(value: &Value) -> String {
+    let mut out = String::new();
+    write(&mut out, value, None, 0, Mode::Plain);
     out
 }
 
@@ -107,6 +126,7 @@ fn write_entries(
     entries: &[(impl AsRef<str>, Value)],
     indent: Option<usize>,
     level: usize,
+    mode: Mode,
 ) {
     out.push('{');
     for (i, (k, v)) in entries.iter().enumerate() {
@@ -119,7 +139,7 @@ fn write_entries(
         if indent.is_some() {
             out.push(' ');
         }
-        write(out, v, indent, level + 1);
+        write(out, v, indent, level + 1, mode);
     }
     if !entries.is_empty() {
         newline(out, indent, level);
@@ -127,13 +147,22 @@ fn write_entries(
     out.push('}');
 }
 
-fn write(out: &mut String, value: &Value, indent: Option<usize>, level: usize) {
+fn write(out: &mut String, value: &Value, indent: Option<usize>, level: usize, mode: Mode) {
     stacker::maybe_grow(crate::eval::RED_ZONE, crate::eval::STACK_CHUNK, || {
-        write_inner(out, value, indent, level)
+        write_inner(out, value, indent, level, mode)
     })
 }
 
-fn write_inner(out: &mut String, value: &Value, indent: Option<usize>, level: usize) {
+fn write_inner(out: &mut String, value: &Value, indent: Option<usize>, level: usize, mode: Mode) {
+    if mode == Mode::Plain
+        && matches!(
+            value,
+            Value::Function(_) | Value::Type(_) | Value::Object(_)
+        )
+    {
+        write_str(out, &value.to_display());
+        return;
+    }
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -147,16 +176,16 @@ fn write_inner(out: &mut String, value: &Value, indent: Option<usize>, level: us
                     out.push(',');
                 }
                 newline(out, indent, level + 1);
-                write(out, item, indent, level + 1);
+                write(out, item, indent, level + 1, mode);
             }
             if !items.is_empty() {
                 newline(out, indent, level);
             }
             out.push(']');
         }
-        Value::Dict(d) => write_entries(out, &d.entries(), indent, level),
-        Value::Namespace(ns) => write_entries(out, &ns.entries(), indent, level),
-        Value::Function(f) => write_entries(out, &f.fields(), indent, level),
+        Value::Dict(d) => write_entries(out, &d.entries(), indent, level, mode),
+        Value::Namespace(ns) => write_entries(out, &ns.entries(), indent, level, mode),
+        Value::Function(f) => write_entries(out, &f.fields(), indent, level, mode),
         Value::Type(t) => {
             let entries: Vec<(&str, Value)> = vec![
                 (
@@ -170,9 +199,9 @@ fn write_inner(out: &mut String, value: &Value, indent: Option<usize>, level: us
                 ("prototype", Value::Dict(t.prototype.clone())),
                 ("type", Value::str("Type")),
             ];
-            write_entries(out, &entries, indent, level)
+            write_entries(out, &entries, indent, level, mode)
         }
-        Value::Object(o) => write_entries(out, &o.fields(), indent, level),
+        Value::Object(o) => write_entries(out, &o.fields(), indent, level, mode),
     }
 }
 

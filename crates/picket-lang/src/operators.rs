@@ -105,6 +105,11 @@ pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, String> {
                 return Err(type_error(sym, a, b));
             }
         }
+        BinaryOp::Sub | BinaryOp::Lt | BinaryOp::Gt | BinaryOp::Le | BinaryOp::Ge
+            if not_a_datetime(a, b) =>
+        {
+            return Err("Not a DateTime value.".into());
+        }
         BinaryOp::Sub => {
             if numeric_pair(a, b) {
                 Number(num(a) - num(b))
@@ -230,10 +235,15 @@ pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     }
 }
 
-/// A date plus a number of seconds, in either order.
+/// A date plus a number of seconds (only in that order, as in Icinga).
 fn datetime_plus(a: &Value, b: &Value) -> Option<f64> {
-    match (datetime(a), datetime(b), a, b) {
-        (Some(t), _, _, Value::Number(n)) | (_, Some(t), Value::Number(n), _) => Some(t + n),
+    match (datetime(a), b) {
+        (Some(t), Value::Number(n)) => Some(t + n),
         _ => None,
     }
+}
+
+/// An empty operand next to a date.
+fn not_a_datetime(a: &Value, b: &Value) -> bool {
+    (datetime(a).is_some() && b.is_empty()) || (datetime(b).is_some() && a.is_empty())
 }

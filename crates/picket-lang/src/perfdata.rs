@@ -5,6 +5,8 @@
 use std::any::Any;
 use std::sync::Arc;
 
+use parking_lot::RwLock;
+
 use crate::value::{ScriptObject, Str, Value};
 
 /// One parsed performance data value.
@@ -185,20 +187,9 @@ fn opt(v: Option<f64>) -> Value {
 
 impl PerfdataValue {
     pub fn to_value(&self) -> Value {
-        Value::Object(Arc::new(self.clone()))
+        Value::Object(Arc::new(PerfdataObject(RwLock::new(self.clone()))))
     }
-}
 
-impl ScriptObject for PerfdataValue {
-    fn type_name(&self) -> Str {
-        "PerfdataValue".into()
-    }
-    fn get_field(&self, name: &str) -> Option<Value> {
-        self.fields()
-            .into_iter()
-            .find(|(k, _)| &**k == name)
-            .map(|(_, v)| v)
-    }
     fn fields(&self) -> Vec<(Str, Value)> {
         vec![
             ("counter".into(), Value::Bool(self.counter)),
@@ -211,6 +202,74 @@ impl ScriptObject for PerfdataValue {
             ("value".into(), Value::Number(self.value)),
             ("warn".into(), opt(self.warn)),
         ]
+    }
+}
+
+/// A performance data value as the language sees it (`PerfdataValue()`,
+/// `parse_performance_data()`): its fields can be set.
+#[derive(Debug)]
+pub struct PerfdataObject(pub RwLock<PerfdataValue>);
+
+impl PerfdataObject {
+    /// An empty value, as `PerfdataValue()` makes it.
+    pub fn new_value() -> Value {
+        PerfdataValue {
+            label: String::new(),
+            value: 0.0,
+            counter: false,
+            unit: String::new(),
+            warn: None,
+            crit: None,
+            min: None,
+            max: None,
+        }
+        .to_value()
+    }
+}
+
+impl ScriptObject for PerfdataObject {
+    fn type_name(&self) -> Str {
+        "PerfdataValue".into()
+    }
+    fn get_field(&self, name: &str) -> Option<Value> {
+        self.0
+            .read()
+            .fields()
+            .into_iter()
+            .find(|(k, _)| &**k == name)
+            .map(|(_, v)| v)
+    }
+    fn set_field(
+        &self,
+        name: &str,
+        value: Value,
+        _span: crate::source::Span,
+    ) -> Result<(), String> {
+        let eval = |m: String| format!("Error while evaluating expression: {m}");
+        let number = |v: &Value| v.to_number().map_err(eval);
+        let optional = |v: &Value| {
+            if v.is_null() {
+                Ok(None)
+            } else {
+                number(v).map(Some)
+            }
+        };
+        let mut p = self.0.write();
+        match name {
+            "label" => p.label = value.to_display(),
+            "unit" => p.unit = value.to_display(),
+            "counter" => p.counter = value.to_bool(),
+            "value" => p.value = number(&value)?,
+            "warn" => p.warn = optional(&value)?,
+            "crit" => p.crit = optional(&value)?,
+            "min" => p.min = optional(&value)?,
+            "max" => p.max = optional(&value)?,
+            _ => return Err(format!("Attribute '{name}' does not exist.")),
+        }
+        Ok(())
+    }
+    fn fields(&self) -> Vec<(Str, Value)> {
+        self.0.read().fields()
     }
     fn as_any(&self) -> &dyn Any {
         self

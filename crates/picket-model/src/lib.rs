@@ -78,9 +78,7 @@ pub fn context(logger: impl FnMut(LogRecord) + Send + 'static) -> (Context, Arc<
         .force_set("ReloadTimeout", Value::Number(300.0), false);
     ctx.globals
         .force_set("MaxConcurrentChecks", Value::Number(512.0), false);
-    for t in types::ALL {
-        ctx.register_type(schema::script_type(t));
-    }
+    schema::register_types(&ctx);
     (ctx, registry)
 }
 

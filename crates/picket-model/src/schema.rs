@@ -119,18 +119,71 @@ pub fn find_type(name: &str) -> Option<&'static TypeSchema> {
     crate::types::ALL.iter().copied().find(|t| t.name == name)
 }
 
-/// The type object the language sees for a configuration type (`Host` in
-/// `typeof(h) == Host`, `get_objects(Host)`).
-pub fn script_type(t: &TypeSchema) -> std::sync::Arc<picket_lang::value::TypeObj> {
-    std::sync::Arc::new(picket_lang::value::TypeObj {
-        name: t.name.into(),
-        base: None,
-        prototype: picket_lang::Dict::new(),
-        constructor: None,
-        fields: COMMON_FIELDS
-            .iter()
-            .map(|f| (*f).into())
-            .chain(t.fields.iter().map(|f| f.name.into()))
-            .collect(),
-    })
+/// The abstract types between `Object` and the configuration types, as
+/// Icinga has them: (name, base).
+const ABSTRACT_TYPES: &[(&str, &str)] = &[
+    ("ConfigObject", "Object"),
+    ("CustomVarObject", "ConfigObject"),
+    ("Checkable", "CustomVarObject"),
+    ("Command", "CustomVarObject"),
+    ("Logger", "ConfigObject"),
+    ("StreamLogger", "Logger"),
+    ("DbConnection", "ConfigObject"),
+    ("InfluxdbCommonWriter", "ConfigObject"),
+    ("Application", "ConfigObject"),
+];
+
+/// The base type of a configuration type.
+fn base_of(t: &TypeSchema) -> &'static str {
+    match t.name {
+        "Host" | "Service" => "Checkable",
+        "CheckCommand" | "NotificationCommand" | "EventCommand" => "Command",
+        "FileLogger" => "StreamLogger",
+        "SyslogLogger" => "Logger",
+        "IdoMysqlConnection" | "IdoPgsqlConnection" => "DbConnection",
+        "InfluxdbWriter" | "Influxdb2Writer" => "InfluxdbCommonWriter",
+        "IcingaApplication" => "Application",
+        _ if t.fields.iter().any(|f| f.name == "vars") => "CustomVarObject",
+        _ => "ConfigObject",
+    }
+}
+
+/// Registers the configuration types (and the abstract types between them
+/// and `Object`) with the language: `typeof(h) == Host`, `Host.base.name`,
+/// `get_objects(Host)`, and `Host()` making an unnamed object.
+pub fn register_types(ctx: &picket_lang::Context) {
+    use std::sync::Arc;
+
+    use picket_lang::value::TypeObj;
+
+    let find = |name: &str| ctx.find_type(name);
+    for (name, base) in ABSTRACT_TYPES {
+        let prototype = picket_lang::Dict::new();
+        ctx.register_type(Arc::new(TypeObj {
+            name: (*name).into(),
+            base: find(base),
+            prototype,
+            constructor: None,
+            fields: Vec::new(),
+        }));
+    }
+    for t in crate::types::ALL {
+        let schema: &'static TypeSchema = t;
+        let constructor: picket_lang::function::NativeFn = Arc::new(move |_, _, _| {
+            Ok(picket_lang::Value::Object(
+                crate::object::ConfigObject::new(schema, ""),
+            ))
+        });
+        ctx.register_type(Arc::new(TypeObj {
+            name: t.name.into(),
+            base: find(base_of(t)),
+            prototype: picket_lang::Dict::new(),
+            constructor: Some(constructor),
+            fields: COMMON_FIELDS
+                .iter()
+                .map(|f| (*f).into())
+                .chain(t.fields.iter().map(|f| f.name.into()))
+                .collect(),
+        }));
+    }
 }

@@ -21,6 +21,16 @@ impl DateTime {
     }
 
     pub fn format(&self, fmt: &str) -> String {
+        // chrono knows no zone abbreviations; "UTC" for a zero offset, the
+        // numeric offset otherwise.
+        let fmt = if fmt.contains("%Z") {
+            let secs = self.value.floor() as i64;
+            let zero = matches!(Local.timestamp_opt(secs, 0), LocalResult::Single(t) if t.offset().local_minus_utc() == 0);
+            fmt.replace("%Z", if zero { "UTC" } else { "%z" })
+        } else {
+            fmt.to_string()
+        };
+        let fmt = fmt.as_str();
         let secs = self.value.floor() as i64;
         let nanos = ((self.value - self.value.floor()) * 1e9) as u32;
         match Local.timestamp_opt(secs, nanos) {
@@ -45,10 +55,23 @@ impl ScriptObject for DateTime {
     fn get_field(&self, name: &str) -> Option<Value> {
         match name {
             "value" => Some(Value::Number(self.value)),
-            "type" => Some(Value::str("DateTime")),
             _ => None,
         }
     }
+    /// `value` cannot be changed; assigning it is silently ignored, as in
+    /// Icinga.
+    fn set_field(
+        &self,
+        name: &str,
+        _value: Value,
+        _span: crate::source::Span,
+    ) -> Result<(), String> {
+        match name {
+            "value" => Ok(()),
+            _ => Err(format!("Attribute '{name}' does not exist.")),
+        }
+    }
+
     fn fields(&self) -> Vec<(Str, Value)> {
         vec![
             ("type".into(), Value::str("DateTime")),
@@ -118,17 +141,13 @@ pub fn prototype() -> Dict {
     p.insert(
         "format",
         method("DateTime#format", &["format"], true, |_, this, args| {
+            if args.is_empty() {
+                return Err(fail("Too few arguments for function."));
+            }
             let v = this_dt(this)?;
             Ok(Value::from(
                 DateTime { value: v }.format(&arg(&args, 0).to_display()),
             ))
-        }),
-    );
-    p.insert(
-        "to_string",
-        method("DateTime#to_string", &[], true, |_, this, _| {
-            let v = this_dt(this)?;
-            Ok(Value::from(DateTime { value: v }.to_display()))
         }),
     );
     p

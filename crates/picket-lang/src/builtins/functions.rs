@@ -216,7 +216,7 @@ fn severity_of(v: &Value) -> Severity {
 /// as JSON, everything else in its string form.
 fn log_text(v: &Value) -> String {
     match v {
-        Value::Array(_) | Value::Dict(_) => json::encode(v),
+        Value::Array(_) | Value::Dict(_) => json::encode_plain(v),
         other => other.to_display(),
     }
 }
@@ -649,7 +649,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         "encode",
         &["value"],
         true,
-        |_, _, args| Ok(Value::from(json::encode(&arg(&args, 0)))),
+        |_, _, args| Ok(Value::from(json::encode_plain(&arg(&args, 0)))),
     );
     def_fn(
         &json_ns,

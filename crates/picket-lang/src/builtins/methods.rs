@@ -118,7 +118,16 @@ pub fn object_prototype() -> Dict {
     let p = Dict::new();
     p.insert(
         "clone",
-        method("Object#clone", &[], true, |_, this, _| Ok(deep_clone(this))),
+        method("Object#clone", &[], true, |_, this, _| match this {
+            Value::Array(_) | Value::Dict(_) => Ok(deep_clone(this)),
+            Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {
+                Err(fail(format!(
+                    "Cannot convert value of type '{}' to an object.",
+                    this.type_name()
+                )))
+            }
+            _ => Err(fail("Object cannot be cloned.")),
+        }),
     );
     p.insert(
         "to_string",
@@ -139,7 +148,96 @@ pub fn object_prototype() -> Dict {
 }
 
 pub fn type_prototype() -> Dict {
-    Dict::new()
+    let p = Dict::new();
+    p.insert(
+        "register_attribute_handler",
+        method(
+            "Type#register_attribute_handler",
+            &["field", "callback"],
+            false,
+            |_, _, _| Ok(Value::Null),
+        ),
+    );
+    p
+}
+
+fn this_namespace(this: &Value) -> Result<crate::value::Namespace, LangError> {
+    match this {
+        Value::Namespace(ns) => Ok(ns.clone()),
+        _ => Err(fail("std::bad_cast")),
+    }
+}
+
+pub fn namespace_prototype() -> Dict {
+    let p = Dict::new();
+    p.insert(
+        "contains",
+        method("Namespace#contains", &["key"], true, |_, this, args| {
+            need(&args, 1)?;
+            Ok(Value::Bool(
+                this_namespace(this)?.contains(&args[0].to_display()),
+            ))
+        }),
+    );
+    p.insert(
+        "get",
+        method("Namespace#get", &["key"], true, |_, this, args| {
+            need(&args, 1)?;
+            Ok(this_namespace(this)?
+                .get(&args[0].to_display())
+                .unwrap_or_default())
+        }),
+    );
+    p.insert(
+        "set",
+        method(
+            "Namespace#set",
+            &["key", "value"],
+            false,
+            |_, this, args| {
+                need(&args, 2)?;
+                this_namespace(this)?
+                    .set(args[0].to_display(), args[1].clone(), false)
+                    .map_err(fail)?;
+                Ok(Value::Null)
+            },
+        ),
+    );
+    p.insert(
+        "remove",
+        method("Namespace#remove", &["key"], false, |_, this, args| {
+            need(&args, 1)?;
+            this_namespace(this)?
+                .remove(&args[0].to_display())
+                .map_err(fail)?;
+            Ok(Value::Null)
+        }),
+    );
+    p.insert(
+        "keys",
+        method("Namespace#keys", &[], true, |_, this, _| {
+            Ok(Value::from(
+                this_namespace(this)?
+                    .keys()
+                    .into_iter()
+                    .map(Value::String)
+                    .collect::<Vec<_>>(),
+            ))
+        }),
+    );
+    p.insert(
+        "values",
+        method("Namespace#values", &[], true, |_, this, _| {
+            Ok(Value::from(
+                this_namespace(this)?
+                    .entries()
+                    .into_iter()
+                    .map(|(_, v)| v)
+                    .collect::<Vec<_>>(),
+            ))
+        }),
+    );
+    p
 }
 
 pub fn number_prototype() -> Dict {

@@ -16,8 +16,11 @@ impl ScriptObject for Reference {
     fn type_name(&self) -> Str {
         "Reference".into()
     }
-    fn get_field(&self, _name: &str) -> Option<Value> {
-        None
+    fn get_field(&self, name: &str) -> Option<Value> {
+        (name == "type").then(|| Value::str("Reference"))
+    }
+    fn fields(&self) -> Vec<(Str, Value)> {
+        vec![("type".into(), Value::str("Reference"))]
     }
     fn as_any(&self) -> &dyn Any {
         self

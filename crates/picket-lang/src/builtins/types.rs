@@ -21,6 +21,7 @@ pub struct BuiltinTypes {
     pub datetime: Arc<TypeObj>,
     pub reference: Arc<TypeObj>,
     pub configuration: Arc<TypeObj>,
+    pub perfdata: Arc<TypeObj>,
 }
 
 /// A type with the given base, methods and constructor.
@@ -45,59 +46,102 @@ fn ctor(
     Some(Arc::new(move |_, _, args| f(args)))
 }
 
+/// A plain `Object()`: nothing but its type.
+#[derive(Debug)]
+pub struct PlainObject;
+
+impl crate::value::ScriptObject for PlainObject {
+    fn type_name(&self) -> Str {
+        "Object".into()
+    }
+    fn get_field(&self, name: &str) -> Option<Value> {
+        (name == "type").then(|| Value::str("Object"))
+    }
+    fn fields(&self) -> Vec<(Str, Value)> {
+        vec![("type".into(), Value::str("Object"))]
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+/// Scalar constructors take at most one argument.
+fn at_most_one(args: &[Value]) -> Result<(), crate::error::LangError> {
+    if args.len() > 1 {
+        return Err(crate::error::LangError::new(
+            crate::error::ErrorKind::Script,
+            "Too many arguments for constructor.",
+            None,
+        ));
+    }
+    Ok(())
+}
+
 impl BuiltinTypes {
     pub fn new() -> Self {
         let object = make_type(
             "Object",
             None,
             methods::object_prototype(),
-            ctor(|_| Ok(Value::Dict(Dict::new()))),
+            ctor(|_| Ok(Value::Object(Arc::new(PlainObject)))),
         );
         let o = Some(&object);
-        let type_ = make_type("Type", o, methods::type_prototype(), None);
+        let type_prototype = methods::type_prototype();
+        let type_ = make_type("Type", o, type_prototype, None);
         let number = make_type(
             "Number",
             None,
             methods::number_prototype(),
-            ctor(|args| arg(&args, 0).to_number().map(Value::Number).map_err(fail)),
+            ctor(|args| {
+                at_most_one(&args)?;
+                arg(&args, 0).to_number().map(Value::Number).map_err(fail)
+            }),
         );
         let string = make_type(
             "String",
             None,
             methods::string_prototype(),
-            ctor(|args| Ok(Value::String(arg(&args, 0).to_display().into()))),
+            ctor(|args| {
+                at_most_one(&args)?;
+                Ok(Value::String(arg(&args, 0).to_display().into()))
+            }),
         );
         let boolean = make_type(
             "Boolean",
             None,
             methods::boolean_prototype(),
-            ctor(|args| Ok(Value::Bool(arg(&args, 0).to_bool()))),
+            ctor(|args| {
+                at_most_one(&args)?;
+                // Icinga's `Boolean()` without an argument is the number 0.
+                Ok(match args.first() {
+                    None => Value::Number(0.0),
+                    Some(v) => Value::Bool(v.to_bool()),
+                })
+            }),
         );
+        let no_arguments = || fail("Constructor does not take any arguments.");
         let array = make_type(
             "Array",
             o,
             methods::array_prototype(),
-            ctor(|args| {
-                Ok(match arg(&args, 0) {
-                    Value::Array(a) => Value::Array(a.shallow_clone()),
-                    Value::Null => Value::Array(Array::default()),
-                    other => Value::Array(Array::new(vec![other])),
-                })
+            ctor(move |args| match args.as_slice() {
+                [] => Ok(Value::Array(Array::default())),
+                [Value::Array(a)] => Ok(Value::Array(a.clone())),
+                _ => Err(no_arguments()),
             }),
         );
         let dictionary = make_type(
             "Dictionary",
             o,
             methods::dictionary_prototype(),
-            ctor(|args| {
-                Ok(match arg(&args, 0) {
-                    Value::Dict(d) => Value::Dict(d.shallow_clone()),
-                    _ => Value::Dict(Dict::new()),
-                })
+            ctor(move |args| match args.as_slice() {
+                [] => Ok(Value::Dict(Dict::new())),
+                [Value::Dict(d)] => Ok(Value::Dict(d.clone())),
+                _ => Err(no_arguments()),
             }),
         );
         let function = make_type("Function", o, methods::function_prototype(), None);
-        let namespace = make_type("Namespace", o, Dict::new(), None);
+        let namespace = make_type("Namespace", o, methods::namespace_prototype(), None);
         let datetime = make_type(
             "DateTime",
             o,
@@ -106,6 +150,12 @@ impl BuiltinTypes {
         );
         let reference = make_type("Reference", o, super::reference::prototype(), None);
         let configuration = make_type("Configuration", o, Dict::new(), None);
+        let perfdata = make_type(
+            "PerfdataValue",
+            o,
+            Dict::new(),
+            ctor(|_| Ok(crate::perfdata::PerfdataObject::new_value())),
+        );
         BuiltinTypes {
             object,
             type_,
@@ -119,6 +169,7 @@ impl BuiltinTypes {
             datetime,
             reference,
             configuration,
+            perfdata,
         }
     }
 
@@ -136,6 +187,7 @@ impl BuiltinTypes {
             self.datetime.clone(),
             self.reference.clone(),
             self.configuration.clone(),
+            self.perfdata.clone(),
         ]
     }
 }

@@ -546,6 +546,9 @@ impl<'c> Interp<'c> {
                 }
             }
             Value::Array(a) => {
+                if matches!(key, Value::String(k) if &**k == "type") {
+                    return Ok(Value::str("Array"));
+                }
                 if let Some(i) = array_index(key) {
                     return match usize::try_from(i).ok().and_then(|i| a.get(i)) {
                         Some(v) => Ok(v),
@@ -577,6 +580,7 @@ impl<'c> Interp<'c> {
                         .unwrap_or(Value::Null))
                 }
                 "prototype" => return Ok(Value::Dict(t.prototype.clone())),
+                "type" => return Ok(Value::str("Type")),
                 _ => {}
             },
             Value::Null => return Ok(Value::Null),
