@@ -148,6 +148,9 @@ pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, String> {
             Number(num(a) / num(b))
         }
         BinaryOp::Mod => {
+            if !matches!(b, Number(_)) && !b.is_empty() {
+                return Err(type_error(sym, a, b));
+            }
             if b.is_empty() {
                 return Err("Right-hand side argument for operator % is Empty.".into());
             }
@@ -177,6 +180,10 @@ pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, String> {
         BinaryOp::Ne => Bool(!a.loose_eq(b)),
         BinaryOp::Lt => Bool(less(a, b).ok_or_else(|| type_error(sym, a, b))?),
         BinaryOp::Gt => Bool(less(b, a).ok_or_else(|| type_error(sym, a, b))?),
+        // `<=` and `>=` do not compare arrays, unlike `<` and `>`.
+        BinaryOp::Le | BinaryOp::Ge if is_array(a) || is_array(b) => {
+            return Err(type_error(sym, a, b))
+        }
         BinaryOp::Le => Bool(!less(b, a).ok_or_else(|| type_error(sym, a, b))?),
         BinaryOp::Ge => Bool(!less(a, b).ok_or_else(|| type_error(sym, a, b))?),
         BinaryOp::In | BinaryOp::NotIn => {

@@ -365,7 +365,7 @@ impl<'s> Parser<'s> {
             }
             Tok::Var => {
                 self.advance()?;
-                let (name, span) = self.ident()?;
+                let (name, span) = self.name()?;
                 let target = Box::new(Expr::new(ExprKind::Variable(name, None), span));
                 let value = if self.is(&Tok::Set)? {
                     self.advance()?;
@@ -413,7 +413,7 @@ impl<'s> Parser<'s> {
             }
             Tok::Namespace => {
                 self.advance()?;
-                let (mut name, _) = self.ident()?;
+                let (mut name, _) = self.name()?;
                 while self.is(&Tok::Dot)? {
                     self.advance()?;
                     let (part, _) = self.ident()?;
@@ -485,7 +485,7 @@ impl<'s> Parser<'s> {
                 // one is an ordinary expression.
                 let cp = self.checkpoint();
                 self.advance()?;
-                if let Tok::Ident(name) = self.cur()?.clone() {
+                if let Tok::Ident(name) | Tok::Str(name) = self.cur()?.clone() {
                     let name_span = self.tok.span;
                     self.restore(cp);
                     let func = self.function_expr(true)?;
@@ -516,7 +516,7 @@ impl<'s> Parser<'s> {
         // A string on the left names a variable or key like an identifier
         // does: `"-H" = { ... }` in command arguments.
         let lhs = match lhs.kind {
-            ExprKind::Literal(Value::String(name)) => {
+            ExprKind::Literal(Value::String(name)) if self.this_scope => {
                 Expr::new(ExprKind::Variable(name, None), lhs.span)
             }
             _ => lhs,
@@ -625,8 +625,11 @@ impl<'s> Parser<'s> {
         }
         self.open(true)?;
         let mut out = Vec::new();
+        if self.is(&Tok::RParen)? {
+            return Err(self.unexpected(Some("T_STRING or T_IDENTIFIER")));
+        }
         while !self.is(&Tok::RParen)? {
-            let (name, span) = self.ident()?;
+            let (name, span) = self.name()?;
             let value = if self.is(&Tok::Set)? {
                 self.advance()?;
                 Some(self.expr()?)
@@ -1100,7 +1103,7 @@ impl<'s> Parser<'s> {
         loop {
             match self.cur()?.clone() {
                 Tok::RParen => break,
-                Tok::Ident(name) => {
+                Tok::Ident(name) | Tok::Str(name) => {
                     self.advance()?;
                     params.push(name);
                     match self.cur()? {
@@ -1156,7 +1159,7 @@ impl<'s> Parser<'s> {
     fn function_expr(&mut self, named: bool) -> Result<Expr, LangError> {
         let start = self.advance()?.span;
         let name = match self.cur()?.clone() {
-            Tok::Ident(name) if named => {
+            Tok::Ident(name) | Tok::Str(name) if named => {
                 self.advance()?;
                 Some(name)
             }
@@ -1165,7 +1168,7 @@ impl<'s> Parser<'s> {
         self.expect_open_paren()?;
         let mut params = Vec::new();
         while !self.is(&Tok::RParen)? {
-            params.push(self.ident()?.0);
+            params.push(self.name()?.0);
             if self.is(&Tok::Comma)? {
                 self.advance()?;
             } else if !self.is(&Tok::RParen)? {

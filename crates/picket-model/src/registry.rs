@@ -328,7 +328,10 @@ impl ConfigHooks for Registry {
             Value::Object(o) => o.type_name(),
             _ => {
                 return Err(LangError::script(
-                    "Import must be inside an object definition.",
+                    format!(
+                        "Import references unknown template: '{}'",
+                        name.to_display()
+                    ),
                     span,
                 ))
             }

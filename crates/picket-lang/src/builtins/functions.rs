@@ -536,8 +536,8 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
             let (start, end, step) = match nums.as_slice() {
                 [end] => (0.0, *end, 1.0),
                 [start, end] => (*start, *end, 1.0),
-                [start, end, step, ..] => (*start, *end, *step),
-                [] => return Err(fail("Invalid number of arguments for range()")),
+                [start, end, step] => (*start, *end, *step),
+                _ => return Err(fail("Invalid number of arguments for range()")),
             };
             let mut out = Vec::new();
             let mut x = start;
@@ -659,6 +659,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         true,
         |_, _, args| json::decode(&arg(&args, 0).to_display()).map_err(fail),
     );
+    json_ns.freeze();
     system.force_set("Json", Value::Namespace(json_ns), true);
 
     def_fn(

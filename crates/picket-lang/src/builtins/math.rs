@@ -65,26 +65,26 @@ pub(super) fn install(system: &Namespace) {
         let y = arg(&args, 1).to_number().map_err(fail)?;
         Ok(Value::Number(x.powf(y)))
     });
-    def_fn(&m, "Math", "max", &[], true, |_, _, args| {
-        if args.is_empty() {
-            return Ok(Value::Null);
-        }
-        let mut best = f64::NEG_INFINITY;
-        for a in &args {
-            best = best.max(a.to_number().map_err(fail)?);
-        }
-        Ok(Value::Number(best))
-    });
-    def_fn(&m, "Math", "min", &[], true, |_, _, args| {
-        if args.is_empty() {
-            return Ok(Value::Null);
-        }
-        let mut best = f64::INFINITY;
-        for a in &args {
-            best = best.min(a.to_number().map_err(fail)?);
-        }
-        Ok(Value::Number(best))
-    });
+    // `max`/`min` compare with `>`/`<`, so they work on strings and arrays
+    // too; without arguments they are -Infinity and Infinity.
+    for (name, start, op) in [
+        ("max", f64::NEG_INFINITY, crate::ast::BinaryOp::Gt),
+        ("min", f64::INFINITY, crate::ast::BinaryOp::Lt),
+    ] {
+        def_fn(&m, "Math", name, &[], true, move |_, _, args| {
+            let mut best = Value::Number(start);
+            for (i, a) in args.iter().enumerate() {
+                if i == 0
+                    || crate::operators::binary(op, a, &best)
+                        .map_err(fail)?
+                        .to_bool()
+                {
+                    best = a.clone();
+                }
+            }
+            Ok(best)
+        });
+    }
     def_fn(&m, "Math", "random", &[], false, |_, _, _| {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -92,5 +92,6 @@ pub(super) fn install(system: &Namespace) {
             .unwrap_or(0);
         Ok(Value::Number((nanos % 1_000_000) as f64 / 1_000_000.0))
     });
+    m.freeze();
     system.force_set("Math", Value::Namespace(m), true);
 }

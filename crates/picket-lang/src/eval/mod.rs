@@ -99,6 +99,22 @@ fn op_error(message: String, span: Span) -> Flow {
     }
 }
 
+/// The error for using a value that is not an object (a reference,
+/// a container) where one is needed.
+fn not_an_object(v: &Value, span: Span) -> Flow {
+    match v {
+        Value::Null => err("Pointer must not be null.", span),
+        Value::Bool(_) | Value::Number(_) | Value::String(_) => err(
+            format!(
+                "Cannot convert value of type '{}' to an object.",
+                v.type_name()
+            ),
+            span,
+        ),
+        _ => err("std::bad_cast", span),
+    }
+}
+
 /// An array index: an integral number, or a string that is one.
 fn array_index(key: &Value) -> Option<i64> {
     match key {
@@ -556,7 +572,13 @@ impl<'c> Interp<'c> {
                     };
                 }
             }
-            Value::Namespace(ns) => return Ok(ns.get(&key_str()).unwrap_or_default()),
+            Value::Namespace(ns) => {
+                if let Some(v) = ns.get(&key_str()) {
+                    return Ok(v);
+                }
+                let name = key_str();
+                return Ok(self.ctx.type_of(obj).find_method(&name).unwrap_or_default());
+            }
             Value::Object(o) => {
                 if let Some(v) = o.get_field(&key_str()) {
                     return Ok(v);
@@ -730,7 +752,7 @@ impl<'c> Interp<'c> {
             ExprKind::Unary(UnaryOp::Deref, inner) => {
                 let r = self.eval(frame, inner)?;
                 let Some((parent, index)) = crate::builtins::reference::parts(&r) else {
-                    return Err(err("Invalid reference.", span));
+                    return Err(not_an_object(&r, span));
                 };
                 let rhs = self.eval(frame, value)?;
                 let new = match op {
@@ -768,14 +790,19 @@ impl<'c> Interp<'c> {
                         let key = self.eval(frame, key)?;
                         (obj, Str::from(key.to_display()))
                     }
-                    _ => return Err(err("Cannot take a reference of this expression.", span)),
+                    _ => {
+                        return Err(Flow::Error(LangError::script(
+                            "Cannot obtain reference for expression.",
+                            span,
+                        )))
+                    }
                 };
                 Ok(crate::builtins::reference::make(parent, index))
             }
             UnaryOp::Deref => {
                 let r = self.eval(frame, operand)?;
                 let Some((parent, index)) = crate::builtins::reference::parts(&r) else {
-                    return Err(err("Invalid reference.", span));
+                    return Err(not_an_object(&r, span));
                 };
                 self.get_index(&parent, &Value::String(index), span)
             }
@@ -789,8 +816,8 @@ impl<'c> Interp<'c> {
                     },
                     UnaryOp::Minus => operators::binary(BinaryOp::Sub, &Value::Number(0.0), &v)
                         .map_err(|m| err(m, span)),
-                    _ => operators::binary(BinaryOp::Add, &Value::Number(0.0), &v)
-                        .map_err(|m| err(m, span)),
+                    // Unary plus leaves the value as it is.
+                    _ => Ok(v),
                 }
             }
         }
