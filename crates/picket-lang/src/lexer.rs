@@ -380,7 +380,9 @@ impl<'s> Lexer<'s> {
     pub fn next_token(&mut self) -> Result<Token, LangError> {
         self.skip_trivia()?;
         let (line, col) = (self.line, self.col);
-        let Some(b) = self.peek_byte() else {
+        // Icinga's lexer stops at the first byte outside ASCII (outside a
+        // string or comment) as if the input ended there.
+        let Some(b) = self.peek_byte().filter(u8::is_ascii) else {
             return Ok(Token {
                 tok: Tok::Eof,
                 span: self.eof_span(),

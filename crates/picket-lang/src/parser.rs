@@ -367,7 +367,8 @@ impl<'s> Parser<'s> {
                 self.advance()?;
                 let (name, span) = self.name()?;
                 let target = Box::new(Expr::new(ExprKind::Variable(name, None), span));
-                let value = if self.is(&Tok::Set)? {
+                let op = set_op(self.cur()?).unwrap_or(SetOp::Set);
+                let value = if set_op(self.cur()?).is_some() {
                     self.advance()?;
                     self.expr()?
                 } else {
@@ -376,7 +377,7 @@ impl<'s> Parser<'s> {
                 Ok(Expr::new(
                     ExprKind::Set {
                         target,
-                        op: SetOp::Set,
+                        op,
                         value: Box::new(value),
                         local: true,
                     },
@@ -937,6 +938,10 @@ impl<'s> Parser<'s> {
             }
             Tok::Str(s) => {
                 let t = self.advance()?;
+                if self.is(&Tok::Arrow)? {
+                    self.advance()?;
+                    return self.lambda_body(vec![s], None, t.span);
+                }
                 Ok(Expr::new(lit(Value::String(s)), t.span))
             }
             Tok::True | Tok::False => {

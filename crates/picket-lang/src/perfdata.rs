@@ -132,9 +132,11 @@ fn threshold(token: Option<&str>, factor: f64) -> Option<f64> {
 
 /// Parses one `label=value...` item.
 pub fn parse_value(text: &str) -> Result<PerfdataValue, String> {
-    let eq = text
-        .rfind('=')
-        .ok_or_else(|| format!("Invalid performance data value: {text}"))?;
+    let eq = text.rfind('=').ok_or_else(|| {
+        format!("Invalid performance data value: {text}")
+            .trim_end()
+            .to_string()
+    })?;
     let mut label = &text[..eq];
     if label.len() >= 2 && label.starts_with('\'') && label.ends_with('\'') {
         label = &label[1..label.len() - 1];

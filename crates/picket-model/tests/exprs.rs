@@ -109,12 +109,25 @@ fn run(expr: &str) -> (Result<String, String>, Vec<String>) {
     (result.map(|v| json::encode(&v)).map_err(|e| e.message), out)
 }
 
+/// Cases listed in `known-differences` with the reason Picket differs.
+fn known_differences() -> Vec<String> {
+    let text = std::fs::read_to_string(fixtures().join("known-differences")).unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(String::from))
+        .collect()
+}
+
 #[test]
 fn expressions_match_icinga() {
     let cases = load();
-    assert!(!cases.is_empty(), "no expression fixtures found");
+    assert!(cases.len() > 1000, "expression fixtures missing");
+    let known = known_differences();
     let mut failures = Vec::new();
-    for c in &cases {
+    for c in cases
+        .iter()
+        .filter(|c| !known.contains(&format!("{}:{}", c.file, c.name)))
+    {
         let (got, _out) = run(&c.expr);
         let ok = match (c.kind.as_str(), &got) {
             ("result", Ok(json)) => *json == c.expected,

@@ -109,7 +109,7 @@ pub fn construct(args: Vec<Value>) -> Result<Value, LangError> {
     if args.len() == 1 {
         return Ok(DateTime::value_of(args[0].to_number().map_err(fail)?));
     }
-    if args.len() < 3 {
+    if args.len() != 3 && args.len() != 6 {
         return Err(fail(
             "Invalid number of arguments for the DateTime constructor.",
         ));

@@ -421,9 +421,9 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         true,
         |_, _, args| {
             need(&args, 1)?;
-            Ok(std::env::var(args[0].to_display())
-                .map(Value::from)
-                .unwrap_or(Value::Null))
+            Ok(Value::from(
+                std::env::var(args[0].to_display()).unwrap_or_default(),
+            ))
         },
     );
     def_fn(
@@ -485,10 +485,17 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         &["pattern", "text", "mode"],
         true,
         |_, _, args| {
-            need(&args, 2)?;
+            if args.len() < 2 {
+                return Err(fail("Pattern and text must be specified for match()."));
+            }
+            if matches!(args[1], Value::Dict(_)) {
+                return Err(fail("Dictionaries are not supported by match()."));
+            }
             let pattern = args[0].to_display();
             let all = match_mode(&args, 2)?;
-            Ok(match_values(&args[1], all, |s| wildcard_match(&pattern, s)))
+            Ok(match_values(&args[1], all, |s| {
+                crate::wildcard::match_ignore_case(&pattern, s)
+            }))
         },
     );
     def_fn(
@@ -498,7 +505,14 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         &["pattern", "text", "mode"],
         true,
         |_, _, args| {
-            need(&args, 2)?;
+            if args.len() < 2 {
+                return Err(fail(
+                    "Regular expression and text must be specified for regex().",
+                ));
+            }
+            if matches!(args[1], Value::Dict(_)) {
+                return Err(fail("Dictionaries are not supported by regex()."));
+            }
             let pattern = args[0].to_display();
             let re = regex::Regex::new(&pattern)
                 .map_err(|e| fail(format!("Invalid regex '{pattern}': {e}")))?;
@@ -670,7 +684,10 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         true,
         |interp, _, args| {
             need(&args, 2)?;
-            let t = type_name_arg(&args[0])?;
+            let t = match &args[0] {
+                Value::Type(t) => t.name.to_string(),
+                other => other.to_display(),
+            };
             Ok(hooks_of(interp)
                 .and_then(|h| h.get_object(&t, &args[1].to_display()))
                 .unwrap_or_default())

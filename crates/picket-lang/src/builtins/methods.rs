@@ -126,6 +126,7 @@ pub fn object_prototype() -> Dict {
                     this.type_name()
                 )))
             }
+            Value::Function(_) => Ok(this.clone()),
             _ => Err(fail("Object cannot be cloned.")),
         }),
     );
@@ -279,13 +280,13 @@ pub fn string_prototype() -> Dict {
     p.insert(
         "lower",
         method("String#lower", &[], true, |_, this, _| {
-            Ok(Value::from(this_str(this).to_lowercase()))
+            Ok(Value::from(this_str(this).to_ascii_lowercase()))
         }),
     );
     p.insert(
         "upper",
         method("String#upper", &[], true, |_, this, _| {
-            Ok(Value::from(this_str(this).to_uppercase()))
+            Ok(Value::from(this_str(this).to_ascii_uppercase()))
         }),
     );
     p.insert(
@@ -317,12 +318,35 @@ pub fn string_prototype() -> Dict {
     );
     p.insert(
         "find",
-        method("String#find", &["str"], true, |_, this, args| {
-            need(&args, 1)?;
-            Ok(match this_str(this).find(&arg(&args, 0).to_display()) {
-                Some(i) => Value::from(i),
-                None => Value::Number(-1.0),
-            })
+        method("String#find", &["str", "start"], true, |_, this, args| {
+            if args.is_empty() {
+                return Err(fail("Too few arguments"));
+            }
+            let s = this_str(this);
+            let start = match args.get(1) {
+                Some(v) => v.to_number().map_err(fail)?,
+                None => 0.0,
+            };
+            if start < 0.0 {
+                return Err(fail("String index is out of range"));
+            }
+            let start = start as usize;
+            if start > s.len() {
+                return Ok(Value::Number(-1.0));
+            }
+            let needle = args[0].to_display();
+            if needle.is_empty() {
+                return Ok(Value::from(start));
+            }
+            Ok(
+                match s.as_bytes()[start..]
+                    .windows(needle.len())
+                    .position(|w| w == needle.as_bytes())
+                {
+                    Some(i) => Value::from(start + i),
+                    None => Value::Number(-1.0),
+                },
+            )
         }),
     );
     p.insert(
@@ -355,10 +379,12 @@ pub fn string_prototype() -> Dict {
     p.insert(
         "substr",
         method("String#substr", &["start", "len"], true, |_, this, args| {
-            need(&args, 1)?;
+            if args.is_empty() {
+                return Err(fail("Too few arguments"));
+            }
             let s = this_str(this);
             let start = arg(&args, 0).to_number().map_err(fail)?;
-            if start < 0.0 || start as usize > s.len() {
+            if start < 0.0 || start as usize >= s.len() {
                 return Err(fail("String index is out of range"));
             }
             let start = start as usize;

@@ -103,7 +103,7 @@ fn op_error(message: String, span: Span) -> Flow {
 /// a container) where one is needed.
 fn not_an_object(v: &Value, span: Span) -> Flow {
     match v {
-        Value::Null => err("Pointer must not be null.", span),
+        Value::Null => Flow::Error(LangError::script("Invalid reference specified.", span)),
         Value::Bool(_) | Value::Number(_) | Value::String(_) => err(
             format!(
                 "Cannot convert value of type '{}' to an object.",
@@ -648,7 +648,12 @@ impl<'c> Interp<'c> {
                     })?,
                 };
                 if a.frozen() {
-                    return Err(err("Value in array must not be modified.", span));
+                    let msg = if (i as usize) < a.len() {
+                        "Value in array must not be modified."
+                    } else {
+                        "Array must not be modified."
+                    };
+                    return Err(err(msg, span));
                 }
                 if i < 0 {
                     return Err(script(format!("Array index '{i}' is out of bounds.")));
@@ -775,13 +780,16 @@ impl<'c> Interp<'c> {
         match op {
             UnaryOp::Ref => {
                 let (parent, index) = match &operand.kind {
-                    ExprKind::Variable(name, _) => {
+                    ExprKind::Variable(name, imports) => {
+                        // Where the name would be read from (or written to).
                         let parent = if frame.locals.contains(name) {
                             Value::Dict(frame.locals.clone())
-                        } else if matches!(&frame.this, Value::Dict(_) | Value::Object(_)) {
+                        } else if Self::own_field(&frame.this, name, &self.ctx.globals).is_some() {
                             frame.this.clone()
+                        } else if let Some((ns, _)) = self.find_global(name, imports.as_deref()) {
+                            Value::Namespace(ns)
                         } else {
-                            Value::Namespace(self.ctx.globals.clone())
+                            frame.this.clone()
                         };
                         (parent, name.clone())
                     }
