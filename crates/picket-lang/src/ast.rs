@@ -129,6 +129,8 @@ pub struct ApplyFor {
 pub struct ApplyDef {
     pub type_name: Str,
     pub type_span: Span,
+    /// `apply Type`: where errors about the rule's header point.
+    pub name_span: Span,
     pub name: Option<Expr>,
     pub target: Option<Str>,
     pub target_span: Span,

@@ -17,6 +17,9 @@ enum Mode {
     /// As their string form: what `Json.encode()` and `log()` write
     /// (`"Object of type 'Function'"`).
     Plain,
+    /// As their configuration attributes: what the objects file and
+    /// `object list` show (a type is only `{"type": "Type"}`).
+    Config,
 }
 
 /// Encodes a value as compact JSON, objects as their fields.
@@ -30,6 +33,13 @@ pub fn encode(value: &Value) -> String {
 pub fn encode_pretty(value: &Value) -> String {
     let mut out = String::new();
     write(&mut out, value, Some(4), 0, Mode::Serialize);
+    out
+}
+
+/// Encodes a value as the objects file shows attribute values.
+pub fn encode_config(value: &Value) -> String {
+    let mut out = String::new();
+    write(&mut out, value, None, 0, Mode::Config);
     out
 }
 
@@ -161,6 +171,10 @@ fn write_inner(out: &mut String, value: &Value, indent: Option<usize>, level: us
         )
     {
         write_str(out, &value.to_display());
+        return;
+    }
+    if mode == Mode::Config && matches!(value, Value::Type(_)) {
+        out.push_str("{\"type\":\"Type\"}");
         return;
     }
     match value {

@@ -305,12 +305,17 @@ impl<'s> Lexer<'s> {
     }
 
     fn span_from(&self, line: u32, col: u32) -> Span {
+        let last_column = self.col.saturating_sub(1);
         Span {
             file: self.file,
             first_line: line,
             first_column: col,
             last_line: self.line,
-            last_column: self.col.saturating_sub(1).max(col),
+            last_column: if self.line == line {
+                last_column.max(col)
+            } else {
+                last_column
+            },
         }
     }
 

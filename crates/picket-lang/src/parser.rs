@@ -598,6 +598,8 @@ impl<'s> Parser<'s> {
         ))
     }
 
+    /// `assign where` conditions or-ed, minus the `ignore where` ones; with
+    /// only `ignore where`, everything not ignored.
     fn combine_filter(filters: FilterCollector) -> Option<Arc<Expr>> {
         let or_all = |exprs: Vec<Expr>| {
             exprs.into_iter().reduce(|a, b| {
@@ -605,15 +607,21 @@ impl<'s> Parser<'s> {
                 Expr::new(ExprKind::Or(Box::new(a), Box::new(b)), span)
             })
         };
-        let assign = or_all(filters.assign)?;
-        Some(Arc::new(match or_all(filters.ignore) {
-            None => assign,
-            Some(ignore) => {
-                let span = assign.span.to(ignore.span);
-                let not = Expr::new(ExprKind::Unary(UnaryOp::Not, Box::new(ignore)), span);
-                Expr::new(ExprKind::And(Box::new(assign), Box::new(not)), span)
+        let assign = or_all(filters.assign);
+        let ignore = or_all(filters.ignore).map(|ignore| {
+            let span = ignore.span;
+            Expr::new(ExprKind::Unary(UnaryOp::Not, Box::new(ignore)), span)
+        });
+        let filter = match (assign, ignore) {
+            (Some(a), Some(not)) => {
+                let span = a.span.to(not.span);
+                Expr::new(ExprKind::And(Box::new(a), Box::new(not)), span)
             }
-        }))
+            (Some(a), None) => a,
+            (None, Some(not)) => not,
+            (None, None) => return None,
+        };
+        Some(Arc::new(filter))
     }
 
     fn captures(&mut self) -> Result<Option<Vec<Capture>>, LangError> {
@@ -717,10 +725,10 @@ impl<'s> Parser<'s> {
                     apply_for = Some(ApplyFor { key, value, iter });
                 }
                 Tok::To if target.is_none() => {
-                    self.advance()?;
+                    let to = self.advance()?.span;
                     let (t, span) = self.ident()?;
                     target = Some(t);
-                    target_span = span;
+                    target_span = to.to(span);
                 }
                 Tok::Use if captures.is_none() => captures = self.captures()?,
                 Tok::IgnoreOnError => {
@@ -732,16 +740,18 @@ impl<'s> Parser<'s> {
         }
         let header = start.span.to(self.prev);
         let (body, filters) = self.body_with_filter()?;
+        let has_assign = !filters.assign.is_empty();
         let filter = Self::combine_filter(filters);
-        if filter.is_none() && apply_for.is_none() {
+        if !has_assign && apply_for.is_none() {
             return Err(LangError::script(
                 "'apply' is missing 'assign'/'for'",
-                header,
+                start.span.to(type_span),
             ));
         }
         let def = ApplyDef {
             type_name,
             type_span,
+            name_span: start.span.to(type_span),
             name,
             target,
             target_span,

@@ -35,6 +35,7 @@ struct Spec<'a> {
     presets: Vec<(&'static str, Value)>,
     zone: Option<Str>,
     package: Str,
+    ignore_on_error: bool,
 }
 
 /// Commits every declaration of `registry`. Returns the errors that stopped
@@ -63,7 +64,14 @@ pub fn commit(ctx: &Context, registry: &Arc<Registry>) -> Vec<LangError> {
             apply_rule(&mut interp, registry, rule, &mut errors);
         }
         for obj in registry.committed(schema.name) {
-            errors.extend(validate::object(ctx, registry, &obj));
+            if let Some(e) = validate::object(ctx, registry, &obj) {
+                // `ignore_on_error` objects that fail validation vanish.
+                if obj.ignore_on_error() {
+                    registry.remove_committed(&obj);
+                } else {
+                    errors.push(e);
+                }
+            }
         }
         errors.extend(validate::type_done(registry, schema.name));
         if !errors.is_empty() {
@@ -152,6 +160,7 @@ fn instantiate_item(
         presets: Vec::new(),
         zone: item.zone.clone(),
         package: item.package.clone(),
+        ignore_on_error: item.ignore_on_error,
     };
     let obj = instantiate(interp, registry, spec)?;
     register(registry, obj, item.def.header, &interp.ctx.sources)
@@ -258,6 +267,7 @@ fn instantiate(
     obj.set_raw("package", Value::String(spec.package.clone()));
     obj.set_raw("source_location", source_location(interp.ctx, spec.header));
     obj.set_header(spec.header);
+    obj.set_ignore_on_error(spec.ignore_on_error);
     let mut frame = Frame::new(Value::Object(obj.clone()));
     if let Some(c) = spec.closure {
         for (k, v) in c.entries() {
@@ -352,10 +362,8 @@ fn apply_rule(
         } else {
             locals.push(("host".into(), Value::Object(obj.clone())));
         }
-        let zone = match obj.get_str("zone") {
-            z if z.is_empty() => rule.zone.clone(),
-            z => Some(Str::from(z)),
-        };
+        // An applied object lives in its target's zone, wherever the rule is.
+        let zone = Some(Str::from(obj.get_str("zone")));
         match (rule.schema.name, target.as_str()) {
             ("Service", _) | (_, "Host") => {
                 let host_field = if rule.schema.name == "Dependency" {
@@ -512,6 +520,7 @@ fn create_applied(
         presets,
         zone,
         package: rule.package.clone(),
+        ignore_on_error: rule.def.ignore_on_error,
     };
     let obj = instantiate(interp, registry, spec)?;
     register(registry, obj, rule.def.header, &interp.ctx.sources)

@@ -31,6 +31,8 @@ struct ObjectState {
     hints: BTreeMap<&'static str, Span>,
     /// The `object ...` header (or the apply rule's) that made the object.
     header: Span,
+    /// Declared `ignore_on_error`: dropped silently when it fails.
+    ignore_on_error: bool,
 }
 
 impl std::fmt::Debug for ConfigObject {
@@ -160,6 +162,14 @@ impl ConfigObject {
 
     pub fn set_header(&self, span: Span) {
         self.state.write().header = span;
+    }
+
+    pub fn ignore_on_error(&self) -> bool {
+        self.state.read().ignore_on_error
+    }
+
+    pub fn set_ignore_on_error(&self, ignore: bool) {
+        self.state.write().ignore_on_error = ignore;
     }
 
     /// Where the field was last assigned.

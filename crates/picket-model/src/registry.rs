@@ -157,6 +157,14 @@ impl Registry {
             .unwrap_or_default()
     }
 
+    /// Takes an object back out (an `ignore_on_error` object that failed).
+    pub fn remove_committed(&self, obj: &ConfigObject) {
+        let mut store = self.store.write();
+        if let Some(map) = store.committed.get_mut(obj.schema.name) {
+            map.shift_remove(&obj.full_name());
+        }
+    }
+
     pub fn committed(&self, type_name: &str) -> Vec<Arc<ConfigObject>> {
         self.store
             .read()
@@ -208,12 +216,28 @@ impl ConfigHooks for Registry {
     fn declare_object(&self, interp: &mut Interp<'_>, decl: ObjectDecl) -> Result<(), LangError> {
         let def = decl.def;
         let header = def.header;
+        // The type is a name like any other: an unknown one is an undefined
+        // variable, at the type name.
         let Some(schema) = crate::schema::find_type(&def.type_name) else {
-            return Err(LangError::script(
-                format!("Type '{}' does not exist.", def.type_name),
-                header,
+            return Err(LangError::eval(
+                format!(
+                    "Tried to access undefined script variable '{}'",
+                    def.type_name
+                ),
+                def.type_span,
             ));
         };
+        if def.filter.is_some() && schema.group_member.is_none() {
+            return Err(LangError::script(
+                format!(
+                    "Object '{}' of type '{}' must not have 'assign where' and 'ignore where' rules: in {}",
+                    decl.name,
+                    schema.name,
+                    location(&interp.ctx.sources, header)
+                ),
+                header,
+            ));
+        }
         if decl.name.contains('!') && !def.is_template {
             return Err(LangError::script(
                 format!(
@@ -236,31 +260,21 @@ impl ConfigHooks for Registry {
         });
         let mut store = self.store.write();
         let key = (schema.name, decl.name.clone());
-        let named = def.is_template || !has_composite_name(schema.name);
-        if named {
+        if def.is_template || !has_composite_name(schema.name) {
+            // Templates and objects of a type share one namespace.
             if let Some(prev) = store.by_name.get(&key) {
-                // A template and an object may share a name.
-                if prev.is_template == def.is_template {
-                    let what = if def.is_template {
-                        "Template"
-                    } else {
-                        "Object"
-                    };
-                    return Err(LangError::script(
-                        format!(
-                            "{what} '{}' of type '{}' re-defined: in {}; previous definition: in {}",
-                            decl.name,
-                            schema.name,
-                            location(&interp.ctx.sources, header),
-                            location(&interp.ctx.sources, prev.def.header)
-                        ),
-                        header,
-                    ));
-                }
+                return Err(LangError::script(
+                    format!(
+                        "Object '{}' of type '{}' re-defined: in {}; previous definition: in {}",
+                        decl.name,
+                        schema.name,
+                        location(&interp.ctx.sources, header),
+                        location(&interp.ctx.sources, prev.def.header)
+                    ),
+                    header,
+                ));
             }
-            if def.is_template || !store.by_name.contains_key(&key) {
-                store.by_name.insert(key, item.clone());
-            }
+            store.by_name.insert(key, item.clone());
         }
         if def.is_default {
             store
@@ -278,31 +292,39 @@ impl ConfigHooks for Registry {
     fn declare_apply(&self, _interp: &mut Interp<'_>, decl: ApplyDecl) -> Result<(), LangError> {
         let def = decl.def;
         let Some(schema) = crate::schema::find_type(&def.type_name) else {
-            return Err(LangError::script(
-                format!("Type '{}' does not exist.", def.type_name),
-                def.header,
+            return Err(LangError::eval(
+                format!(
+                    "Tried to access undefined script variable '{}'",
+                    def.type_name
+                ),
+                def.type_span,
             ));
         };
         if schema.apply_targets.is_empty() {
             return Err(LangError::script(
-                format!("Apply rules are not allowed for type '{}'.", schema.name),
-                def.header,
+                format!("'apply' cannot be used with type '{}'", schema.name),
+                def.type_span,
             ));
         }
         if let Some(target) = &def.target {
             if !schema.apply_targets.contains(&&**target) {
                 return Err(LangError::script(
-                    format!("'apply' target type '{}' is invalid", target),
+                    format!("'apply' target type '{target}' is invalid"),
                     def.target_span,
                 ));
             }
         } else if schema.apply_targets.len() > 1 {
+            let names: Vec<String> = schema
+                .apply_targets
+                .iter()
+                .map(|t| format!("'{t}'"))
+                .collect();
             return Err(LangError::script(
-                format!("'apply' target type is ambiguous (can be one of {}): use 'to' to specify a type", {
-                    let t: Vec<String> = schema.apply_targets.iter().map(|t| format!("'{t}'")).collect();
-                    t.join(" or ")
-                }),
-                def.header,
+                format!(
+                    "'apply' target type is ambiguous (can be one of {}): use 'to' to specify a type",
+                    names.join(" or ")
+                ),
+                def.name_span,
             ));
         }
         self.store.write().rules.push(Arc::new(Rule {

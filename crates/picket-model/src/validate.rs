@@ -153,6 +153,12 @@ fn type_rules(
         // Users may filter on host and service states alike.
         "User" => filter_rules(ctx, obj, true),
         "Zone" => zone_cycle(ctx, registry, obj),
+        "TimePeriod" | "ScheduledDowntime" => match obj.get("ranges") {
+            Some(Value::Dict(ranges)) => crate::timeperiod::validate_ranges(&ranges)
+                .err()
+                .map(|m| failed(ctx, obj, "ranges", &m)),
+            _ => None,
+        },
         _ => None,
     }
 }

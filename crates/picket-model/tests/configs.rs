@@ -155,7 +155,7 @@ fn check_valid(dir: &Path) -> Vec<String> {
             }
             let got = match mine.get(attr) {
                 Some(v) => {
-                    let text = json::encode(&v).replace(&format!("{}/", dir.display()), "");
+                    let text = json::encode_config(&v).replace(&format!("{}/", dir.display()), "");
                     serde_json::from_str::<Json>(&text).unwrap_or(Json::Null)
                 }
                 None => {
@@ -171,52 +171,81 @@ fn check_valid(dir: &Path) -> Vec<String> {
     problems
 }
 
+/// An error as text: the message and where it points (`path: l:c-l:c`).
+type Reported = (String, String);
+
 fn check_broken(dir: &Path) -> Vec<String> {
     let (loaded, _logs, expected) = load_case(dir);
-    let first = expected["messages"]
+    // Icinga's errors, without the closing "N errors" line.
+    let theirs: Vec<Reported> = expected["messages"]
         .as_array()
         .into_iter()
         .flatten()
-        .find(|m| m["severity"] == "critical" && m["facility"] == "config");
-    let Some(first) = first else {
+        .filter(|m| m["severity"] == "critical" && m["facility"] == "config")
+        .filter_map(|m| {
+            let text = m["text"].as_str()?.strip_prefix("Error: ")?.to_string();
+            let loc = m.get("location").map(|l| {
+                format!(
+                    "{}: {}:{}-{}:{}",
+                    l["path"].as_str().unwrap_or(""),
+                    l["first_line"],
+                    l["first_column"],
+                    l["last_line"],
+                    l["last_column"]
+                )
+            });
+            Some((text, loc.unwrap_or_default()))
+        })
+        .collect();
+    if theirs.is_empty() {
         return vec!["fixture has no error message".into()];
-    };
-    let Some(err) = loaded.errors.first() else {
-        return vec![format!(
-            "Picket accepted it; Icinga said: {}",
-            first["text"]
-        )];
-    };
-    let mut problems = Vec::new();
-    let want = first["text"]
-        .as_str()
-        .unwrap_or("")
-        .trim_start_matches("Error: ")
-        .to_string();
-    let got = relative(&err.message, dir).replace(&format!("{}/", dir.display()), "");
-    let syntax = want.starts_with("syntax error") && got.starts_with("syntax error");
-    if got != want && !syntax {
-        problems.push(format!("message: icinga {want:?} picket {got:?}"));
     }
-    if let (Some(loc), Some(span)) = (first.get("location"), err.span) {
-        let ours = format!(
-            "{}: {}:{}-{}:{}",
-            relative(&loaded.ctx.sources.path(span.file), dir),
-            span.first_line,
-            span.first_column,
-            span.last_line,
-            span.last_column
-        );
-        let theirs = format!(
-            "{}: {}:{}-{}:{}",
-            loc["path"].as_str().unwrap_or(""),
-            loc["first_line"],
-            loc["first_column"],
-            loc["last_line"],
-            loc["last_column"]
-        );
-        if ours != theirs {
-            problems.push(format!("location: icinga {theirs} picket {ours}"));
+    if loaded.errors.is_empty() {
+        return vec![format!("Picket accepted it; Icinga said: {}", theirs[0].0)];
+    }
+    let ours: Vec<Reported> = loaded
+        .errors
+        .iter()
+        .map(|e| {
+            let text = e.message.replace(&format!("{}/", dir.display()), "");
+            let loc = e
+                .span
+                .map(|span| {
+                    format!(
+                        "{}: {}:{}-{}:{}",
+                        relative(&loaded.ctx.sources.path(span.file), dir),
+                        span.first_line,
+                        span.first_column,
+                        span.last_line,
+                        span.last_column
+                    )
+                })
+                .unwrap_or_default();
+            (text, loc)
+        })
+        .collect();
+    // Syntax errors name what was expected in bison's words; only the
+    // position and the start of the message are compared for them.
+    let same = |a: &Reported, b: &Reported| {
+        a.1 == b.1
+            && (a.0 == b.0 || (a.0.starts_with("syntax error") && b.0.starts_with("syntax error")))
+    };
+    // Icinga reports the errors of one type in hash order: compare as sets.
+    let mut problems = Vec::new();
+    for o in &ours {
+        if !theirs.iter().any(|t| same(t, o)) {
+            problems.push(format!(
+                "picket reported {:?} at {}; icinga: {:?}",
+                o.0, o.1, theirs
+            ));
+        }
+    }
+    for t in &theirs {
+        if !ours.iter().any(|o| same(t, o)) {
+            problems.push(format!(
+                "icinga reported {:?} at {}; picket did not",
+                t.0, t.1
+            ));
         }
     }
     problems

@@ -296,7 +296,7 @@ impl<'c> Interp<'c> {
                 body,
             } => {
                 let collection = self.eval(frame, iter)?;
-                self.for_loop(frame, key.as_ref(), value, &collection, body, iter.span)
+                self.for_loop(frame, key.as_ref(), value, &collection, body, e.span)
             }
             ExprKind::Break => Err(Flow::Break(e.span)),
             ExprKind::Continue => Err(Flow::Continue(e.span)),
@@ -876,7 +876,7 @@ impl<'c> Interp<'c> {
                 (obj, callee)
             }
             ExprKind::Variable(name, imports) => {
-                self.call_target(frame, name, imports.as_deref(), f.span)?
+                self.call_target(frame, name, imports.as_deref(), span)?
             }
             _ => (Value::Null, self.eval(frame, f)?),
         };

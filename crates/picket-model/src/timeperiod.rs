@@ -1,0 +1,269 @@
+//! The `ranges` of TimePeriod and ScheduledDowntime objects.
+//!
+//! Keys name days in the legacy (Nagios) syntax Icinga accepts: a weekday
+//! (`monday`), the nth weekday of a month (`monday 1`, `monday -1 may`), a
+//! day of a month (`january 1`, `day -1`), a date (`2024-12-24`), ranges of
+//! those (`monday 1 - thursday 4`, `july 10 - 15`) and strides
+//! (`day 1 - 31 / 2`). Values are comma-separated `HH:MM-HH:MM` ranges.
+//! This module parses both and words its errors as Icinga does; the
+//! scheduler evaluates the parsed form.
+
+const WEEKDAYS: [&str; 7] = [
+    "sunday",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+];
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// One day (or a family of days) as a range key names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DaySpec {
+    /// Every such weekday (0 = Sunday).
+    Weekday(u32),
+    /// The nth such weekday of every month, or of one month (counting from
+    /// the end when negative).
+    NthWeekday {
+        weekday: u32,
+        n: i32,
+        month: Option<u32>,
+    },
+    /// A day of one month (1-based month), from the end when negative.
+    MonthDay {
+        month: u32,
+        day: i32,
+    },
+    /// A day of every month, from the end when negative.
+    Day(i32),
+    Date {
+        year: i32,
+        month: u32,
+        day: u32,
+    },
+}
+
+/// A range key: a day, or the days from `begin` to `end`, every `stride`th.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayRange {
+    pub begin: DaySpec,
+    pub end: Option<DaySpec>,
+    pub stride: Option<u32>,
+}
+
+fn integer(text: &str) -> Result<i32, String> {
+    text.parse::<i32>()
+        .map_err(|_| format!("Can't convert '{text}' to an integer."))
+}
+
+fn date(spec: &str) -> Option<Result<DaySpec, String>> {
+    let b = spec.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return None;
+    }
+    let year = spec[0..4].parse().unwrap_or(0);
+    let month: u32 = spec[5..7].parse().unwrap_or(0);
+    let day: u32 = spec[8..10].parse().unwrap_or(0);
+    if !(1..=12).contains(&month) {
+        return Some(Err(format!("Invalid month in time specification: {spec}")));
+    }
+    Some(Ok(DaySpec::Date { year, month, day }))
+}
+
+/// One day specification (no range, no stride).
+pub fn parse_day_spec(spec: &str) -> Result<DaySpec, String> {
+    if let Some(d) = date(spec) {
+        return d;
+    }
+    let invalid = || format!("Invalid time specification: {spec}");
+    let tokens: Vec<&str> = spec.split(' ').collect();
+    let weekday = WEEKDAYS.iter().position(|w| *w == tokens[0]);
+    let month = MONTHS.iter().position(|m| *m == tokens[0]);
+    match (tokens.as_slice(), weekday, month) {
+        (["day", n], _, _) => Ok(DaySpec::Day(integer(n)?)),
+        ([_], Some(w), _) => Ok(DaySpec::Weekday(w as u32)),
+        ([_, n], Some(w), _) => Ok(DaySpec::NthWeekday {
+            weekday: w as u32,
+            n: integer(n)?,
+            month: None,
+        }),
+        ([_, n, m], Some(w), _) => {
+            let n = integer(n)?;
+            let month = MONTHS
+                .iter()
+                .position(|x| x == m)
+                .ok_or_else(|| format!("Invalid month in time specification: {spec}"))?;
+            Ok(DaySpec::NthWeekday {
+                weekday: w as u32,
+                n,
+                month: Some(month as u32 + 1),
+            })
+        }
+        ([_, d], _, Some(m)) => Ok(DaySpec::MonthDay {
+            month: m as u32 + 1,
+            day: integer(d)?,
+        }),
+        _ => Err(invalid()),
+    }
+}
+
+/// The end of a range: a full specification, or just a number that takes
+/// the form of the beginning (`july 10 - 15`, `day 1 - 15`).
+fn parse_range_end(begin: &DaySpec, end: &str) -> Result<DaySpec, String> {
+    if let Ok(n) = end.parse::<i32>() {
+        return Ok(match begin {
+            DaySpec::Day(_) => DaySpec::Day(n),
+            DaySpec::MonthDay { month, .. } => DaySpec::MonthDay {
+                month: *month,
+                day: n,
+            },
+            DaySpec::NthWeekday { weekday, month, .. } => DaySpec::NthWeekday {
+                weekday: *weekday,
+                n,
+                month: *month,
+            },
+            _ => return Err(format!("Invalid time specification: {end}")),
+        });
+    }
+    parse_day_spec(end)
+}
+
+/// A whole range key; the error is the inner part of Icinga's message.
+pub fn parse_day_range(key: &str) -> Result<DayRange, String> {
+    let (def, stride) = match key.split_once('/') {
+        Some((def, stride)) => (def, Some(integer(stride.trim())?.max(0) as u32)),
+        None => (key, None),
+    };
+    match def.split_once(" - ") {
+        Some((begin, end)) => {
+            let begin = parse_day_spec(begin.trim())?;
+            let end = parse_range_end(&begin, end.trim())?;
+            Ok(DayRange {
+                begin,
+                end: Some(end),
+                stride,
+            })
+        }
+        None => Ok(DayRange {
+            begin: parse_day_spec(def)?,
+            end: None,
+            stride,
+        }),
+    }
+}
+
+fn parse_clock(text: &str) -> Result<u32, String> {
+    let (h, m) = text
+        .split_once(':')
+        .ok_or_else(|| format!("Invalid time specification: {text}"))?;
+    let h = integer(h)?;
+    let m = integer(m)?;
+    Ok((h.max(0) as u32) * 60 + m.max(0) as u32)
+}
+
+/// A range value: `HH:MM-HH:MM[,HH:MM-HH:MM...]`, as minutes of the day.
+pub fn parse_time_ranges(value: &str) -> Result<Vec<(u32, u32)>, String> {
+    value
+        .split(',')
+        .map(|part| {
+            let (begin, end) = part
+                .split_once('-')
+                .ok_or_else(|| format!("Invalid timerange: {part}"))?;
+            Ok((parse_clock(begin.trim())?, parse_clock(end.trim())?))
+        })
+        .collect()
+}
+
+/// Checks a `ranges` dictionary, returning Icinga's message for the first
+/// bad entry.
+pub fn validate_ranges(ranges: &picket_lang::Dict) -> Result<(), String> {
+    for (key, value) in ranges.entries() {
+        parse_day_range(&key).map_err(|e| format!("Invalid time specification '{key}': {e}"))?;
+        let value = value.to_display();
+        parse_time_ranges(&value)
+            .map_err(|e| format!("Invalid time range definition '{value}': {e}"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_icinga_accepts() {
+        for key in [
+            "monday",
+            "monday 1",
+            "monday -1 may",
+            "january 1",
+            "day -1",
+            "2016-09-30",
+            "2016-09-30 - 2016-10-30",
+            "monday 1 - thursday 4",
+            "day 1 - 15 / 2",
+            "july 10 - 15",
+            "december 31 - january 1",
+        ] {
+            assert!(parse_day_range(key).is_ok(), "{key}");
+        }
+    }
+
+    #[test]
+    fn keys_icinga_refuses_with_its_words() {
+        assert_eq!(
+            parse_day_range("funday").unwrap_err(),
+            "Invalid time specification: funday"
+        );
+        assert_eq!(
+            parse_day_range("mon").unwrap_err(),
+            "Invalid time specification: mon"
+        );
+        assert_eq!(
+            parse_day_range("monday 5 foo").unwrap_err(),
+            "Invalid month in time specification: monday 5 foo"
+        );
+        assert_eq!(
+            parse_day_range("2007-01-01 / 7").unwrap_err(),
+            "Invalid time specification: 2007-01-01 "
+        );
+        assert_eq!(
+            parse_day_range("monday -").unwrap_err(),
+            "Can't convert '-' to an integer."
+        );
+    }
+
+    #[test]
+    fn values() {
+        assert_eq!(
+            parse_time_ranges("09:00-17:00,18:00-24:00").unwrap_or_default(),
+            vec![(540, 1020), (1080, 1440)]
+        );
+        assert_eq!(
+            parse_time_ranges("9-17").unwrap_err(),
+            "Invalid time specification: 9"
+        );
+        assert_eq!(parse_time_ranges("").unwrap_err(), "Invalid timerange: ");
+    }
+}
