@@ -124,9 +124,13 @@ fn type_rules(
                     .map(|_| failed(ctx, obj, attr, "Invalid type."))
             };
             bad("command", |v| {
-                matches!(v, Value::String(_) | Value::Array(_))
+                matches!(v, Value::String(_) | Value::Array(_) | Value::Function(_))
             })
-            .or_else(|| bad("arguments", |v| matches!(v, Value::Dict(_))))
+            .or_else(|| {
+                bad("arguments", |v| {
+                    matches!(v, Value::Dict(_) | Value::Function(_))
+                })
+            })
             .or_else(|| bad("env", |v| matches!(v, Value::Dict(_))))
         }
         "Notification" => {

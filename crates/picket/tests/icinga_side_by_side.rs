@@ -97,7 +97,10 @@ fn debian_default_configuration_with_icingas_library() {
 fn every_entry_of_icingas_template_library() {
     let dir = tempfile::tempdir().expect("tempdir");
     let conf = dir.path().join("all.conf");
-    let mut text = String::new();
+    // The constants Debian's constants.conf defines for the plugin paths.
+    let mut text = String::from(
+        "const PluginDir = \"/usr/lib/nagios/plugins\"\nconst ManubulonPluginDir = PluginDir\nconst PluginContribDir = PluginDir\n",
+    );
     for entry in [
         "itl",
         "plugins",
