@@ -41,7 +41,7 @@ echo "|---|---|---|---|---|---|"
 for size in $SIZES; do
   hosts="${size%x*}"; per="${size#*x}"
   dir="$work/$size"
-  "$GEN" --out "$dir" --hosts "$hosts" --services-per-host "$per" --interval 5m --mode "$MODE" --no-certs >/dev/null
+  "$GEN" --out "$dir" --hosts "$hosts" --services-per-host "$per" --interval 5m --mode "$MODE" >/dev/null
   defines=(-DConfigDir="$dir/etc" -DDataDir="$dir/var/lib" -DLogDir="$dir/var/log" -DCacheDir="$dir/var/cache"
            -DSpoolDir="$dir/var/spool" -DInitRunDir="$dir/run" -DPidPath="$dir/run/icinga2.pid"
            -DRunAsUser=root -DRunAsGroup=root)

@@ -115,13 +115,92 @@ impl Array {
     }
 }
 
+/// The entries of a dictionary, sorted by key. Most dictionaries of a
+/// configuration are small (`vars` with a few keys, on 100,000 objects), so
+/// they start as a sorted vector, which costs a fraction of a tree's nodes,
+/// and become a tree once they grow.
+#[derive(Clone)]
+enum Entries {
+    Small(Vec<(Str, Value)>),
+    Large(BTreeMap<Str, Value>),
+}
+
+/// Entries a small dictionary holds before it becomes a tree.
+const SMALL_DICT: usize = 32;
+
+impl Default for Entries {
+    fn default() -> Self {
+        Entries::Small(Vec::new())
+    }
+}
+
+impl Entries {
+    fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Entries::Small(v) => v
+                .binary_search_by(|(k, _)| (**k).cmp(key))
+                .ok()
+                .map(|i| &v[i].1),
+            Entries::Large(m) => m.get(key),
+        }
+    }
+
+    fn insert(&mut self, key: Str, value: Value) {
+        match self {
+            Entries::Small(v) => match v.binary_search_by(|(k, _)| (**k).cmp(&*key)) {
+                Ok(i) => v[i].1 = value,
+                Err(i) => {
+                    v.insert(i, (key, value));
+                    if v.len() > SMALL_DICT {
+                        *self = Entries::Large(std::mem::take(v).into_iter().collect());
+                    }
+                }
+            },
+            Entries::Large(m) => {
+                m.insert(key, value);
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &str) -> Option<Value> {
+        match self {
+            Entries::Small(v) => v
+                .binary_search_by(|(k, _)| (**k).cmp(key))
+                .ok()
+                .map(|i| v.remove(i).1),
+            Entries::Large(m) => m.remove(key),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Entries::Small(v) => v.len(),
+            Entries::Large(m) => m.len(),
+        }
+    }
+
+    fn iter(&self) -> Box<dyn Iterator<Item = (&Str, &Value)> + '_> {
+        match self {
+            Entries::Small(v) => Box::new(v.iter().map(|(k, v)| (k, v))),
+            Entries::Large(m) => Box::new(m.iter()),
+        }
+    }
+
+    fn into_values(self) -> Vec<Value> {
+        match self {
+            Entries::Small(v) => v.into_iter().map(|(_, v)| v).collect(),
+            Entries::Large(m) => m.into_values().collect(),
+        }
+    }
+}
+
 /// A dictionary with reference semantics and sorted keys.
 #[derive(Clone, Default)]
 pub struct Dict(Arc<DictData>);
 
 #[derive(Default)]
 struct DictData {
-    map: RwLock<BTreeMap<Str, Value>>,
+    map: RwLock<Entries>,
     frozen: AtomicBool,
 }
 
@@ -130,8 +209,13 @@ impl Dict {
         Dict::default()
     }
     pub fn from_map(map: BTreeMap<Str, Value>) -> Self {
+        let entries = if map.len() > SMALL_DICT {
+            Entries::Large(map)
+        } else {
+            Entries::Small(map.into_iter().collect())
+        };
         Dict(Arc::new(DictData {
-            map: RwLock::new(map),
+            map: RwLock::new(entries),
             frozen: AtomicBool::new(false),
         }))
     }
@@ -139,7 +223,7 @@ impl Dict {
         self.0.map.read().get(key).cloned()
     }
     pub fn contains(&self, key: &str) -> bool {
-        self.0.map.read().contains_key(key)
+        self.0.map.read().get(key).is_some()
     }
     pub fn len(&self) -> usize {
         self.0.map.read().len()
@@ -148,7 +232,7 @@ impl Dict {
         self.len() == 0
     }
     pub fn keys(&self) -> Vec<Str> {
-        self.0.map.read().keys().cloned().collect()
+        self.0.map.read().iter().map(|(k, _)| k.clone()).collect()
     }
     pub fn entries(&self) -> Vec<(Str, Value)> {
         self.0
@@ -157,9 +241,6 @@ impl Dict {
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
-    }
-    pub fn read(&self) -> parking_lot::RwLockReadGuard<'_, BTreeMap<Str, Value>> {
-        self.0.map.read()
     }
     pub fn frozen(&self) -> bool {
         self.0.frozen.load(Ordering::Relaxed)
@@ -189,14 +270,18 @@ impl Dict {
         if self.frozen() {
             return Err("Dictionary must not be modified.".into());
         }
-        self.0.map.write().clear();
+        *self.0.map.write() = Entries::default();
         Ok(())
     }
     pub fn ptr_eq(&self, other: &Dict) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
     pub fn shallow_clone(&self) -> Dict {
-        Dict::from_map(self.0.map.read().clone())
+        let entries = self.0.map.read().clone();
+        Dict(Arc::new(DictData {
+            map: RwLock::new(entries),
+            frozen: AtomicBool::new(false),
+        }))
     }
 }
 
@@ -562,10 +647,10 @@ impl Drop for DictData {
     fn drop(&mut self) {
         let map = std::mem::take(self.map.get_mut());
         if map
-            .values()
-            .any(|v| matches!(v, Value::Array(_) | Value::Dict(_)))
+            .iter()
+            .any(|(_, v)| matches!(v, Value::Array(_) | Value::Dict(_)))
         {
-            drop_children(map.into_values().collect());
+            drop_children(map.into_values());
         }
     }
 }

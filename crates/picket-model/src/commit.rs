@@ -63,14 +63,9 @@ pub fn commit(ctx: &Context, registry: &Arc<Registry>) -> Vec<LangError> {
         {
             apply_rule(&mut interp, registry, rule, &mut errors);
         }
-        for obj in registry.committed(schema.name) {
-            if let Some(e) = validate::object(ctx, registry, &obj) {
-                // `ignore_on_error` objects that fail validation vanish.
-                if obj.ignore_on_error() {
-                    registry.remove_committed(&obj);
-                } else {
-                    errors.push(e);
-                }
+        if validated_later(schema) {
+            for obj in registry.committed(schema.name) {
+                errors.extend(validate_one(ctx, registry, &obj));
             }
         }
         errors.extend(validate::type_done(registry, schema.name));
@@ -106,7 +101,7 @@ pub fn commit(ctx: &Context, registry: &Arc<Registry>) -> Vec<LangError> {
             let app = ConfigObject::new(schema, "app");
             materialize_defaults(&interp, &app);
             app.set_raw("__name", Value::str("app"));
-            app.push_template("app");
+            app.push_template(&Str::from("app"));
             registry.add_committed(app);
         }
     }
@@ -163,15 +158,45 @@ fn instantiate_item(
         ignore_on_error: item.ignore_on_error,
     };
     let obj = instantiate(interp, registry, spec)?;
-    register(registry, obj, item.def.header, &interp.ctx.sources)
+    register(interp, registry, obj, item.def.header)
+}
+
+/// Types whose objects refer to objects of the same type (a zone's
+/// parent, a group's groups): they are validated once all of them exist.
+/// Objects of other types are validated as soon as they are made, so that
+/// what only validation needs can be dropped early.
+fn validated_later(schema: &TypeSchema) -> bool {
+    schema
+        .fields
+        .iter()
+        .any(|f| f.reference == Some(schema.name))
+}
+
+/// Validates one object; an `ignore_on_error` object that fails is taken
+/// out again without a word.
+fn validate_one(
+    ctx: &Context,
+    registry: &Arc<Registry>,
+    obj: &Arc<ConfigObject>,
+) -> Option<LangError> {
+    let result = match validate::object(ctx, registry, obj) {
+        Some(_) if obj.ignore_on_error() => {
+            registry.remove_committed(obj);
+            None
+        }
+        other => other,
+    };
+    obj.settle();
+    result
 }
 
 fn register(
+    interp: &Interp<'_>,
     registry: &Arc<Registry>,
     obj: Arc<ConfigObject>,
     header: Span,
-    sources: &picket_lang::source::SourceMap,
 ) -> Result<(), LangError> {
+    let sources = &interp.ctx.sources;
     let full = obj.full_name();
     if let Some(prev) = registry.find(obj.schema.name, &full) {
         let prev_loc = location_of(&prev);
@@ -188,12 +213,17 @@ fn register(
             header,
         ));
     }
-    registry.add_committed(obj);
+    registry.add_committed(obj.clone());
+    if !validated_later(obj.schema) {
+        if let Some(e) = validate_one(interp.ctx, registry, &obj) {
+            return Err(e);
+        }
+    }
     Ok(())
 }
 
 fn location_of(obj: &ConfigObject) -> String {
-    match obj.raw("source_location") {
+    match obj.get("source_location") {
         Some(Value::Dict(d)) => {
             let g = |k: &str| d.get(k).map(|v| v.to_display()).unwrap_or_default();
             format!(
@@ -207,16 +237,6 @@ fn location_of(obj: &ConfigObject) -> String {
         }
         _ => String::new(),
     }
-}
-
-fn source_location(ctx: &Context, span: Span) -> Value {
-    let d = Dict::new();
-    d.insert("path", Value::String(ctx.sources.path(span.file)));
-    d.insert("first_line", Value::from(span.first_line as i64));
-    d.insert("first_column", Value::from(span.first_column as i64));
-    d.insert("last_line", Value::from(span.last_line as i64));
-    d.insert("last_column", Value::from(span.last_column as i64));
-    Value::Dict(d)
 }
 
 /// Sets the defaults that depend on the configuration (constants, paths,
@@ -260,13 +280,11 @@ fn instantiate(
     let obj = ConfigObject::new(spec.schema, &spec.name);
     materialize_defaults(interp, &obj);
     obj.push_template(&spec.own_name);
-    obj.set_raw(
-        "zone",
-        Value::String(spec.zone.clone().unwrap_or_else(|| "".into())),
-    );
+    if let Some(zone) = &spec.zone {
+        obj.set_raw("zone", Value::String(zone.clone()));
+    }
     obj.set_raw("package", Value::String(spec.package.clone()));
-    obj.set_raw("source_location", source_location(interp.ctx, spec.header));
-    obj.set_header(spec.header);
+    obj.set_origin(spec.header, interp.ctx.sources.path(spec.header.file));
     obj.set_ignore_on_error(spec.ignore_on_error);
     let mut frame = Frame::new(Value::Object(obj.clone()));
     if let Some(c) = spec.closure {
@@ -349,9 +367,11 @@ fn apply_rule(
             .unwrap_or("Host")
             .to_string(),
     };
+    // Names are shared with the target objects rather than copied.
+    let field = |obj: &ConfigObject, name: &str| obj.raw(name).unwrap_or_default();
     for obj in registry.committed(&target) {
-        let mut locals: Vec<(Str, Value)> = Vec::new();
-        let mut presets: Vec<(&'static str, Value)> = Vec::new();
+        let mut locals: Vec<(Str, Value)> = Vec::with_capacity(2);
+        let mut presets: Vec<(&'static str, Value)> = Vec::with_capacity(3);
         if target == "Service" {
             let host = registry
                 .find("Host", &obj.get_str("host_name"))
@@ -363,31 +383,26 @@ fn apply_rule(
             locals.push(("host".into(), Value::Object(obj.clone())));
         }
         // An applied object lives in its target's zone, wherever the rule is.
-        let zone = Some(Str::from(obj.get_str("zone")));
-        match (rule.schema.name, target.as_str()) {
-            ("Service", _) | (_, "Host") => {
-                let host_field = if rule.schema.name == "Dependency" {
-                    "child_host_name"
-                } else {
-                    "host_name"
-                };
-                let host_name = if target == "Host" {
-                    obj.name()
-                } else {
-                    obj.get_str("host_name")
-                };
-                presets.push((host_field, Value::from(host_name)));
-            }
-            _ => {}
-        }
-        if target == "Service" {
-            let (hf, sf) = if rule.schema.name == "Dependency" {
+        let zone = match obj.raw("zone") {
+            Some(Value::String(z)) => Some(z),
+            _ => None,
+        };
+        let dependency = rule.schema.name == "Dependency";
+        if target == "Host" {
+            let host_field = if dependency {
+                "child_host_name"
+            } else {
+                "host_name"
+            };
+            presets.push((host_field, field(&obj, "name")));
+        } else {
+            let (hf, sf) = if dependency {
                 ("child_host_name", "child_service_name")
             } else {
                 ("host_name", "service_name")
             };
-            presets.push((hf, Value::from(obj.get_str("host_name"))));
-            presets.push((sf, Value::from(obj.name())));
+            presets.push((hf, field(&obj, "host_name")));
+            presets.push((sf, field(&obj, "name")));
         }
         let result = match &rule.def.apply_for {
             None => match eval_filter(interp, rule, &locals) {
@@ -523,7 +538,7 @@ fn create_applied(
         ignore_on_error: rule.def.ignore_on_error,
     };
     let obj = instantiate(interp, registry, spec)?;
-    register(registry, obj, rule.def.header, &interp.ctx.sources)
+    register(interp, registry, obj, rule.def.header)
 }
 
 /// Group membership from `assign where` / `ignore where` in group objects.

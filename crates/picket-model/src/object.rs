@@ -5,10 +5,15 @@
 //! does (a number assigned to a string field becomes `"1.500000"`, a string
 //! assigned to a number field is parsed), and remember where they happened so
 //! that a validation error can point at the offending line.
+//!
+//! Storage is sized for configurations of 100,000 objects: fields live in a
+//! small vector keyed by their index in the type's field table (no string
+//! keys, no tree nodes), and what can be derived (the type, the source
+//! location) is not stored at all.
 
 use std::any::Any;
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::RwLock;
 use picket_lang::source::Span;
@@ -16,23 +21,69 @@ use picket_lang::value::{Array, Dict, ScriptObject, Str, Value};
 
 use crate::schema::{FieldDefault, FieldKind, FieldSchema, TypeSchema, COMMON_FIELDS};
 
+/// Index of a field: the common fields first, then the type's own.
+type Slot = u16;
+
+/// For every type, its field names and their slots.
+fn slots(schema: &'static TypeSchema) -> &'static HashMap<&'static str, Slot> {
+    static TABLES: OnceLock<HashMap<usize, HashMap<&'static str, Slot>>> = OnceLock::new();
+    let tables = TABLES.get_or_init(|| {
+        crate::types::ALL
+            .iter()
+            .map(|t| {
+                let names = COMMON_FIELDS
+                    .iter()
+                    .copied()
+                    .chain(t.fields.iter().map(|f| f.name));
+                let map = names.enumerate().map(|(i, n)| (n, i as Slot)).collect();
+                (*t as *const TypeSchema as usize, map)
+            })
+            .collect()
+    });
+    static EMPTY: OnceLock<HashMap<&'static str, Slot>> = OnceLock::new();
+    tables
+        .get(&(schema as *const TypeSchema as usize))
+        .unwrap_or_else(|| EMPTY.get_or_init(HashMap::new))
+}
+
+/// The shared empty string (most string fields are empty).
+fn empty() -> Value {
+    static EMPTY: OnceLock<Str> = OnceLock::new();
+    Value::String(EMPTY.get_or_init(|| Str::from("")).clone())
+}
+
 /// One object of a configuration type.
 pub struct ConfigObject {
     pub schema: &'static TypeSchema,
     state: RwLock<ObjectState>,
 }
 
-/// Field names are the schema's static strings, so storing a field never
-/// allocates a key (this matters with 100,000 objects).
 #[derive(Default)]
 struct ObjectState {
-    fields: BTreeMap<&'static str, Value>,
+    values: Vec<(Slot, Value)>,
+    /// `templates`, kept as names (a list value is made when it is read).
+    templates: Vec<Str>,
     /// Where each top-level field was last assigned.
-    hints: BTreeMap<&'static str, Span>,
-    /// The `object ...` header (or the apply rule's) that made the object.
+    hints: Vec<(Slot, Span)>,
+    /// The `object ...` header (or the apply rule's) that made the object,
+    /// and the path of its file: `source_location` is built from them.
     header: Span,
+    path: Option<Str>,
     /// Declared `ignore_on_error`: dropped silently when it fails.
     ignore_on_error: bool,
+}
+
+impl ObjectState {
+    fn get(&self, slot: Slot) -> Option<&Value> {
+        self.values.iter().find(|(s, _)| *s == slot).map(|(_, v)| v)
+    }
+
+    fn set(&mut self, slot: Slot, value: Value) {
+        match self.values.iter_mut().find(|(s, _)| *s == slot) {
+            Some(entry) => entry.1 = value,
+            None => self.values.push((slot, value)),
+        }
+    }
 }
 
 impl std::fmt::Debug for ConfigObject {
@@ -70,7 +121,7 @@ pub fn convert(name: &str, kind: FieldKind, value: Value) -> Result<Value, Strin
             .map(|n| Value::Number(n.trunc()))
             .map_err(eval),
         FieldKind::String => Ok(match value {
-            Value::Null => Value::str(""),
+            Value::Null => empty(),
             Value::String(s) => Value::String(s),
             other => Value::from(other.to_display()),
         }),
@@ -116,7 +167,6 @@ impl ConfigObject {
             state: RwLock::new(ObjectState::default()),
         };
         obj.set_raw("name", Value::from(name));
-        obj.set_raw("type", Value::from(schema.name));
         Arc::new(obj)
     }
 
@@ -125,34 +175,34 @@ impl ConfigObject {
     }
 
     pub fn field_schema(&self, name: &str) -> Option<&'static FieldSchema> {
-        self.schema.fields.iter().find(|f| f.name == name)
+        let slot = *slots(self.schema).get(name)? as usize;
+        slot.checked_sub(COMMON_FIELDS.len())
+            .and_then(|i| self.schema.fields.get(i))
     }
 
-    /// The static name of a known field.
-    fn key(&self, name: &str) -> Option<&'static str> {
-        COMMON_FIELDS
-            .iter()
-            .copied()
-            .find(|f| *f == name)
-            .or_else(|| self.field_schema(name).map(|f| f.name))
+    fn slot(&self, name: &str) -> Option<Slot> {
+        slots(self.schema).get(name).copied()
     }
 
     /// Sets a field without conversion or bookkeeping (the model's own use).
     /// Unknown field names are ignored.
     pub fn set_raw(&self, name: &str, value: Value) {
-        if let Some(key) = self.key(name) {
-            self.state.write().fields.insert(key, value);
+        debug_assert!(name != "templates", "templates are set with push_template");
+        if let Some(slot) = self.slot(name) {
+            self.state.write().set(slot, value);
         }
     }
 
     /// Whether the configuration set this field.
     pub fn is_set(&self, name: &str) -> bool {
-        self.state.read().fields.contains_key(name)
+        self.slot(name)
+            .is_some_and(|slot| self.state.read().get(slot).is_some())
     }
 
     /// The value stored for a field, without defaults.
     pub fn raw(&self, name: &str) -> Option<Value> {
-        self.state.read().fields.get(name).cloned()
+        let slot = self.slot(name)?;
+        self.state.read().get(slot).cloned()
     }
 
     /// Where the object was declared.
@@ -160,8 +210,11 @@ impl ConfigObject {
         self.state.read().header
     }
 
-    pub fn set_header(&self, span: Span) {
-        self.state.write().header = span;
+    /// Records where the object was declared (`path` is the file's).
+    pub fn set_origin(&self, header: Span, path: Str) {
+        let mut st = self.state.write();
+        st.header = header;
+        st.path = Some(path);
     }
 
     pub fn ignore_on_error(&self) -> bool {
@@ -174,7 +227,13 @@ impl ConfigObject {
 
     /// Where the field was last assigned.
     pub fn hint(&self, name: &str) -> Option<Span> {
-        self.state.read().hints.get(name).copied()
+        let slot = self.slot(name)?;
+        self.state
+            .read()
+            .hints
+            .iter()
+            .find(|(s, _)| *s == slot)
+            .map(|(_, sp)| *sp)
     }
 
     /// The object's short name (`name`).
@@ -195,8 +254,39 @@ impl ConfigObject {
         self.get(name).map(|v| v.to_display()).unwrap_or_default()
     }
 
+    /// `source_location` as Icinga writes it.
+    fn source_location(&self) -> Value {
+        let st = self.state.read();
+        let h = st.header;
+        let d = Dict::new();
+        d.insert(
+            "path",
+            st.path.clone().map(Value::String).unwrap_or_else(empty),
+        );
+        d.insert("first_line", Value::from(h.first_line as i64));
+        d.insert("first_column", Value::from(h.first_column as i64));
+        d.insert("last_line", Value::from(h.last_line as i64));
+        d.insert("last_column", Value::from(h.last_column as i64));
+        Value::Dict(d)
+    }
+
     /// A field's value with its default applied; `None` for unknown fields.
     pub fn get(&self, name: &str) -> Option<Value> {
+        match name {
+            "type" => return Some(Value::from(self.schema.name)),
+            "source_location" => return Some(self.source_location()),
+            "templates" => {
+                let names = self
+                    .state
+                    .read()
+                    .templates
+                    .iter()
+                    .map(|t| Value::String(t.clone()))
+                    .collect();
+                return Some(Value::Array(Array::new(names)));
+            }
+            _ => {}
+        }
         if let Some(v) = self.raw(name) {
             // Only the name rule applies again to an explicit "" or null.
             if v.is_empty()
@@ -211,8 +301,7 @@ impl ConfigObject {
         if COMMON_FIELDS.contains(&name) {
             return Some(match name {
                 "templates" => Value::Array(Array::default()),
-                "source_location" => Value::Null,
-                _ => Value::str(""),
+                _ => empty(),
             });
         }
         let f = self.field_schema(name)?;
@@ -220,6 +309,7 @@ impl ConfigObject {
             FieldDefault::Null => Value::Null,
             FieldDefault::Bool(b) => Value::Bool(b),
             FieldDefault::Number(n) => Value::Number(n),
+            FieldDefault::Str("") => empty(),
             FieldDefault::Str(s) => Value::str(s),
             // Containers become part of the object on first read, so that
             // `groups.add(...)` in a body changes the object.
@@ -233,18 +323,11 @@ impl ConfigObject {
                 self.set_raw(name, v.clone());
                 v
             }
-            FieldDefault::Derived(rule) => self.derived(rule),
+            FieldDefault::Derived("name") => Value::from(self.name()),
+            // Other derived defaults are set when the object is created
+            // (they need the configuration's constants).
+            FieldDefault::Derived(_) => empty(),
         })
-    }
-
-    /// Derived defaults other than the name are set when the object is
-    /// created (they need the configuration's constants); one that was not
-    /// reads as empty.
-    fn derived(&self, rule: &str) -> Value {
-        match rule {
-            "name" => Value::from(self.name()),
-            _ => Value::str(""),
-        }
     }
 
     /// All fields in objects-file order (sorted), defaults included.
@@ -260,26 +343,35 @@ impl ConfigObject {
     }
 
     /// Appends to the `templates` list (done by `import`).
-    pub fn push_template(&self, name: &str) {
-        let mut st = self.state.write();
-        let entry = st
-            .fields
-            .entry("templates")
-            .or_insert_with(|| Value::Array(Array::default()));
-        match entry {
-            Value::Array(a) => {
-                let _ = a.modify(|v| v.push(Value::from(name)));
-            }
-            other => *other = Value::from(vec![Value::from(name)]),
-        }
+    pub fn push_template(&self, name: &Str) {
+        self.state.write().templates.push(name.clone());
     }
 
     /// The names in the `templates` list.
     pub fn templates(&self) -> Vec<String> {
-        match self.raw("templates") {
-            Some(Value::Array(a)) => a.to_vec().iter().map(Value::to_display).collect(),
-            _ => Vec::new(),
+        self.state
+            .read()
+            .templates
+            .iter()
+            .map(|t| t.to_string())
+            .collect()
+    }
+
+    /// The full name as a shared string (`host!service`).
+    pub fn full_name_str(&self) -> Str {
+        match self.raw("__name") {
+            Some(Value::String(s)) if !s.is_empty() => s,
+            _ => Str::from(self.name()),
         }
+    }
+
+    /// Drops what only validation needs (where each field was set) and
+    /// spare capacity, once the object has been validated.
+    pub fn settle(&self) {
+        let mut st = self.state.write();
+        st.hints = Vec::new();
+        st.values.shrink_to_fit();
+        st.templates.shrink_to_fit();
     }
 }
 
@@ -293,19 +385,34 @@ impl ScriptObject for ConfigObject {
     }
 
     fn set_field(&self, name: &str, value: Value, span: Span) -> Result<(), String> {
-        let Some(key) = self.key(name) else {
+        let Some(slot) = self.slot(name) else {
             return Err(format!("Attribute '{name}' does not exist."));
         };
-        if key == "type" {
+        if name == "type" {
             return Err("Error while evaluating expression: Type field cannot be set.".into());
+        }
+        if name == "templates" {
+            let names = match &value {
+                Value::Array(a) => a
+                    .to_vec()
+                    .iter()
+                    .map(|v| Str::from(v.to_display()))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            self.state.write().templates = names;
+            return Ok(());
         }
         let value = match self.field_schema(name) {
             Some(f) => convert(name, f.kind, value)?,
             None => value,
         };
         let mut st = self.state.write();
-        st.fields.insert(key, value);
-        st.hints.insert(key, span);
+        st.set(slot, value);
+        match st.hints.iter_mut().find(|(s, _)| *s == slot) {
+            Some(h) => h.1 = span,
+            None => st.hints.push((slot, span)),
+        }
         Ok(())
     }
 

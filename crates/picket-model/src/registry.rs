@@ -77,7 +77,7 @@ struct Store {
     /// group name) → member full names.
     assigned: HashMap<(&'static str, String), Vec<String>>,
     /// Committed objects per type, by full name, in commit order.
-    committed: HashMap<&'static str, IndexMap<String, Arc<ConfigObject>>>,
+    committed: HashMap<&'static str, IndexMap<Str, Arc<ConfigObject>>>,
 }
 
 /// The declarations of one configuration and, after commit, its objects.
@@ -128,7 +128,7 @@ impl Registry {
     /// Records a committed object; false if one of that name exists.
     pub fn add_committed(&self, obj: Arc<ConfigObject>) -> bool {
         let mut store = self.store.write();
-        let name = obj.full_name();
+        let name = obj.full_name_str();
         let map = store.committed.entry(obj.schema.name).or_default();
         if map.contains_key(&name) {
             return false;
@@ -161,7 +161,7 @@ impl Registry {
     pub fn remove_committed(&self, obj: &ConfigObject) {
         let mut store = self.store.write();
         if let Some(map) = store.committed.get_mut(obj.schema.name) {
-            map.shift_remove(&obj.full_name());
+            map.shift_remove(obj.full_name().as_str());
         }
     }
 
