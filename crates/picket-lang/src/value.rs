@@ -150,6 +150,10 @@ impl Entries {
             Entries::Small(v) => match v.binary_search_by(|(k, _)| (**k).cmp(&*key)) {
                 Ok(i) => v[i].1 = value,
                 Err(i) => {
+                    // Most dictionaries hold one or two keys: grow from one.
+                    if v.capacity() == 0 {
+                        v.reserve_exact(1);
+                    }
                     v.insert(i, (key, value));
                     if v.len() > SMALL_DICT {
                         *self = Entries::Large(std::mem::take(v).into_iter().collect());

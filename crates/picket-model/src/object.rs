@@ -12,21 +12,25 @@
 //! location) is not stored at all.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::RwLock;
 use picket_lang::source::Span;
 use picket_lang::value::{Array, Dict, ScriptObject, Str, Value};
+use rustc_hash::FxHashMap;
 
 use crate::schema::{FieldDefault, FieldKind, FieldSchema, TypeSchema, COMMON_FIELDS};
 
 /// Index of a field: the common fields first, then the type's own.
 type Slot = u16;
 
+/// Field name → slot, for one type. A fast non-cryptographic hash: the
+/// keys are the schema's own names, not attacker-chosen input.
+type SlotTable = FxHashMap<&'static str, Slot>;
+
 /// For every type, its field names and their slots.
-fn slots(schema: &'static TypeSchema) -> &'static HashMap<&'static str, Slot> {
-    static TABLES: OnceLock<HashMap<usize, HashMap<&'static str, Slot>>> = OnceLock::new();
+fn slots(schema: &'static TypeSchema) -> &'static SlotTable {
+    static TABLES: OnceLock<FxHashMap<usize, SlotTable>> = OnceLock::new();
     let tables = TABLES.get_or_init(|| {
         crate::types::ALL
             .iter()
@@ -40,10 +44,10 @@ fn slots(schema: &'static TypeSchema) -> &'static HashMap<&'static str, Slot> {
             })
             .collect()
     });
-    static EMPTY: OnceLock<HashMap<&'static str, Slot>> = OnceLock::new();
+    static EMPTY: OnceLock<SlotTable> = OnceLock::new();
     tables
         .get(&(schema as *const TypeSchema as usize))
-        .unwrap_or_else(|| EMPTY.get_or_init(HashMap::new))
+        .unwrap_or_else(|| EMPTY.get_or_init(SlotTable::default))
 }
 
 /// The shared empty string (most string fields are empty).
@@ -55,6 +59,7 @@ fn empty() -> Value {
 /// One object of a configuration type.
 pub struct ConfigObject {
     pub schema: &'static TypeSchema,
+    slots: &'static SlotTable,
     state: RwLock<ObjectState>,
 }
 
@@ -164,6 +169,7 @@ impl ConfigObject {
     pub fn new(schema: &'static TypeSchema, name: &str) -> Arc<Self> {
         let obj = ConfigObject {
             schema,
+            slots: slots(schema),
             state: RwLock::new(ObjectState::default()),
         };
         obj.set_raw("name", Value::from(name));
@@ -175,13 +181,20 @@ impl ConfigObject {
     }
 
     pub fn field_schema(&self, name: &str) -> Option<&'static FieldSchema> {
-        let slot = *slots(self.schema).get(name)? as usize;
+        let slot = *self.slots.get(name)? as usize;
         slot.checked_sub(COMMON_FIELDS.len())
             .and_then(|i| self.schema.fields.get(i))
     }
 
     fn slot(&self, name: &str) -> Option<Slot> {
-        slots(self.schema).get(name).copied()
+        self.slots.get(name).copied()
+    }
+
+    /// The stored value of the type's `index`th field (its schema order),
+    /// without a name lookup.
+    pub fn raw_at(&self, index: usize) -> Option<Value> {
+        let slot = (COMMON_FIELDS.len() + index) as Slot;
+        self.state.read().get(slot).cloned()
     }
 
     /// Sets a field without conversion or bookkeeping (the model's own use).

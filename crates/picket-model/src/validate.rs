@@ -35,8 +35,16 @@ pub fn object(
     registry: &Arc<Registry>,
     obj: &Arc<ConfigObject>,
 ) -> Option<LangError> {
-    for field in obj.schema.fields {
-        let value = obj.get(field.name).unwrap_or_default();
+    for (index, field) in obj.schema.fields.iter().enumerate() {
+        if !field.required && field.reference.is_none() {
+            continue;
+        }
+        let value = match obj.raw_at(index) {
+            // Unset fields only matter for `required` (and `groups` whose
+            // default is an empty list).
+            None if !field.required => continue,
+            _ => obj.get(field.name).unwrap_or_default(),
+        };
         if field.required {
             let empty = match &value {
                 Value::Null => true,
