@@ -5,10 +5,15 @@
 //! token at a time and is cheap to copy, which is how the parser looks ahead
 //! (a lambda's parameter list and a parenthesised expression start alike).
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
+
+use rustc_hash::FxHashSet;
 
 use crate::error::{ErrorKind, LangError};
 use crate::source::{FileId, Span};
+use crate::value::Str;
 
 /// A token's kind and payload.
 #[derive(Debug, Clone, PartialEq)]
@@ -269,7 +274,14 @@ pub struct Lexer<'s> {
     line: u32,
     col: u32,
     file: FileId,
+    /// Names and strings seen so far in this file, shared by every token
+    /// that spells them: a file with 100,000 `vars` keeps one copy.
+    interned: Rc<RefCell<FxHashSet<Str>>>,
 }
+
+/// Strings longer than this are not worth a lookup: they are rarely
+/// repeated.
+const INTERN_MAX: usize = 64;
 
 impl<'s> Lexer<'s> {
     pub fn new(src: &'s str, file: FileId) -> Self {
@@ -281,7 +293,21 @@ impl<'s> Lexer<'s> {
             line: 1,
             col: 0,
             file,
+            interned: Rc::default(),
         }
+    }
+
+    fn intern(&self, text: &str) -> Str {
+        if text.len() > INTERN_MAX {
+            return text.into();
+        }
+        let mut set = self.interned.borrow_mut();
+        if let Some(s) = set.get(text) {
+            return s.clone();
+        }
+        let s: Str = text.into();
+        set.insert(s.clone());
+        s
     }
 
     fn peek_byte(&self) -> Option<u8> {
@@ -419,9 +445,10 @@ impl<'s> Lexer<'s> {
             b'@' => {
                 self.bump();
                 match self.peek_byte() {
-                    Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
-                        Tok::Ident(self.word().into())
-                    }
+                    Some(c) if c.is_ascii_alphabetic() || c == b'_' => Tok::Ident({
+                        let w = self.word();
+                        self.intern(w)
+                    }),
                     _ => return Err(self.error(line, col, "syntax error, unexpected '@'")),
                 }
             }
@@ -429,7 +456,7 @@ impl<'s> Lexer<'s> {
                 let word = self.word();
                 match keyword(word) {
                     Some(tok) => tok,
-                    None => Tok::Ident(word.into()),
+                    None => Tok::Ident(self.intern(word)),
                 }
             }
             _ => self.operator(line, col)?,
@@ -570,7 +597,7 @@ impl<'s> Lexer<'s> {
                 }
             }
         }
-        Ok(Tok::Str(String::from_utf8_lossy(&out).into()))
+        Ok(Tok::Str(self.intern(&String::from_utf8_lossy(&out))))
     }
 
     fn multiline_string(&mut self, line: u32, col: u32) -> Result<Tok, LangError> {

@@ -313,7 +313,10 @@ impl<'s> Parser<'s> {
                 } else {
                     IncludeKind::File(Box::new(self.expr()?))
                 };
-                Ok(Expr::new(ExprKind::Include(kind), start.to(self.prev)))
+                Ok(Expr::new(
+                    ExprKind::Include(Box::new(kind)),
+                    start.to(self.prev),
+                ))
             }
             Tok::IncludeRecursive => {
                 self.advance()?;
@@ -325,7 +328,7 @@ impl<'s> Parser<'s> {
                     None
                 };
                 Ok(Expr::new(
-                    ExprKind::Include(IncludeKind::Recursive { path, pattern }),
+                    ExprKind::Include(Box::new(IncludeKind::Recursive { path, pattern })),
                     start.to(self.prev),
                 ))
             }
@@ -341,7 +344,7 @@ impl<'s> Parser<'s> {
                     None
                 };
                 Ok(Expr::new(
-                    ExprKind::Include(IncludeKind::Zones { tag, path, pattern }),
+                    ExprKind::Include(Box::new(IncludeKind::Zones { tag, path, pattern })),
                     start.to(self.prev),
                 ))
             }
@@ -918,7 +921,7 @@ impl<'s> Parser<'s> {
                     }
                     self.close(Tok::RParen, "')'")?;
                     let full = e.span.to(self.prev);
-                    e = Expr::new(ExprKind::Call(Box::new(e), args), full);
+                    e = Expr::new(ExprKind::Call(Box::new(e), args.into_boxed_slice()), full);
                 }
                 _ => return Ok(e),
             }
@@ -1065,12 +1068,12 @@ impl<'s> Parser<'s> {
                 self.close(Tok::RParen, "')'")?;
                 let body = self.loop_body()?;
                 Ok(Expr::new(
-                    ExprKind::For {
+                    ExprKind::For(Box::new(ForLoop {
                         key,
                         value,
-                        iter: Box::new(iter),
-                        body: Box::new(body),
-                    },
+                        iter,
+                        body,
+                    })),
                     start.to(self.prev),
                 ))
             }

@@ -298,14 +298,16 @@ impl<'c> Interp<'c> {
                 }
                 Ok(Value::Null)
             }
-            ExprKind::For {
-                key,
-                value,
-                iter,
-                body,
-            } => {
-                let collection = self.eval(frame, iter)?;
-                self.for_loop(frame, key.as_ref(), value, &collection, body, e.span)
+            ExprKind::For(l) => {
+                let collection = self.eval(frame, &l.iter)?;
+                self.for_loop(
+                    frame,
+                    l.key.as_ref(),
+                    &l.value,
+                    &collection,
+                    &l.body,
+                    e.span,
+                )
             }
             ExprKind::Break => Err(Flow::Break(e.span)),
             ExprKind::Continue => Err(Flow::Continue(e.span)),
