@@ -158,6 +158,7 @@ fn instantiate_item(
         ignore_on_error: item.ignore_on_error,
     };
     let obj = instantiate(interp, registry, spec)?;
+    obj.set_hidden(item.hidden);
     register(interp, registry, obj, item.def.header)
 }
 

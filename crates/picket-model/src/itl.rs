@@ -38,3 +38,8 @@ impl EmbeddedFiles for Library {
 pub fn builtin() -> Option<&'static str> {
     Library.read("builtin.conf")
 }
+
+/// The objects that exist without any include.
+pub fn builtin_objects() -> Option<&'static str> {
+    Library.read("builtin-objects.conf")
+}

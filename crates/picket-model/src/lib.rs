@@ -54,16 +54,67 @@ pub struct Loaded {
 impl Loaded {
     /// Objects per type, for types that have any, in type-name order:
     /// `(type, plural, count)`.
+    /// Objects per type, for types that have any, in the order Icinga 2
+    /// prints its `Instantiated` lines: `(type, plural, count)`.
     pub fn counts(&self) -> Vec<(&'static str, &'static str, usize)> {
+        let position = |name: &str| {
+            PRINT_ORDER
+                .iter()
+                .position(|t| *t == name)
+                .unwrap_or(PRINT_ORDER.len())
+        };
         let mut out: Vec<_> = types::ALL
             .iter()
             .map(|t| (t.name, t.plural, self.registry.count(t.name)))
             .filter(|(_, _, n)| *n > 0)
             .collect();
-        out.sort_by(|a, b| a.0.cmp(b.0));
+        out.sort_by_key(|(name, _, _)| (position(name), *name));
         out
     }
 }
+
+/// The order of Icinga 2.13's type registry, in which it prints its
+/// `Instantiated N ...` lines (so that the two outputs read alike).
+const PRINT_ORDER: &[&str] = &[
+    "GelfWriter",
+    "GraphiteWriter",
+    "InfluxdbWriter",
+    "ElasticsearchWriter",
+    "NotificationComponent",
+    "SyslogLogger",
+    "LivestatusListener",
+    "IdoPgsqlConnection",
+    "IdoMysqlConnection",
+    "StatusDataWriter",
+    "ExternalCommandListener",
+    "CompatLogger",
+    "CheckerComponent",
+    "UserGroup",
+    "TimePeriod",
+    "User",
+    "Service",
+    "ServiceGroup",
+    "ScheduledDowntime",
+    "Zone",
+    "PerfdataWriter",
+    "Influxdb2Writer",
+    "NotificationCommand",
+    "Notification",
+    "Host",
+    "IcingaApplication",
+    "HostGroup",
+    "Dependency",
+    "Comment",
+    "EventCommand",
+    "Downtime",
+    "Endpoint",
+    "FileLogger",
+    "ApiUser",
+    "OpenTsdbWriter",
+    "CheckCommand",
+    "ApiListener",
+    "IcingaDB",
+];
 
 /// A context with Picket's library installed, logging to `logger`.
 pub fn context(logger: impl FnMut(LogRecord) + Send + 'static) -> (Context, Arc<Registry>) {
@@ -102,7 +153,7 @@ pub fn run_files(options: &LoadOptions, logger: impl FnMut(LogRecord) + Send + '
     for (k, v) in &options.defines {
         ctx.define(k, Value::from(v.as_str()));
     }
-    let errors = run(&ctx, options);
+    let errors = run(&ctx, &registry, options);
     Loaded {
         ctx,
         registry,
@@ -126,7 +177,7 @@ pub fn load(options: &LoadOptions, logger: impl FnMut(LogRecord) + Send + 'stati
     loaded
 }
 
-fn run(ctx: &Context, options: &LoadOptions) -> Vec<LangError> {
+fn run(ctx: &Context, registry: &Registry, options: &LoadOptions) -> Vec<LangError> {
     let mut interp = Interp::new(ctx);
     if let Some(text) = itl::builtin() {
         // The execution methods live in `Internal`; the built-in templates
@@ -135,6 +186,18 @@ fn run(ctx: &Context, options: &LoadOptions) -> Vec<LangError> {
         let mut frame = interp.top_frame();
         let path = format!("{}/builtin.conf", itl::ROOT);
         if let Err(e) = interp.run_text(&mut frame, &path, text.into()) {
+            return vec![e];
+        }
+    }
+    // The commands every configuration has (`ido`, `icingadb`); like
+    // Icinga's, they are neither counted nor listed.
+    if let Some(text) = itl::builtin_objects() {
+        let mut frame = interp.top_frame();
+        let path = format!("{}/builtin-objects.conf", itl::ROOT);
+        registry.set_hidden_declarations(true);
+        let result = interp.run_text(&mut frame, &path, format!("using Internal; {text}").into());
+        registry.set_hidden_declarations(false);
+        if let Err(e) = result {
             return vec![e];
         }
     }

@@ -76,6 +76,8 @@ struct ObjectState {
     path: Option<Str>,
     /// Declared `ignore_on_error`: dropped silently when it fails.
     ignore_on_error: bool,
+    /// Built into every configuration (not counted or listed).
+    hidden: bool,
 }
 
 impl ObjectState {
@@ -236,6 +238,14 @@ impl ConfigObject {
 
     pub fn set_ignore_on_error(&self, ignore: bool) {
         self.state.write().ignore_on_error = ignore;
+    }
+
+    pub fn hidden(&self) -> bool {
+        self.state.read().hidden
+    }
+
+    pub fn set_hidden(&self, hidden: bool) {
+        self.state.write().hidden = hidden;
     }
 
     /// Where the field was last assigned.

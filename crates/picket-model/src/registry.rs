@@ -32,6 +32,8 @@ pub struct Item {
     pub closure: Option<Dict>,
     pub zone: Option<Str>,
     pub package: Str,
+    /// Built into every configuration: not counted, not listed.
+    pub hidden: bool,
 }
 
 /// A declared `apply` rule.
@@ -84,6 +86,8 @@ struct Store {
 #[derive(Default)]
 pub struct Registry {
     store: RwLock<Store>,
+    /// Declarations made now are built-in objects (see [`Item::hidden`]).
+    hidden: AtomicBool,
 }
 
 fn location(sources: &picket_lang::source::SourceMap, span: Span) -> String {
@@ -100,6 +104,11 @@ fn location(sources: &picket_lang::source::SourceMap, span: Span) -> String {
 impl Registry {
     pub fn new() -> Arc<Self> {
         Arc::new(Registry::default())
+    }
+
+    /// Marks the following declarations as built-in.
+    pub fn set_hidden_declarations(&self, hidden: bool) {
+        self.hidden.store(hidden, Ordering::Relaxed);
     }
 
     pub fn objects_declared(&self) -> Vec<Arc<Item>> {
@@ -182,12 +191,13 @@ impl Registry {
             .and_then(|m| m.get(full_name).cloned())
     }
 
+    /// Objects of a type, not counting built-in ones.
     pub fn count(&self, type_name: &str) -> usize {
         self.store
             .read()
             .committed
             .get(type_name)
-            .map(|m| m.len())
+            .map(|m| m.values().filter(|o| !o.hidden()).count())
             .unwrap_or(0)
     }
 
@@ -257,6 +267,7 @@ impl ConfigHooks for Registry {
             closure: decl.closure,
             zone: decl.zone,
             package: decl.package,
+            hidden: self.hidden.load(Ordering::Relaxed),
         });
         let mut store = self.store.write();
         let key = (schema.name, decl.name.clone());
