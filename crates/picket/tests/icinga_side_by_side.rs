@@ -135,3 +135,10 @@ fn debian_default_configuration_with_pickets_own_library() {
         "CheckCommand counts differ:\n{out}"
     );
 }
+
+#[test]
+fn the_readme_example_validates_like_icinga() {
+    // Picket with its own library, Icinga with its own: same counts.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/local/icinga2.conf");
+    same_counts(&example, &[]);
+}

@@ -394,7 +394,7 @@ pub fn string_prototype() -> Dict {
                     if l < 0.0 {
                         s.len()
                     } else {
-                        (start + l as usize).min(s.len())
+                        start.saturating_add(l as usize).min(s.len())
                     }
                 }
                 None => s.len(),

@@ -32,6 +32,9 @@ use crate::value::{Array, Dict, Namespace, Str, Value};
 /// gives up (a runaway recursion must not overflow the stack).
 const MAX_DEPTH: usize = 400;
 
+/// Largest index an assignment may extend an array to.
+const MAX_ARRAY_INDEX: i64 = 1 << 28;
+
 /// Stack left when the evaluator (or parser) asks for more, and how much more.
 pub(crate) const RED_ZONE: usize = 128 * 1024;
 pub(crate) const STACK_CHUNK: usize = 4 * 1024 * 1024;
@@ -669,7 +672,11 @@ impl<'c> Interp<'c> {
                 if i < 0 {
                     return Err(script(format!("Array index '{i}' is out of bounds.")));
                 }
-                // Writing past the end extends the array with nulls.
+                // Writing past the end extends the array with nulls; an index
+                // no memory could hold fails as Icinga's allocation would.
+                if i > MAX_ARRAY_INDEX {
+                    return Err(err("std::bad_alloc", span));
+                }
                 let i = i as usize;
                 a.modify(|items| {
                     if i >= items.len() {
