@@ -272,6 +272,13 @@ fn intersection(args: &[Value]) -> R {
     Ok(Value::from(result))
 }
 
+/// A function from text to text (`basename`, `escape_shell_arg`, ...).
+fn def_text_fn(system: &Namespace, name: &str, param: &str, f: fn(&str) -> String) {
+    def_fn(system, "System", name, &[param], true, move |_, _, args| {
+        Ok(Value::from(f(&args[0].to_display())))
+    });
+}
+
 pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
     let _ = ctx;
     def_fn(
@@ -307,10 +314,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         "typeof",
         &["value"],
         true,
-        |interp, _, args| {
-            need(&args, 1)?;
-            Ok(Value::Type(interp.ctx.type_of(&args[0])))
-        },
+        |interp, _, args| Ok(Value::Type(interp.ctx.type_of(&args[0]))),
     );
     def_fn(system, "System", "len", &["value"], true, |_, _, args| {
         Ok(Value::from(match arg(&args, 0) {
@@ -337,7 +341,6 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         }
     });
     def_fn(system, "System", "bool", &["value"], true, |_, _, args| {
-        need(&args, 1)?;
         Ok(Value::Bool(args[0].to_bool()))
     });
     def_fn(
@@ -346,10 +349,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         "number",
         &["value"],
         true,
-        |_, _, args| {
-            need(&args, 1)?;
-            args[0].to_number().map(Value::Number).map_err(fail)
-        },
+        |_, _, args| args[0].to_number().map(Value::Number).map_err(fail),
     );
     def_fn(
         system,
@@ -357,55 +357,12 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         "string",
         &["value"],
         true,
-        |_, _, args| {
-            need(&args, 1)?;
-            Ok(Value::from(args[0].to_display()))
-        },
+        |_, _, args| Ok(Value::from(args[0].to_display())),
     );
-    def_fn(
-        system,
-        "System",
-        "basename",
-        &["path"],
-        true,
-        |_, _, args| {
-            need(&args, 1)?;
-            Ok(Value::from(basename(&args[0].to_display())))
-        },
-    );
-    def_fn(
-        system,
-        "System",
-        "dirname",
-        &["path"],
-        true,
-        |_, _, args| {
-            need(&args, 1)?;
-            Ok(Value::from(dirname(&args[0].to_display())))
-        },
-    );
-    def_fn(
-        system,
-        "System",
-        "escape_shell_arg",
-        &["text"],
-        true,
-        |_, _, args| {
-            need(&args, 1)?;
-            Ok(Value::from(escape_shell_arg(&args[0].to_display())))
-        },
-    );
-    def_fn(
-        system,
-        "System",
-        "escape_shell_cmd",
-        &["text"],
-        true,
-        |_, _, args| {
-            need(&args, 1)?;
-            Ok(Value::from(escape_shell_cmd(&args[0].to_display())))
-        },
-    );
+    def_text_fn(system, "basename", "path", basename);
+    def_text_fn(system, "dirname", "path", dirname);
+    def_text_fn(system, "escape_shell_arg", "text", escape_shell_arg);
+    def_text_fn(system, "escape_shell_cmd", "text", escape_shell_cmd);
     def_fn(system, "System", "get_time", &[], false, |_, _, _| {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -420,7 +377,6 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         &["value"],
         true,
         |_, _, args| {
-            need(&args, 1)?;
             Ok(Value::from(
                 std::env::var(args[0].to_display()).unwrap_or_default(),
             ))
@@ -433,7 +389,6 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         &["path"],
         true,
         |_, _, args| {
-            need(&args, 1)?;
             Ok(Value::Bool(
                 std::path::Path::new(&args[0].to_display()).exists(),
             ))
@@ -649,7 +604,6 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         &["pd"],
         true,
         |_, _, args| {
-            need(&args, 1)?;
             perfdata::parse_value(&args[0].to_display())
                 .map(|p| p.to_value())
                 .map_err(fail)
@@ -683,7 +637,6 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         &["type", "name"],
         true,
         |interp, _, args| {
-            need(&args, 2)?;
             let t = match &args[0] {
                 Value::Type(t) => t.name.to_string(),
                 other => other.to_display(),
@@ -700,7 +653,6 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         &["type"],
         true,
         |interp, _, args| {
-            need(&args, 1)?;
             let t = type_name_arg(&args[0])?;
             Ok(Value::from(
                 hooks_of(interp)
@@ -716,7 +668,6 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         &["type", "name"],
         true,
         |interp, _, args| {
-            need(&args, 2)?;
             let t = type_name_arg(&args[0])?;
             Ok(hooks_of(interp)
                 .and_then(|h| h.get_template(&t, &args[1].to_display()))
@@ -730,7 +681,6 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         &["type"],
         true,
         |interp, _, args| {
-            need(&args, 1)?;
             let t = type_name_arg(&args[0])?;
             Ok(Value::from(
                 hooks_of(interp)
@@ -758,7 +708,6 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
             &["name"],
             true,
             move |interp, _, args| {
-                need(&args, 1)?;
                 Ok(hooks_of(interp)
                     .and_then(|h| h.get_object(tname, &args[0].to_display()))
                     .unwrap_or_default())
@@ -772,7 +721,6 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         &["host", "name"],
         true,
         |interp, _, args| {
-            need(&args, 2)?;
             let host = match &args[0] {
                 Value::Object(o) => o
                     .get_field("name")
@@ -793,7 +741,6 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         &["host"],
         true,
         |interp, _, args| {
-            need(&args, 1)?;
             let host = match &args[0] {
                 Value::Object(o) => o
                     .get_field("name")

@@ -1049,24 +1049,36 @@ impl<'c> Interp<'c> {
 
     // ----- objects ----------------------------------------------------------
 
-    fn declare_object(
+    /// The evaluated name (any value names an object, in its string form)
+    /// and `use (...)` captures of an `object` or `apply` statement.
+    fn name_and_closure(
         &mut self,
         frame: &mut Frame,
-        def: &Arc<ObjectDef>,
-        span: Span,
-    ) -> Result<(), Flow> {
-        // Any value names an object, in its string form.
-        let name: Str = match &def.name {
+        name: &Option<Expr>,
+        captures: &Option<Vec<Capture>>,
+    ) -> Result<(Str, Option<Dict>), Flow> {
+        let name: Str = match name {
             Some(e) => match self.eval(frame, e)? {
                 Value::String(s) => s,
                 other => other.to_display().into(),
             },
             None => "".into(),
         };
-        let closure = match &def.captures {
+        let closure = match captures {
             Some(c) => Some(self.captures(frame, c)?),
             None => None,
         };
+        Ok((name, closure))
+    }
+
+    fn declare_object(
+        &mut self,
+        frame: &mut Frame,
+        def: &Arc<ObjectDef>,
+        span: Span,
+    ) -> Result<(), Flow> {
+        let (name, closure) = self.name_and_closure(frame, &def.name, &def.captures)?;
+        let (zone, package) = (self.scope.zone.clone(), self.scope.package.clone());
         let hooks = self.hooks(span)?;
         hooks.declare_object(
             self,
@@ -1074,8 +1086,8 @@ impl<'c> Interp<'c> {
                 def: def.clone(),
                 name,
                 closure,
-                zone: self.scope.zone.clone(),
-                package: self.scope.package.clone(),
+                zone,
+                package,
             },
         )?;
         Ok(())
@@ -1087,25 +1099,8 @@ impl<'c> Interp<'c> {
         def: &Arc<ApplyDef>,
         span: Span,
     ) -> Result<(), Flow> {
-        let name = match &def.name {
-            Some(e) => match self.eval(frame, e)? {
-                Value::String(s) => s,
-                other => {
-                    return Err(err(
-                        format!(
-                            "Apply rule name must be a string, not '{}'.",
-                            other.type_name()
-                        ),
-                        e.span,
-                    ))
-                }
-            },
-            None => "".into(),
-        };
-        let closure = match &def.captures {
-            Some(c) => Some(self.captures(frame, c)?),
-            None => None,
-        };
+        let (name, closure) = self.name_and_closure(frame, &def.name, &def.captures)?;
+        let (zone, package) = (self.scope.zone.clone(), self.scope.package.clone());
         let hooks = self.hooks(span)?;
         hooks.declare_apply(
             self,
@@ -1113,8 +1108,8 @@ impl<'c> Interp<'c> {
                 def: def.clone(),
                 name,
                 closure,
-                zone: self.scope.zone.clone(),
-                package: self.scope.package.clone(),
+                zone,
+                package,
             },
         )?;
         Ok(())
