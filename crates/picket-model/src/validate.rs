@@ -165,6 +165,7 @@ fn type_rules(
         // Users may filter on host and service states alike.
         "User" => filter_rules(ctx, obj, true),
         "Zone" => zone_cycle(ctx, registry, obj),
+        "ApiListener" => api_certificate(ctx, obj),
         "TimePeriod" | "ScheduledDowntime" => match obj.get("ranges") {
             Some(Value::Dict(ranges)) => crate::timeperiod::validate_ranges(&ranges)
                 .err()
@@ -173,6 +174,38 @@ fn type_rules(
         },
         _ => None,
     }
+}
+
+/// A global or built-in constant, as the configuration sees it.
+fn constant(ctx: &Context, name: &str) -> Option<Value> {
+    let interp = picket_lang::Interp::new(ctx);
+    interp.lookup(&interp.top_frame(), name, None)
+}
+
+/// Icinga 2.13 reads the node certificate when it loads the ApiListener,
+/// from `DataDir/certs/<NodeName>.crt` (whatever `cert_path` says), and
+/// refuses the configuration without a readable one.
+fn api_certificate(ctx: &Context, obj: &ConfigObject) -> Option<LangError> {
+    let text = |name: &str| {
+        constant(ctx, name)
+            .map(|v| v.to_display())
+            .unwrap_or_default()
+    };
+    let path = format!("{}/certs//{}.crt", text("DataDir"), text("NodeName"));
+    let readable =
+        std::fs::read_to_string(&path).is_ok_and(|pem| pem.contains("-----BEGIN CERTIFICATE-----"));
+    if readable {
+        return None;
+    }
+    ctx.log(picket_lang::eval::LogRecord {
+        severity: picket_lang::eval::Severity::Critical,
+        facility: "SSL".into(),
+        message: format!("Error on reading certificate file '{path}'"),
+    });
+    Some(LangError::script(
+        format!("Cannot get certificate from cert path: '{path}'."),
+        obj.header(),
+    ))
 }
 
 const HOST_STATES: &[&str] = &["Up", "Down"];
