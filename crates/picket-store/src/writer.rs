@@ -1,0 +1,324 @@
+//! The log writer: one thread per store that appends records and syncs them
+//! in groups.
+//!
+//! Callers hand over encoded records and wait. The thread takes everything
+//! that queued up while the previous sync ran, writes it with one `write`
+//! and one `fdatasync`, and then completes every caller, in log order. Under
+//! load one sync covers many commands; alone, a command costs one sync. A
+//! dedicated thread rather than a task because every step of it blocks on
+//! the disk.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use parking_lot::{Mutex, RwLock};
+
+use crate::chain::Hash;
+use crate::durable;
+use crate::frame;
+use crate::segment;
+
+/// A place in a store's log.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub struct Position {
+    pub segment: u32,
+    pub offset: u64,
+}
+
+/// The end of the durable log: where the next frame goes, the log chain up
+/// to there, and where the last frame starts (none in an empty log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogPoint {
+    pub end: Position,
+    pub chain: Hash,
+    pub last_frame: Option<Position>,
+}
+
+/// What the writer does when the disk refuses a write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OnWriteFailure {
+    /// Print the reason and end the process: memory and disk must never
+    /// disagree, and only a restart (which rebuilds from disk) resolves it.
+    #[default]
+    Exit,
+    /// Refuse every further command. For programs that embed the store and
+    /// decide themselves how to stop.
+    Refuse,
+}
+
+/// The exit status after a write failure (`EX_IOERR`).
+pub const EXIT_WRITE_FAILURE: i32 = 74;
+
+pub(crate) type Done = Box<dyn FnOnce(Result<Position, ()>) + Send>;
+
+pub(crate) struct Append {
+    pub payload: Vec<u8>,
+    pub record: Hash,
+    pub done: Done,
+}
+
+/// Something to run in the writer thread between two batches, where the
+/// visible states match the durable log exactly.
+pub(crate) type Between = Box<dyn FnOnce(LogPoint) + Send>;
+
+enum Msg {
+    Append(Append),
+    Between(Between),
+}
+
+pub(crate) struct WriterConfig {
+    pub store: String,
+    pub log_dir: PathBuf,
+    pub segment_size: u64,
+    pub on_failure: OnWriteFailure,
+    /// Called after each synced batch with the new end of the log and the
+    /// number of records since the last call that returned true.
+    pub after_batch: Box<dyn FnMut(LogPoint, u64) -> bool + Send>,
+}
+
+pub(crate) struct Writer {
+    tx: RwLock<Option<SyncSender<Msg>>>,
+    stopped: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// How many appends may wait for the writer before senders block.
+const QUEUE: usize = 1 << 16;
+/// Bytes taken into one batch; more waits for the next sync.
+const BATCH_BYTES: usize = 8 << 20;
+
+impl Writer {
+    pub fn start(config: WriterConfig, tail: LogPoint) -> io::Result<Writer> {
+        let path = config.log_dir.join(segment::file_name(tail.end.segment));
+        let file = OpenOptions::new().append(true).open(&path)?;
+        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
+        let stopped = Arc::new(AtomicBool::new(false));
+        let mut state = State {
+            config,
+            file,
+            path,
+            tail,
+            since_cut: 0,
+            stopped: stopped.clone(),
+        };
+        let name = format!("store-{}", state.config.store);
+        let thread = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || state.run(rx))?;
+        Ok(Writer {
+            tx: RwLock::new(Some(tx)),
+            stopped,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    /// Queues a record. Fails only when the writer has stopped.
+    pub fn append(&self, append: Append) -> Result<(), Append> {
+        if self.stopped.load(Ordering::Acquire) {
+            return Err(append);
+        }
+        let tx = self.tx.read();
+        let Some(tx) = tx.as_ref() else {
+            return Err(append);
+        };
+        let unwrap = |m: Msg| match m {
+            Msg::Append(a) => a,
+            Msg::Between(_) => unreachable!("only appends are sent here"),
+        };
+        match tx.try_send(Msg::Append(append)) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(m)) => tx.send(m).map_err(|e| unwrap(e.0)),
+            Err(TrySendError::Disconnected(m)) => Err(unwrap(m)),
+        }
+    }
+
+    /// Runs `f` in the writer thread between batches; false when the
+    /// writer is gone.
+    pub fn between(&self, f: Between) -> bool {
+        match self.tx.read().as_ref() {
+            Some(tx) => tx.send(Msg::Between(f)).is_ok(),
+            None => false,
+        }
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    /// Lets the queue drain and waits for the thread.
+    pub fn close(&self) {
+        self.tx.write().take();
+        join(&self.thread);
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Joins a store thread, unless this is that thread (which happens when it
+/// drops the last reference to its own store).
+pub(crate) fn join(thread: &Mutex<Option<JoinHandle<()>>>) {
+    let Some(t) = thread.lock().take() else {
+        return;
+    };
+    if t.thread().id() != std::thread::current().id() {
+        let _ = t.join();
+    }
+}
+
+struct State {
+    config: WriterConfig,
+    file: File,
+    path: PathBuf,
+    tail: LogPoint,
+    since_cut: u64,
+    stopped: Arc<AtomicBool>,
+}
+
+impl State {
+    fn run(&mut self, rx: Receiver<Msg>) {
+        let mut batch: Vec<Append> = Vec::new();
+        let mut buf: Vec<u8> = Vec::new();
+        let mut positions: Vec<Position> = Vec::new();
+        let mut later: Option<Between> = None;
+        while let Ok(first) = rx.recv() {
+            let first = match first {
+                Msg::Append(a) => a,
+                Msg::Between(f) => {
+                    f(self.tail);
+                    continue;
+                }
+            };
+            let mut bytes = first.payload.len();
+            batch.push(first);
+            while bytes < BATCH_BYTES {
+                match rx.try_recv() {
+                    Ok(Msg::Append(a)) => {
+                        bytes += a.payload.len();
+                        batch.push(a);
+                    }
+                    Ok(Msg::Between(f)) => {
+                        later = Some(f);
+                        break;
+                    }
+                    Err(_) => break,
+                }
+            }
+            if self.stopped.load(Ordering::Acquire) {
+                fail_all(&mut batch);
+                continue;
+            }
+            positions.clear();
+            match self.write_batch(&batch, &mut buf, &mut positions) {
+                Ok(()) => {
+                    let n = batch.len() as u64;
+                    for (a, pos) in batch.drain(..).zip(positions.iter()) {
+                        (a.done)(Ok(*pos));
+                    }
+                    self.since_cut += n;
+                    if (self.config.after_batch)(self.tail, self.since_cut) {
+                        self.since_cut = 0;
+                    }
+                }
+                Err((path, e)) => {
+                    self.stopped.store(true, Ordering::Release);
+                    let msg = format!(
+                        "store '{}': cannot write {}: {e}. Stopping so that memory and disk cannot disagree; \
+                         commands already answered are on disk, those in flight were not answered",
+                        self.config.store,
+                        path.display()
+                    );
+                    tracing::error!("{msg}");
+                    if self.config.on_failure == OnWriteFailure::Exit {
+                        eprintln!("critical/store: {msg}");
+                        std::process::exit(EXIT_WRITE_FAILURE);
+                    }
+                    fail_all(&mut batch);
+                }
+            }
+            if let Some(f) = later.take() {
+                f(self.tail);
+            }
+        }
+    }
+
+    /// Writes the batch and syncs it, rotating segments as they fill up.
+    fn write_batch(
+        &mut self,
+        batch: &[Append],
+        buf: &mut Vec<u8>,
+        positions: &mut Vec<Position>,
+    ) -> Result<(), (PathBuf, io::Error)> {
+        buf.clear();
+        for a in batch {
+            let len = frame::frame_len(a.payload.len()) as u64;
+            let empty = self.tail.end.offset == segment::HEADER_LEN as u64;
+            if !empty && self.tail.end.offset + len > self.config.segment_size {
+                self.flush(buf)?;
+                self.rotate()?;
+            }
+            let start = self.tail.end;
+            frame::encode(buf, &self.tail.chain, &a.payload);
+            self.tail.chain = Hash::link(&self.tail.chain, &a.record);
+            self.tail.end.offset += len;
+            self.tail.last_frame = Some(start);
+            positions.push(start);
+        }
+        self.flush(buf)
+    }
+
+    fn flush(&mut self, buf: &mut Vec<u8>) -> Result<(), (PathBuf, io::Error)> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let r = self
+            .file
+            .write_all(buf)
+            .and_then(|()| self.file.sync_data());
+        buf.clear();
+        r.map_err(|e| (self.path.clone(), e))
+    }
+
+    fn rotate(&mut self) -> Result<(), (PathBuf, io::Error)> {
+        let next = self.tail.end.segment + 1;
+        let path = self.config.log_dir.join(segment::file_name(next));
+        let file = create_segment(&self.config.log_dir, next).map_err(|e| (path.clone(), e))?;
+        self.file = file;
+        self.path = path;
+        self.tail.end = Position {
+            segment: next,
+            offset: segment::HEADER_LEN as u64,
+        };
+        Ok(())
+    }
+}
+
+fn fail_all(batch: &mut Vec<Append>) {
+    for a in batch.drain(..) {
+        (a.done)(Err(()));
+    }
+}
+
+/// Creates segment `number` with its header, durably, and opens it for
+/// appending.
+pub(crate) fn create_segment(log_dir: &Path, number: u32) -> io::Result<File> {
+    let path = log_dir.join(segment::file_name(number));
+    let mut file = OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .open(&path)?;
+    file.write_all(&segment::header(number))?;
+    file.sync_all()?;
+    durable::sync_dir(log_dir)?;
+    Ok(file)
+}
