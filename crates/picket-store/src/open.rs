@@ -334,24 +334,55 @@ pub(crate) fn fits(point: &LogPoint, segs: &[SegmentRef]) -> Fit {
             Fit::Fits(index)
         }
         None => Fit::Ahead("it describes an impossible log position".into()),
-        Some(last) if last.segment != point.end.segment || last.offset >= point.end.offset => {
-            Fit::Ahead("it describes an impossible log position".into())
-        }
-        Some(last) => match frame::decode(&bytes[last.offset as usize..]) {
-            Decoded::Frame {
-                log_prev,
-                payload,
-                len,
-            } if last.offset + len as u64 == point.end.offset
-                && Hash::link(&log_prev, &Hash::of_record(payload)) == point.chain =>
-            {
-                Fit::Fits(index)
+        Some(last) => {
+            // The last record is in the same segment, or (when the log
+            // ends with segments that have no records yet) ends an
+            // earlier one.
+            let previous = if last.segment == point.end.segment {
+                None
+            } else {
+                let gap = (point.end.segment - last.segment) as usize;
+                let empty_between = point.end.offset == segment::HEADER_LEN as u64
+                    && last.segment < point.end.segment
+                    && index >= gap
+                    && segs[index - gap].number == last.segment
+                    && segs[index - gap + 1..index].iter().all(|s| {
+                        std::fs::metadata(&s.path)
+                            .is_ok_and(|m| m.len() == segment::HEADER_LEN as u64)
+                    });
+                if !empty_between {
+                    return Fit::Ahead("it describes an impossible log position".into());
+                }
+                match scan::read(&segs[index - gap].path) {
+                    Ok(b) => Some(b),
+                    Err(e) => {
+                        return Fit::Missing(format!("{}: {e}", segs[index - gap].path.display()))
+                    }
+                }
+            };
+            let (bytes, frame_end) = match &previous {
+                None => (&bytes[..], point.end.offset),
+                Some(b) => (&b[..], b.len() as u64),
+            };
+            if last.offset >= frame_end {
+                return Fit::Ahead("it describes an impossible log position".into());
             }
-            _ => Fit::Ahead(format!(
-                "the record at byte {} of segment {} is not the one it was taken after",
-                last.offset, last.segment
-            )),
-        },
+            match frame::decode(&bytes[last.offset as usize..]) {
+                Decoded::Frame {
+                    log_prev,
+                    payload,
+                    len,
+                } if last.offset + len as u64 == frame_end
+                    && Hash::link(&log_prev, &Hash::of_record(payload)) == point.chain =>
+                {
+                    Fit::Fits(index)
+                }
+                _ => Fit::Ahead(format!(
+                    "the record at byte {} of segment {} is not the one it was taken after",
+                    last.offset, last.segment
+                )),
+            }
+        }
     }
 }
 
