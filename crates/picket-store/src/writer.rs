@@ -87,6 +87,7 @@ pub(crate) struct Writer {
     tx: RwLock<Option<SyncSender<Msg>>>,
     stopped: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    completer: Mutex<Option<JoinHandle<()>>>,
 }
 
 /// How many appends may wait for the writer before senders block.
@@ -99,23 +100,29 @@ impl Writer {
         let path = config.log_dir.join(segment::file_name(tail.end.segment));
         let file = OpenOptions::new().append(true).open(&path)?;
         let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<Completion>();
         let stopped = Arc::new(AtomicBool::new(false));
+        let mut config = config;
+        let after_batch = std::mem::replace(&mut config.after_batch, Box::new(|_, _| false));
+        let completer = std::thread::Builder::new()
+            .name(format!("store-{}-done", config.store))
+            .spawn(move || complete(done_rx, after_batch))?;
         let mut state = State {
             config,
             file,
             path,
             tail,
-            since_cut: 0,
             stopped: stopped.clone(),
         };
         let name = format!("store-{}", state.config.store);
         let thread = std::thread::Builder::new()
             .name(name)
-            .spawn(move || state.run(rx))?;
+            .spawn(move || state.run(rx, done_tx))?;
         Ok(Writer {
             tx: RwLock::new(Some(tx)),
             stopped,
             thread: Mutex::new(Some(thread)),
+            completer: Mutex::new(Some(completer)),
         })
     }
 
@@ -156,6 +163,7 @@ impl Writer {
     pub fn close(&self) {
         self.tx.write().take();
         join(&self.thread);
+        join(&self.completer);
     }
 }
 
@@ -181,12 +189,15 @@ struct State {
     file: File,
     path: PathBuf,
     tail: LogPoint,
-    since_cut: u64,
+
     stopped: Arc<AtomicBool>,
 }
 
 impl State {
-    fn run(&mut self, rx: Receiver<Msg>) {
+    /// Appends and syncs batches; a second thread completes them (see
+    /// [`complete`]), so that waking the callers of one batch overlaps with
+    /// writing the next.
+    fn run(&mut self, rx: Receiver<Msg>, done_tx: std::sync::mpsc::Sender<Completion>) {
         let mut batch: Vec<Append> = Vec::new();
         let mut buf: Vec<u8> = Vec::new();
         let mut positions: Vec<Position> = Vec::new();
@@ -195,7 +206,7 @@ impl State {
             let first = match first {
                 Msg::Append(a) => a,
                 Msg::Between(f) => {
-                    f(self.tail);
+                    let _ = done_tx.send(Completion::Between(f, self.tail));
                     continue;
                 }
             };
@@ -221,14 +232,12 @@ impl State {
             positions.clear();
             match self.write_batch(&batch, &mut buf, &mut positions) {
                 Ok(()) => {
-                    let n = batch.len() as u64;
-                    for (a, pos) in batch.drain(..).zip(positions.iter()) {
-                        (a.done)(Ok(*pos));
-                    }
-                    self.since_cut += n;
-                    if (self.config.after_batch)(self.tail, self.since_cut) {
-                        self.since_cut = 0;
-                    }
+                    let dones = batch
+                        .drain(..)
+                        .map(|a| a.done)
+                        .zip(positions.drain(..))
+                        .collect();
+                    let _ = done_tx.send(Completion::Batch(dones, self.tail));
                 }
                 Err((path, e)) => {
                     self.stopped.store(true, Ordering::Release);
@@ -247,7 +256,7 @@ impl State {
                 }
             }
             if let Some(f) = later.take() {
-                f(self.tail);
+                let _ = done_tx.send(Completion::Between(f, self.tail));
             }
         }
     }
@@ -300,6 +309,36 @@ impl State {
             offset: segment::HEADER_LEN as u64,
         };
         Ok(())
+    }
+}
+
+enum Completion {
+    /// Synced records with their positions, and the log end after them.
+    Batch(Vec<(Done, Position)>, LogPoint),
+    Between(Between, LogPoint),
+}
+
+/// Answers the callers of each synced batch in log order (which makes
+/// each state visible), then lets the store decide on a snapshot: the
+/// visible states now match the log end exactly.
+fn complete(
+    rx: Receiver<Completion>,
+    mut after_batch: Box<dyn FnMut(LogPoint, u64) -> bool + Send>,
+) {
+    let mut since_cut = 0u64;
+    while let Ok(c) = rx.recv() {
+        match c {
+            Completion::Batch(dones, point) => {
+                since_cut += dones.len() as u64;
+                for (done, pos) in dones {
+                    done(Ok(pos));
+                }
+                if after_batch(point, since_cut) {
+                    since_cut = 0;
+                }
+            }
+            Completion::Between(f, point) => f(point),
+        }
     }
 }
 
