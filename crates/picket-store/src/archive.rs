@@ -23,12 +23,15 @@ impl<A: Aggregate> Store<A> {
         let Some(covered) = self.snapshot_position() else {
             return Ok(Vec::new());
         };
-        let cutoff = now_millis() - i64::from(threshold_days) * 86_400_000;
-        archive_before(self.dir(), covered.end.segment, cutoff)
+        archive_before(self.dir(), covered.end.segment, cutoff(threshold_days))
     }
 }
 
-fn archive_before(
+pub(crate) fn cutoff(threshold_days: u32) -> i64 {
+    now_millis() - i64::from(threshold_days) * 86_400_000
+}
+
+pub(crate) fn archive_before(
     dir: &Path,
     before_segment: u32,
     cutoff: i64,

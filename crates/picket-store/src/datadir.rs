@@ -23,6 +23,7 @@ use crate::error::StoreError;
 use crate::migrate::{self, MigrationReport};
 use crate::open::OpenReport;
 use crate::store::{Store, StoreOptions};
+use crate::untyped::Untyped;
 
 /// The data format this build writes. Format 1 is the Krill layout (a JSON
 /// file per command); format 2 is the segmented log.
@@ -90,12 +91,50 @@ impl DataDir {
         ))
     }
 
+    /// The stores of the data directory at `root`, after checking its
+    /// format, without opening or locking it (for tools that read it).
+    pub fn inspect(root: &Path) -> Result<Vec<String>, StoreError> {
+        inspect(root)
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
 
     pub fn store_dir(&self) -> PathBuf {
         self.root.join(STORE_DIR)
+    }
+
+    /// Runs startup on every store without building state: sets aside torn
+    /// tails and snapshots ahead of the log, and recovers stores whose log
+    /// is damaged (or all of them, with `recover`). For a node to check its
+    /// data before the crates that own the stores open them.
+    pub fn check_stores(&self, recover: bool) -> Result<Vec<OpenReport>, StoreError> {
+        let store_dir = self.store_dir();
+        let mut reports = Vec::new();
+        for name in store_names(&store_dir)? {
+            let opened = crate::open::open::<Untyped>(&store_dir.join(&name), &name, recover)?;
+            reports.push(opened.report);
+        }
+        Ok(reports)
+    }
+
+    /// Archives, in every store, the log segments older than
+    /// `threshold_days` that its newest snapshot covers.
+    pub fn archive(&self, threshold_days: u32) -> Result<Vec<PathBuf>, StoreError> {
+        let store_dir = self.store_dir();
+        let mut moved = Vec::new();
+        for name in store_names(&store_dir)? {
+            let dir = store_dir.join(&name);
+            if let Ok(snap) = crate::snapshot::read::<Untyped>(&dir.join(crate::snapshot::FILE)) {
+                moved.extend(crate::archive::archive_before(
+                    &dir,
+                    snap.end.segment,
+                    crate::archive::cutoff(threshold_days),
+                )?);
+            }
+        }
+        Ok(moved)
     }
 
     /// Opens the store `name`, rebuilding its aggregates.

@@ -37,6 +37,7 @@ mod scan;
 mod segment;
 mod snapshot;
 mod store;
+mod untyped;
 mod verify;
 mod writer;
 

@@ -100,11 +100,7 @@ pub(crate) fn upgrade(root: &Path, from: u32) -> Result<MigrationReport, StoreEr
     for dir in scratch {
         let _ = fs::remove_dir_all(dir);
     }
-    tracing::info!(
-        "upgraded the data in {} from format {from} to {FORMAT_VERSION}; the old data is in {}",
-        root.display(),
-        previous.display()
-    );
+
     Ok(MigrationReport {
         from,
         to: FORMAT_VERSION,

@@ -15,6 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    log::install();
     // Configuration evaluation recurses with the nesting of the input; give
     // it a stack that the evaluator's own depth limits cannot exhaust.
     let worker = std::thread::Builder::new()

@@ -94,6 +94,7 @@ mod downtime;
 mod elasticsearch_writer;
 mod endpoint;
 mod event_command;
+mod event_store;
 mod external_command_listener;
 mod file_logger;
 mod gelf_writer;
@@ -133,6 +134,7 @@ pub use downtime::DOWNTIME;
 pub use elasticsearch_writer::ELASTICSEARCH_WRITER;
 pub use endpoint::ENDPOINT;
 pub use event_command::EVENT_COMMAND;
+pub use event_store::EVENT_STORE;
 pub use external_command_listener::EXTERNAL_COMMAND_LISTENER;
 pub use file_logger::FILE_LOGGER;
 pub use gelf_writer::GELF_WRITER;
@@ -204,4 +206,6 @@ pub static ALL: &[&TypeSchema] = &[
     &DEPENDENCY,
     &COMMENT,
     &DOWNTIME,
+    // Picket's own.
+    &EVENT_STORE,
 ];

@@ -1,7 +1,9 @@
-//! `picket daemon`: today the validation (`-C`); the monitoring loop comes
-//! with the scheduler.
+//! `picket daemon`: validates the configuration (`-C`), or runs the node:
+//! opens its data directory (upgrading the data format, checking and if
+//! needed recovering every store) and holds it until it is told to stop.
+//! The monitoring loop comes with the scheduler.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _};
@@ -53,7 +55,28 @@ pub fn report_errors(loaded: &Loaded, committed: bool) {
     }
 }
 
-pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
+/// `PICKET_FORCE_RECOVER=1` and the like.
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+pub fn run(args: DaemonArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
+    if env_flag("PICKET_UPGRADE_ONLY") && !args.validate {
+        // Upgrading needs the data directory only, not a valid
+        // configuration: it can run before the configuration is migrated.
+        let (_dir, migration) = open_data_dir(data_dir)?;
+        if migration.is_none() {
+            log::info(
+                "store",
+                &format!(
+                    "The data in {} is already in format {}; nothing to upgrade.",
+                    data_dir.display(),
+                    picket_store::FORMAT_VERSION
+                ),
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let options = load_options(&args.config)?;
     log::info(
         "cli",
@@ -99,5 +122,136 @@ pub fn run(args: DaemonArgs) -> anyhow::Result<ExitCode> {
         log::info("cli", "Finished validating the configuration file(s).");
         return Ok(ExitCode::SUCCESS);
     }
-    Err(anyhow::anyhow!("running the node is not implemented yet")).context("picket daemon")
+    let settings = StoreSettings::from_config(&loaded);
+    drop(loaded);
+    run_node(data_dir, &settings)
+}
+
+/// The `EventStore` object of the configuration, or its defaults.
+struct StoreSettings {
+    always_recover_data: bool,
+    archive_threshold_days: u32,
+}
+
+impl StoreSettings {
+    fn from_config(loaded: &Loaded) -> StoreSettings {
+        let object = loaded.registry.committed("EventStore").into_iter().next();
+        let get = |field: &str| object.as_ref().and_then(|o| o.get(field));
+        StoreSettings {
+            always_recover_data: get("always_recover_data").is_some_and(|v| v.to_bool()),
+            archive_threshold_days: match get("archive_threshold_days") {
+                Some(picket_lang::Value::Number(n)) if n > 0.0 => n.min(f64::from(u32::MAX)) as u32,
+                _ => 0,
+            },
+        }
+    }
+}
+
+fn open_data_dir(
+    data_dir: &Path,
+) -> anyhow::Result<(picket_store::DataDir, Option<picket_store::MigrationReport>)> {
+    let (dir, migration) = picket_store::DataDir::open(data_dir)
+        .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
+    if let Some(m) = &migration {
+        let stores: Vec<String> = m
+            .stores
+            .iter()
+            .map(|(s, n)| format!("'{s}' ({n} records)"))
+            .collect();
+        log::info(
+            "store",
+            &format!(
+                "Upgraded the data in {} from format {} to {}: {}. The previous data is kept in {}.",
+                data_dir.display(),
+                m.from,
+                m.to,
+                if stores.is_empty() { "no stores".to_string() } else { stores.join(", ") },
+                m.previous.display()
+            ),
+        );
+    }
+    Ok((dir, migration))
+}
+
+fn run_node(data_dir: &Path, settings: &StoreSettings) -> anyhow::Result<ExitCode> {
+    let (dir, _) = open_data_dir(data_dir)?;
+    let recover = env_flag("PICKET_FORCE_RECOVER") || settings.always_recover_data;
+    if recover {
+        log::info(
+            "store",
+            "Recovery mode: verifying every record of every store.",
+        );
+    }
+    for report in dir.check_stores(recover)? {
+        let line = format!(
+            "Store '{}': {} aggregates, {} records replayed{}.",
+            report.store,
+            report.aggregates,
+            report.replayed,
+            match &report.snapshot {
+                Some(s) => format!(" on top of its {s}"),
+                None => String::new(),
+            }
+        );
+        if !report.needs_attention() {
+            log::info("store", &line);
+            continue;
+        }
+        log::warning("store", &line);
+        if let Some(failure) = &report.failure {
+            log::warning(
+                "store",
+                &format!("Normal startup failed ({failure}); recovered."),
+            );
+        }
+        for s in &report.set_aside {
+            log::warning(
+                "store",
+                &format!("Set aside {}: {}", s.path.display(), s.reason),
+            );
+        }
+        for (id, to, from) in &report.recovered_to {
+            let to = to.map_or("not recovered".to_string(), |v| {
+                format!("recovered to version {v}")
+            });
+            let from = from.map_or(String::new(), |f| {
+                format!(", versions from {f} on set aside")
+            });
+            log::warning(
+                "store",
+                &format!("'{id}' in '{}': {to}{from}", report.store),
+            );
+        }
+    }
+    if settings.archive_threshold_days > 0 {
+        for path in dir.archive(settings.archive_threshold_days)? {
+            log::info("store", &format!("Archived {}.", path.display()));
+        }
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        // Handlers first: a stop request right after the line below must
+        // find them in place.
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        log::info(
+            "cli",
+            &format!(
+                "Picket node running with data directory {}.",
+                data_dir.display()
+            ),
+        );
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
+        std::io::Result::Ok(())
+    })?;
+    log::info("cli", "Received a request to stop; shutting down.");
+    drop(dir);
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,6 +1,8 @@
 //! Command-line definitions and dispatch.
 
 mod daemon;
+mod data_dir;
+mod store;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,6 +16,16 @@ use clap::{Args, Parser, Subcommand};
     about = "A monitoring node that is a drop-in for Icinga 2"
 )]
 pub struct Cli {
+    /// The data directory: the CA, the certificates and the event-sourced
+    /// store (default: /var/lib/picket for root, ~/.local/share/picket
+    /// otherwise).
+    #[arg(
+        long = "data-dir",
+        env = "PICKET_DATA_DIR",
+        global = true,
+        value_name = "DIR"
+    )]
+    pub data_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -22,6 +34,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the node, or validate its configuration with -C.
     Daemon(DaemonArgs),
+    /// Verify, read the history of, or back up the event-sourced store.
+    #[command(subcommand)]
+    Store(store::StoreCommand),
 }
 
 /// Options shared by every command that loads the configuration, spelled as
@@ -49,7 +64,9 @@ pub struct DaemonArgs {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let data_dir = data_dir::resolve(cli.data_dir);
     match cli.command {
-        Command::Daemon(args) => daemon::run(args),
+        Command::Daemon(args) => daemon::run(args, &data_dir),
+        Command::Store(command) => store::run(command, &data_dir),
     }
 }

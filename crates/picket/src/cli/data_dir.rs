@@ -1,0 +1,24 @@
+//! Where the data directory is: `--data-dir DIR`, else `PICKET_DATA_DIR`
+//! (both handled by clap), else the default for the user running Picket.
+
+use std::path::PathBuf;
+
+/// `/var/lib/picket` for root, as Icinga 2 keeps `/var/lib/icinga2`;
+/// otherwise `$XDG_DATA_HOME/picket` or `~/.local/share/picket`, so that a
+/// user who tries Picket without root gets a working node too.
+pub fn resolve(given: Option<PathBuf>) -> PathBuf {
+    if let Some(dir) = given {
+        return dir;
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        return PathBuf::from("/var/lib/picket");
+    }
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
+        return PathBuf::from(xdg).join("picket");
+    }
+    match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        Some(home) => PathBuf::from(home).join(".local/share/picket"),
+        None => PathBuf::from("picket-data"),
+    }
+}
