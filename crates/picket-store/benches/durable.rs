@@ -229,6 +229,9 @@ fn time_open(dir: &Path) -> (Duration, u64) {
     let start = Instant::now();
     let (store, report) = Store::<Counter>::open(dir, "bench", &StoreOptions::default()).unwrap();
     let took = start.elapsed();
+    if report.needs_attention() {
+        eprintln!("{report:?}");
+    }
     let total: u64 = store
         .ids()
         .iter()

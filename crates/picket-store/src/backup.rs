@@ -88,8 +88,13 @@ fn trim(dir: &Path, name: &str, report: &mut BackupReport) -> Result<(), StoreEr
         let bytes = scan::read(&last.path).map_err(StoreError::io(&last.path))?;
         let Ok((at, end)) =
             scan::walk::<std::convert::Infallible>(&bytes, last.number, 0, |_, _, _| Ok(()));
+        let unfinished = match end {
+            End::Incomplete => true,
+            End::Corrupt(_) => scan::unfinished_write(&bytes, at),
+            _ => false,
+        };
         match end {
-            End::Incomplete if at < bytes.len() => {
+            _ if unfinished && at < bytes.len() => {
                 quarantine::truncate(&last.path, at as u64).map_err(StoreError::io(&last.path))?;
                 report.trimmed.push(format!(
                     "{name}: {} bytes of a write in progress",

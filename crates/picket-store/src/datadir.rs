@@ -230,8 +230,12 @@ pub(crate) fn read_format(store_dir: &Path) -> Result<Option<u32>, StoreError> {
             }
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            // A new directory, perhaps with the marker half-written by a
+            // start that was killed (`FORMAT.tmp`), holds no data yet.
             let empty = match fs::read_dir(store_dir) {
-                Ok(mut entries) => entries.next().is_none(),
+                Ok(entries) => entries
+                    .filter_map(|e| e.ok())
+                    .all(|e| e.file_name().to_string_lossy().ends_with(".tmp")),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
                 Err(e) => return Err(StoreError::io(store_dir)(e)),
             };

@@ -187,6 +187,12 @@ impl<A: Aggregate> Replay<'_, A> {
                         torn: Some((i, at)),
                     })
                 }
+                End::Corrupt(_) if i == last && scan::unfinished_write(&bytes, at) => {
+                    return Ok(Replayed {
+                        point,
+                        torn: Some((i, at)),
+                    })
+                }
                 End::Incomplete => {
                     return Err(here(
                         at,
@@ -550,18 +556,24 @@ fn set_aside_torn(
         return Ok(tail);
     }
     let bytes = scan::read(&seg.path).map_err(StoreError::io(&seg.path))?;
-    if bytes[offset..].iter().any(|b| *b != 0) {
+    // Up to the last byte written: the zeros after it were only prepared.
+    let used = bytes
+        .iter()
+        .rposition(|b| *b != 0)
+        .map_or(offset, |p| p + 1)
+        .max(offset);
+    if used > offset {
         let moved = quarantine::copy_out(
             store_dir,
             Kind::Surplus,
             &seg.path,
             offset,
-            &bytes[offset..],
+            &bytes[offset..used],
             reason,
         )
         .map_err(StoreError::io(&seg.path))?;
         warn_set_aside(&report.store, &moved);
-        collect_versions(&bytes[offset..], &mut report.recovered_to);
+        collect_versions(&bytes[offset..used], &mut report.recovered_to);
         report.set_aside.push(moved);
     }
     quarantine::truncate(&seg.path, offset as u64).map_err(StoreError::io(&seg.path))?;

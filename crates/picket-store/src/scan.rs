@@ -50,10 +50,10 @@ pub fn segments(store_dir: &Path) -> io::Result<Vec<SegmentRef>> {
 /// How a walk over one segment ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum End {
-    /// Every byte belonged to a valid frame.
+    /// Every byte belonged to a valid frame, up to the end or up to the
+    /// zeros the writer keeps ahead of its data.
     Clean,
-    /// The bytes stop inside a frame, or only zeros follow: a write that did
-    /// not complete.
+    /// The bytes stop inside a frame: a write that did not complete.
     Incomplete,
     /// A frame that is not valid.
     Corrupt(&'static str),
@@ -83,16 +83,25 @@ pub fn walk<E>(
                 f(at, &log_prev, payload)?;
                 at += len;
             }
+            _ if all_zero(&bytes[at..]) => return Ok((at, End::Clean)),
             Decoded::Incomplete => return Ok((at, End::Incomplete)),
-            Decoded::Corrupt(why) => {
-                if bytes[at..].iter().all(|b| *b == 0) {
-                    return Ok((at, End::Incomplete));
-                }
-                return Ok((at, End::Corrupt(why)));
-            }
+            Decoded::Corrupt(why) => return Ok((at, End::Corrupt(why))),
         }
     }
     Ok((at, End::Clean))
+}
+
+fn all_zero(bytes: &[u8]) -> bool {
+    bytes.iter().all(|b| *b == 0)
+}
+
+/// Whether damage at `at` in the last segment can be a write that a crash
+/// interrupted: the writer syncs at most one batch (and one record beyond
+/// it) at a time, so only zeros (space it had prepared) or nothing can
+/// follow further on. Anything else is damage to data that was synced.
+pub fn unfinished_write(bytes: &[u8], at: usize) -> bool {
+    let reach = at + crate::writer::BATCH_BYTES + frame::frame_len(frame::MAX_PAYLOAD);
+    reach >= bytes.len() || all_zero(&bytes[reach..])
 }
 
 pub fn read(path: &Path) -> io::Result<Vec<u8>> {

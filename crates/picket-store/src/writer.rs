@@ -9,7 +9,8 @@
 //! the disk.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
@@ -93,12 +94,20 @@ pub(crate) struct Writer {
 /// How many appends may wait for the writer before senders block.
 const QUEUE: usize = 1 << 16;
 /// Bytes taken into one batch; more waits for the next sync.
-const BATCH_BYTES: usize = 8 << 20;
+pub(crate) const BATCH_BYTES: usize = 1 << 20;
+/// How long the writer waits for more records when the previous batch was
+/// larger than what has arrived: the callers of that batch are likely
+/// about to send their next commands, and one sync for all of them beats
+/// two half-full ones.
+const GATHER: std::time::Duration = std::time::Duration::from_micros(250);
+/// How far ahead of the data a segment is filled with zeros.
+const PREALLOCATE: u64 = 1 << 20;
 
 impl Writer {
     pub fn start(config: WriterConfig, tail: LogPoint) -> io::Result<Writer> {
         let path = config.log_dir.join(segment::file_name(tail.end.segment));
-        let file = OpenOptions::new().append(true).open(&path)?;
+        let file = OpenOptions::new().read(true).write(true).open(&path)?;
+        let allocated = file.metadata()?.len();
         let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
         let (done_tx, done_rx) = std::sync::mpsc::channel::<Completion>();
         let stopped = Arc::new(AtomicBool::new(false));
@@ -111,6 +120,8 @@ impl Writer {
             config,
             file,
             path,
+            written: tail.end.offset,
+            allocated,
             tail,
             stopped: stopped.clone(),
         };
@@ -188,6 +199,10 @@ struct State {
     config: WriterConfig,
     file: File,
     path: PathBuf,
+    /// Where the data in the current segment ends.
+    written: u64,
+    /// The length of the current segment: zeros from `written` to here.
+    allocated: u64,
     tail: LogPoint,
 
     stopped: Arc<AtomicBool>,
@@ -202,6 +217,7 @@ impl State {
         let mut buf: Vec<u8> = Vec::new();
         let mut positions: Vec<Position> = Vec::new();
         let mut later: Option<Between> = None;
+        let mut last_batch = 0usize;
         while let Ok(first) = rx.recv() {
             let first = match first {
                 Msg::Append(a) => a,
@@ -212,6 +228,7 @@ impl State {
             };
             let mut bytes = first.payload.len();
             batch.push(first);
+            let gather_until = std::time::Instant::now() + GATHER;
             while bytes < BATCH_BYTES {
                 match rx.try_recv() {
                     Ok(Msg::Append(a)) => {
@@ -222,9 +239,17 @@ impl State {
                         later = Some(f);
                         break;
                     }
+                    Err(_)
+                        if last_batch > 1
+                            && batch.len() < last_batch
+                            && std::time::Instant::now() < gather_until =>
+                    {
+                        std::thread::yield_now();
+                    }
                     Err(_) => break,
                 }
             }
+            last_batch = batch.len();
             if self.stopped.load(Ordering::Acquire) {
                 fail_all(&mut batch);
                 continue;
@@ -259,6 +284,16 @@ impl State {
                 let _ = done_tx.send(Completion::Between(f, self.tail));
             }
         }
+        // Closed: leave the segment ending with its last record.
+        if !self.stopped.load(Ordering::Acquire) {
+            if let Err(e) = self.trim() {
+                tracing::warn!(
+                    "store '{}': cannot trim {}: {e}",
+                    self.config.store,
+                    self.path.display()
+                );
+            }
+        }
     }
 
     /// Writes the batch and syncs it, rotating segments as they fill up.
@@ -290,20 +325,57 @@ impl State {
         if buf.is_empty() {
             return Ok(());
         }
+        let end = self.written + buf.len() as u64;
         let r = self
-            .file
-            .write_all(buf)
+            .preallocate(end)
+            .and_then(|()| self.file.write_all_at(buf, self.written))
             .and_then(|()| self.file.sync_data());
         buf.clear();
+        self.written = end;
         r.map_err(|e| (self.path.clone(), e))
     }
 
+    /// Keeps zeros written ahead of the data. Overwriting blocks that are
+    /// already allocated lets `fdatasync` write only data; growing the file
+    /// makes every sync write the inode too, which costs several times as
+    /// much (measured: 0.2 against 0.9 ms per sync on these machines).
+    /// Startup reads zeros after the last record as the end of the log.
+    fn preallocate(&mut self, end: u64) -> io::Result<()> {
+        if end <= self.allocated {
+            return Ok(());
+        }
+        let target = (end + PREALLOCATE).min(end.max(self.config.segment_size));
+        let zeros = [0u8; 64 << 10];
+        let mut at = self.allocated;
+        while at < target {
+            let n = (target - at).min(zeros.len() as u64) as usize;
+            self.file.write_all_at(&zeros[..n], at)?;
+            at += n as u64;
+        }
+        self.allocated = target;
+        Ok(())
+    }
+
+    /// Cuts the zeros after the data off the current segment, so that a
+    /// sealed segment ends with its last record.
+    fn trim(&mut self) -> io::Result<()> {
+        if self.allocated > self.written {
+            self.file.set_len(self.written)?;
+            self.file.sync_all()?;
+            self.allocated = self.written;
+        }
+        Ok(())
+    }
+
     fn rotate(&mut self) -> Result<(), (PathBuf, io::Error)> {
+        self.trim().map_err(|e| (self.path.clone(), e))?;
         let next = self.tail.end.segment + 1;
         let path = self.config.log_dir.join(segment::file_name(next));
         let file = create_segment(&self.config.log_dir, next).map_err(|e| (path.clone(), e))?;
         self.file = file;
         self.path = path;
+        self.written = segment::HEADER_LEN as u64;
+        self.allocated = segment::HEADER_LEN as u64;
         self.tail.end = Position {
             segment: next,
             offset: segment::HEADER_LEN as u64,
@@ -352,11 +424,14 @@ fn fail_all(batch: &mut Vec<Append>) {
 /// appending.
 pub(crate) fn create_segment(log_dir: &Path, number: u32) -> io::Result<File> {
     let path = log_dir.join(segment::file_name(number));
-    let mut file = OpenOptions::new()
-        .append(true)
+    // Not in append mode: the writer writes at explicit offsets, and on
+    // Linux a positioned write to an append-mode file goes to the end.
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
         .create_new(true)
         .open(&path)?;
-    file.write_all(&segment::header(number))?;
+    file.write_all_at(&segment::header(number), 0)?;
     file.sync_all()?;
     durable::sync_dir(log_dir)?;
     Ok(file)

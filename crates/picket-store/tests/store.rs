@@ -322,3 +322,39 @@ fn archived_segments_are_not_read_at_startup_but_stay_in_the_history() {
         .unwrap();
     assert!(err.to_string().contains("restore `archived/`"), "{err}");
 }
+
+#[test]
+fn a_write_torn_inside_prepared_space_is_set_aside_without_recovery() {
+    let tmp = tempfile::tempdir().unwrap();
+    let options = small_options();
+    {
+        let store = open_dir(tmp.path(), &options);
+        open(&store, "a");
+        change(&store, "a", Change::Deposit(3)).unwrap();
+    }
+    // What a power cut leaves when the first page of a batch reached the
+    // disk and the rest of it did not: a frame header and part of its
+    // payload, then the zeros the writer had prepared.
+    let seg = tmp.path().join("log/0000000001.seg");
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let mut torn = vec![0u8; 40 + 30];
+    torn[..4].copy_from_slice(&200u32.to_le_bytes());
+    torn[40..].copy_from_slice(&[b'{'; 30]);
+    bytes.extend_from_slice(&torn);
+    bytes.extend_from_slice(&vec![0u8; 1 << 20]);
+    std::fs::write(&seg, &bytes).unwrap();
+
+    let (store, report) = Store::<Account>::open(tmp.path(), "accounts", &options).unwrap();
+    assert!(!report.recovered, "{report:?}");
+    assert_eq!(report.set_aside.len(), 1, "{report:?}");
+    assert_eq!(
+        std::fs::metadata(&report.set_aside[0].path).unwrap().len(),
+        70
+    );
+    assert_eq!(store.get("a").unwrap().state.balance, 3);
+    change(&store, "a", Change::Deposit(1)).unwrap();
+    store.close();
+    drop(store);
+    let (store, _) = Store::<Account>::open(tmp.path(), "accounts", &options).unwrap();
+    assert_eq!(store.get("a").unwrap().state.balance, 4);
+}

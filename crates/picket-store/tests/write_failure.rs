@@ -12,11 +12,13 @@ use std::path::Path;
 use common::*;
 use picket_store::{verify, DataDir, StoreOptions, EXIT_WRITE_FAILURE};
 
-const LIMIT: u64 = 48 << 10;
+/// Between two of the writer's 1 MiB steps of preparing space, so that the
+/// failure hits a write of records under load.
+const LIMIT: u64 = (5 << 20) / 2;
 
 fn options() -> StoreOptions {
     StoreOptions {
-        segment_size: 1 << 20,
+        segment_size: 8 << 20,
         snapshot_every: 1_000_000,
         ..StoreOptions::default()
     }
@@ -41,20 +43,30 @@ fn write_failure_child() {
         };
         assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
     }
-    let mut out = std::io::stdout();
-    loop {
-        match change(&store, "a", Change::Deposit(1)) {
-            Ok(v) => {
-                let _ = writeln!(out, "ack a {v}");
-                let _ = out.flush();
-            }
-            Err(e) => {
-                // Never reached with the default policy: the writer ends
-                // the process before anyone is told anything.
-                let _ = writeln!(out, "error {e}");
-                return;
-            }
-        }
+    let out = std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, out) = (store.clone(), out.clone());
+            std::thread::spawn(move || loop {
+                let r = change(&store, "a", Change::Deposit(1));
+                let mut out = out.lock().unwrap();
+                match r {
+                    Ok(v) => {
+                        let _ = writeln!(out, "ack a {v}");
+                        let _ = out.flush();
+                    }
+                    Err(e) => {
+                        // Never reached with the default policy: the
+                        // writer ends the process before anyone is told.
+                        let _ = writeln!(out, "error {e}");
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        let _ = t.join();
     }
 }
 
@@ -84,7 +96,7 @@ fn a_refused_write_stops_the_process_and_loses_nothing_answered() {
     }
     let answered = acked["a"];
     assert!(
-        answered > 100,
+        answered > 1000,
         "the limit was reached too early: {answered}"
     );
 
