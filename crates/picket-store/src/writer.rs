@@ -230,23 +230,29 @@ impl State {
             batch.push(first);
             let gather_until = std::time::Instant::now() + GATHER;
             while bytes < BATCH_BYTES {
-                match rx.try_recv() {
-                    Ok(Msg::Append(a)) => {
+                let next = match rx.try_recv() {
+                    Ok(m) => m,
+                    Err(_) if last_batch > 1 && batch.len() < last_batch => {
+                        // Sleep until the next record or the deadline, not
+                        // spin: the callers need the CPU to send it.
+                        let left =
+                            gather_until.saturating_duration_since(std::time::Instant::now());
+                        match rx.recv_timeout(left) {
+                            Ok(m) => m,
+                            Err(_) => break,
+                        }
+                    }
+                    Err(_) => break,
+                };
+                match next {
+                    Msg::Append(a) => {
                         bytes += a.payload.len();
                         batch.push(a);
                     }
-                    Ok(Msg::Between(f)) => {
+                    Msg::Between(f) => {
                         later = Some(f);
                         break;
                     }
-                    Err(_)
-                        if last_batch > 1
-                            && batch.len() < last_batch
-                            && std::time::Instant::now() < gather_until =>
-                    {
-                        std::thread::yield_now();
-                    }
-                    Err(_) => break,
                 }
             }
             last_batch = batch.len();
