@@ -433,6 +433,21 @@ pub(crate) fn open<A: Aggregate>(
 
 type Attempt<A> = Result<Opened<A>, String>;
 
+/// The aggregates a snapshot holds, as the store keeps them in memory.
+fn states_of<A>(snap: Snapshot<A>) -> States<A> {
+    snap.aggregates
+        .into_iter()
+        .map(|e| {
+            let v = Versioned {
+                state: e.state,
+                version: e.version,
+                head: e.head,
+            };
+            (Arc::from(e.id.as_str()), v)
+        })
+        .collect()
+}
+
 fn normal<A: Aggregate>(
     store_dir: &Path,
     segs: &[SegmentRef],
@@ -442,21 +457,7 @@ fn normal<A: Aggregate>(
         Some((index, snap, which)) => {
             report.snapshot = Some(which.to_string());
             let point = snap.point();
-            let states = snap
-                .aggregates
-                .into_iter()
-                .map(|e| {
-                    (
-                        Arc::from(e.id.as_str()),
-                        Versioned {
-                            state: e.state,
-                            version: e.version,
-                            head: e.head,
-                        },
-                    )
-                })
-                .collect();
-            (index, point, states)
+            (index, point, states_of(snap))
         }
         None => {
             if segs[0].number != 1 {
@@ -628,20 +629,8 @@ fn recover<A: Aggregate>(
         match usable_snapshot::<A>(store_dir, &segs, &mut report)? {
             Some((index, snap, which)) => {
                 report.snapshot = Some(which.to_string());
-                let point = snap.point();
-                let states = snap
-                    .aggregates
-                    .into_iter()
-                    .map(|e| {
-                        let v = Versioned {
-                            state: e.state,
-                            version: e.version,
-                            head: e.head,
-                        };
-                        (Arc::from(e.id.as_str()), v)
-                    })
-                    .collect();
-                (index, point, states)
+                                let point = snap.point();
+                (index, point, states_of(snap))
             }
             None => {
                 return Err(StoreError::Unrecoverable {

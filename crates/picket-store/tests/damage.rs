@@ -60,19 +60,6 @@ fn build(root: &Path) -> (Reference, HashMap<String, u64>) {
     (reference, latest)
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 fn files(root: &Path) -> Vec<PathBuf> {
     let store = root.join("store/accounts");
     let mut out = vec![

@@ -8,19 +8,6 @@ use std::path::Path;
 use common::*;
 use picket_store::{history, verify, DataDir, Effect, FORMAT_VERSION};
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 fn fixture() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(

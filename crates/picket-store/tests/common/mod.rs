@@ -176,3 +176,17 @@ pub fn child(test: &str, dir: &Path) -> Process {
     .env("PICKET_STORE_CHILD", dir);
     p
 }
+
+/// Copies a directory tree, as a backup by `cp -r` would.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
