@@ -64,7 +64,7 @@ pub fn run(args: DaemonArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
     if env_flag("PICKET_UPGRADE_ONLY") && !args.validate {
         // Upgrading needs the data directory only, not a valid
         // configuration: it can run before the configuration is migrated.
-        let (_dir, migration) = open_data_dir(data_dir)?;
+        let (_dir, migration) = super::data_dir::open(data_dir)?;
         if migration.is_none() {
             log::info(
                 "store",
@@ -123,8 +123,14 @@ pub fn run(args: DaemonArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let settings = StoreSettings::from_config(&loaded);
+    let node_name = loaded
+        .ctx
+        .globals
+        .get("NodeName")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(picket_model::node_name);
     drop(loaded);
-    run_node(data_dir, &settings)
+    run_node(data_dir, &settings, &node_name)
 }
 
 /// The `EventStore` object of the configuration, or its defaults.
@@ -147,34 +153,58 @@ impl StoreSettings {
     }
 }
 
-fn open_data_dir(
-    data_dir: &Path,
-) -> anyhow::Result<(picket_store::DataDir, Option<picket_store::MigrationReport>)> {
-    let (dir, migration) = picket_store::DataDir::open(data_dir)
-        .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
-    if let Some(m) = &migration {
-        let stores: Vec<String> = m
-            .stores
-            .iter()
-            .map(|(s, n)| format!("'{s}' ({n} records)"))
-            .collect();
-        log::info(
-            "store",
-            &format!(
-                "Upgraded the data in {} from format {} to {}: {}. The previous data is kept in {}.",
-                data_dir.display(),
-                m.from,
-                m.to,
-                if stores.is_empty() { "no stores".to_string() } else { stores.join(", ") },
-                m.previous.display()
-            ),
-        );
+/// How often the CA and this node's certificate are checked for renewal,
+/// as in Icinga 2.
+const RENEW_INTERVAL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Renews the CA certificate and this node's certificate when they near
+/// their end. Only a node holding the CA key does this itself; the others
+/// will ask their parent over the cluster.
+fn renew_certificates(authority: &picket_pki::Authority, node_name: &str) {
+    if !authority.ca_dir().join("ca.key").exists() {
+        return;
     }
-    Ok((dir, migration))
+    let actor = picket_store::Actor::new(format!("node:{node_name}"));
+    let now = picket_pki::cert::now();
+    match authority.renew_ca_if_due(&actor, now) {
+        Ok(Some(info)) => log::info(
+            "pki",
+            &format!(
+                "Renewed the CA certificate: new fingerprint {}, valid until {}.",
+                info.fingerprint,
+                picket_pki::cert::time_text(info.not_after)
+            ),
+        ),
+        Ok(None) => {}
+        Err(e) => log::critical("pki", &format!("Cannot renew the CA certificate: {e}")),
+    }
+    let (_, own) = picket_pki::node_files(&authority.certs_dir(), node_name);
+    if !own.exists() {
+        return;
+    }
+    match authority.node_certificate(node_name, &actor, now) {
+        Ok(Some(info)) => log::info(
+            "pki",
+            &format!(
+                "Renewed the certificate of '{node_name}': serial {}, valid until {}.",
+                info.serial,
+                picket_pki::cert::time_text(info.not_after)
+            ),
+        ),
+        Ok(None) => {}
+        Err(e) => log::critical(
+            "pki",
+            &format!("Cannot renew the certificate of '{node_name}': {e}"),
+        ),
+    }
 }
 
-fn run_node(data_dir: &Path, settings: &StoreSettings) -> anyhow::Result<ExitCode> {
-    let (dir, _) = open_data_dir(data_dir)?;
+fn run_node(
+    data_dir: &Path,
+    settings: &StoreSettings,
+    node_name: &str,
+) -> anyhow::Result<ExitCode> {
+    let (dir, _) = super::data_dir::open(data_dir)?;
     let recover = env_flag("PICKET_FORCE_RECOVER") || settings.always_recover_data;
     if recover {
         log::info(
@@ -228,8 +258,13 @@ fn run_node(data_dir: &Path, settings: &StoreSettings) -> anyhow::Result<ExitCod
             log::info("store", &format!("Archived {}.", path.display()));
         }
     }
+    let (authority, _) = picket_pki::Authority::open(&dir, &picket_store::StoreOptions::default())
+        .context("cannot open the CA stores")?;
+    let authority = std::sync::Arc::new(authority);
+    renew_certificates(&authority, node_name);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_io()
+        .enable_time()
         .build()
         .context("cannot start the runtime")?;
     runtime.block_on(async {
@@ -245,13 +280,22 @@ fn run_node(data_dir: &Path, settings: &StoreSettings) -> anyhow::Result<ExitCod
                 data_dir.display()
             ),
         );
-        tokio::select! {
-            _ = int.recv() => {}
-            _ = term.recv() => {}
+                        let mut renew =
+            tokio::time::interval_at(tokio::time::Instant::now() + RENEW_INTERVAL, RENEW_INTERVAL);
+        loop {
+            tokio::select! {
+                _ = int.recv() => break,
+                _ = term.recv() => break,
+                _ = renew.tick() => {
+                    let (authority, node) = (authority.clone(), node_name.to_string());
+                    let _ = tokio::task::spawn_blocking(move || renew_certificates(&authority, &node)).await;
+                }
+            }
         }
         std::io::Result::Ok(())
     })?;
     log::info("cli", "Received a request to stop; shutting down.");
+    drop(authority);
     drop(dir);
     Ok(ExitCode::SUCCESS)
 }

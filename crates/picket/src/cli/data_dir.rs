@@ -1,7 +1,11 @@
 //! Where the data directory is: `--data-dir DIR`, else `PICKET_DATA_DIR`
 //! (both handled by clap), else the default for the user running Picket.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::log;
 
 /// `/var/lib/picket` for root, as Icinga 2 keeps `/var/lib/icinga2`;
 /// otherwise `$XDG_DATA_HOME/picket` or `~/.local/share/picket`, so that a
@@ -21,4 +25,31 @@ pub fn resolve(given: Option<PathBuf>) -> PathBuf {
         Some(home) => PathBuf::from(home).join(".local/share/picket"),
         None => PathBuf::from("picket-data"),
     }
+}
+
+/// Opens (creating, upgrading and locking) the data directory.
+pub fn open(
+    data_dir: &Path,
+) -> anyhow::Result<(picket_store::DataDir, Option<picket_store::MigrationReport>)> {
+    let (dir, migration) = picket_store::DataDir::open(data_dir)
+        .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
+    if let Some(m) = &migration {
+        let stores: Vec<String> = m
+            .stores
+            .iter()
+            .map(|(s, n)| format!("'{s}' ({n} records)"))
+            .collect();
+        log::info(
+            "store",
+            &format!(
+                "Upgraded the data in {} from format {} to {}: {}. The previous data is kept in {}.",
+                data_dir.display(),
+                m.from,
+                m.to,
+                if stores.is_empty() { "no stores".to_string() } else { stores.join(", ") },
+                m.previous.display()
+            ),
+        );
+    }
+    Ok((dir, migration))
 }

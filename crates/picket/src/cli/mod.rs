@@ -1,7 +1,9 @@
 //! Command-line definitions and dispatch.
 
+mod ca;
 mod daemon;
 mod data_dir;
+mod pki;
 mod store;
 
 use std::path::PathBuf;
@@ -37,6 +39,12 @@ pub enum Command {
     /// Verify, read the history of, or back up the event-sourced store.
     #[command(subcommand)]
     Store(store::StoreCommand),
+    /// Keys, certificates, signing requests and tickets.
+    #[command(subcommand)]
+    Pki(pki::PkiCommand),
+    /// Certificate requests at this node's CA, and its audit trail.
+    #[command(subcommand)]
+    Ca(ca::CaCommand),
 }
 
 /// Options shared by every command that loads the configuration, spelled as
@@ -68,5 +76,28 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Daemon(args) => daemon::run(args, &data_dir),
         Command::Store(command) => store::run(command, &data_dir),
+        Command::Pki(command) => pki::run(command, &data_dir),
+        Command::Ca(command) => ca::run(command, &data_dir),
     }
+}
+
+/// The actor recorded for commands given on this command line: the user
+/// running it, as the audit trail should name them.
+pub fn operator() -> picket_store::Actor {
+    // SAFETY: getuid cannot fail; getpwuid returns null or a pointer to a
+    // static record that stays valid until the next call on this thread.
+    let name = unsafe {
+        let pw = libc::getpwuid(libc::getuid());
+        if pw.is_null() || (*pw).pw_name.is_null() {
+            None
+        } else {
+            Some(
+                std::ffi::CStr::from_ptr((*pw).pw_name)
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+        }
+    };
+    let name = name.unwrap_or_else(|| format!("uid {}", unsafe { libc::getuid() }));
+    picket_store::Actor::new(format!("cli:{name}"))
 }

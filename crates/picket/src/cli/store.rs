@@ -106,7 +106,7 @@ fn effect_text(e: &Effect) -> String {
     }
 }
 
-fn history(data_dir: &Path, store: &str, id: &str, json: bool) -> anyhow::Result<ExitCode> {
+pub fn history(data_dir: &Path, store: &str, id: &str, json: bool) -> anyhow::Result<ExitCode> {
     let names = picket_store::DataDir::inspect(data_dir)?;
     if !names.iter().any(|n| n == store) {
         anyhow::bail!(
