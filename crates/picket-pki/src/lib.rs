@@ -14,6 +14,7 @@
 //! peer's identity from a finished handshake; the cluster and API crates
 //! own the connections.
 
+mod answer;
 mod authority;
 pub mod ca;
 pub mod cert;
@@ -24,6 +25,7 @@ pub mod request;
 pub mod ticket;
 pub mod tls;
 
+pub use answer::{IncomingRequest, RequestAnswer, STATUS_PENDING, STATUS_REFUSED, STATUS_SIGNED};
 pub use authority::{node_files, Authority, CaKeys, Grant, CA_DIR, CERTS_DIR};
 pub use error::PkiError;
 pub use import::ImportReport;

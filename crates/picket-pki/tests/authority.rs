@@ -233,3 +233,174 @@ fn files_and_history_are_reconciled() {
     let e = ca.load_ca(&op).err().unwrap();
     assert!(e.to_string().contains("does not belong"), "{e}");
 }
+
+mod answers {
+    use super::*;
+    use picket_pki::{IncomingRequest, STATUS_PENDING, STATUS_REFUSED, STATUS_SIGNED};
+
+    const SALT: &str = "labsalt";
+
+    fn ask(
+        ca: &Authority,
+        presented: &openssl::x509::X509,
+        ticket: &str,
+        now: i64,
+    ) -> picket_pki::RequestAnswer {
+        let request = IncomingRequest {
+            presented,
+            ticket,
+            requestor_ca: None,
+        };
+        ca.answer_request(&request, SALT, &Actor::new("endpoint:test"), now)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_valid_ticket_is_signed_at_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_data, ca) = open(tmp.path());
+        ca.new_ca(&Actor::new("test"), cert::now()).unwrap();
+        let presented = self_signed("agent1");
+        // The vector of the lab: PBKDF2("agent1", "labsalt").
+        let a = ask(
+            &ca,
+            &presented,
+            "b6c403df3599325f5a7c1cdec0295483e299ee41",
+            cert::now(),
+        );
+        assert_eq!(a.status_code, STATUS_SIGNED, "{a:?}");
+        let issued = openssl::x509::X509::from_pem(a.cert.unwrap().as_bytes()).unwrap();
+        let ca_cert = openssl::x509::X509::from_pem(a.ca.unwrap().as_bytes()).unwrap();
+        cert::verify_signed_by(&issued, &ca_cert).unwrap();
+        assert!(cert::has_public_key(
+            &issued,
+            &presented.public_key().unwrap()
+        ));
+        assert_eq!(CertInfo::of(&issued).unwrap().cn, "agent1");
+        let record = ca.ca().unwrap();
+        let i = &record.state.issued[&CertInfo::of(&issued).unwrap().serial];
+        assert_eq!(
+            (i.approval, i.approved_by.as_str()),
+            (Approval::Ticket, "endpoint:test")
+        );
+        // Nothing waits for an operator.
+        assert!(ca.requests().is_empty());
+
+        let bad = ask(&ca, &self_signed("agent1"), "0000", cert::now());
+        assert_eq!(bad.status_code, STATUS_REFUSED);
+        assert_eq!(
+            bad.error.as_deref(),
+            Some("Invalid ticket for CN 'agent1'.")
+        );
+        // A ticket for another CN is no ticket for this one.
+        let other = ask(
+            &ca,
+            &self_signed("agent2"),
+            "b6c403df3599325f5a7c1cdec0295483e299ee41",
+            cert::now(),
+        );
+        assert_eq!(other.status_code, STATUS_REFUSED);
+    }
+
+    #[test]
+    fn without_a_ticket_the_request_waits_for_an_operator() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_data, ca) = open(tmp.path());
+        let op = Actor::new("cli:alice");
+        ca.new_ca(&op, cert::now()).unwrap();
+        let presented = self_signed("agent2");
+        let a = ask(&ca, &presented, "", cert::now());
+        assert_eq!(a.status_code, STATUS_PENDING);
+        assert_eq!(
+            a.error.as_deref(),
+            Some("Certificate request for CN 'agent2' is pending. Waiting for approval from the parent Icinga instance.")
+        );
+        let fp = a.fingerprint_request.clone().unwrap();
+        assert_eq!(fp, cert::fingerprint(&presented).unwrap());
+        assert!(a.ca.is_some() && a.cert.is_none());
+        // Asking again changes nothing until an operator signs.
+        assert_eq!(
+            ask(&ca, &presented, "", cert::now()).status_code,
+            STATUS_PENDING
+        );
+        assert_eq!(ca.request(&fp).unwrap().version, 0);
+        let signed = ca
+            .sign_request(&fp, Approval::Operator, &op, cert::now())
+            .unwrap();
+        let a = ask(&ca, &presented, "", cert::now());
+        assert_eq!(a.status_code, STATUS_SIGNED);
+        assert_eq!(a.cert.unwrap().as_bytes(), signed.to_pem().unwrap());
+
+        // Removed by the operator: declined.
+        let declined = self_signed("agent3");
+        let fp = ask(&ca, &declined, "", cert::now())
+            .fingerprint_request
+            .unwrap();
+        ca.remove_request(&fp, &op).unwrap();
+        let a = ask(&ca, &declined, "", cert::now());
+        assert_eq!(a.status_code, STATUS_REFUSED);
+        assert_eq!(
+            a.error.as_deref(),
+            Some("Ticket for CN agent3 declined by administrator.")
+        );
+    }
+
+    #[test]
+    fn certificates_of_this_ca_are_renewed_only_when_due() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_data, ca) = open(tmp.path());
+        ca.new_ca(&Actor::new("test"), cert::now()).unwrap();
+        let first = ask(
+            &ca,
+            &self_signed("agent1"),
+            "b6c403df3599325f5a7c1cdec0295483e299ee41",
+            cert::now(),
+        );
+        let current = openssl::x509::X509::from_pem(first.cert.unwrap().as_bytes()).unwrap();
+        let a = ask(&ca, &current, "", cert::now());
+        assert_eq!(a.status_code, STATUS_REFUSED);
+        assert_eq!(
+            a.error.as_deref(),
+            Some("The certificates for CN 'agent1' and its root CA are valid and uptodate. Skipping automated renewal.")
+        );
+        // 380 days on, 17 are left: renewed without a ticket.
+        let later = cert::now() + 380 * DAY;
+        let a = ask(&ca, &current, "", later);
+        assert_eq!(a.status_code, STATUS_SIGNED, "{a:?}");
+        let renewed = openssl::x509::X509::from_pem(a.cert.unwrap().as_bytes()).unwrap();
+        let info = CertInfo::of(&renewed).unwrap();
+        assert!(info.not_after > later + 390 * DAY);
+        assert_eq!(
+            ca.ca().unwrap().state.issued[&info.serial].approval,
+            Approval::Renewal
+        );
+    }
+
+    #[test]
+    fn an_empty_salt_disables_automatic_signing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (_data, ca) = open(tmp.path());
+        ca.new_ca(&Actor::new("test"), cert::now()).unwrap();
+        let presented = self_signed("agent1");
+        let request = IncomingRequest {
+            presented: &presented,
+            ticket: "b6c403df3599325f5a7c1cdec0295483e299ee41",
+            requestor_ca: None,
+        };
+        let a = ca
+            .answer_request(&request, "", &Actor::new("endpoint:agent1"), cert::now())
+            .unwrap();
+        assert_eq!(a.status_code, STATUS_PENDING);
+        let r = ca.request(&a.fingerprint_request.unwrap()).unwrap();
+        assert!(r.state.ticket_given);
+        let json = serde_json::to_value(&ask(&ca, &presented, "", cert::now())).unwrap();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort();
+        assert_eq!(keys, ["ca", "error", "fingerprint_request", "status_code"]);
+    }
+}
