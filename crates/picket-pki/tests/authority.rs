@@ -393,7 +393,7 @@ mod answers {
         assert_eq!(a.status_code, STATUS_PENDING);
         let r = ca.request(&a.fingerprint_request.unwrap()).unwrap();
         assert!(r.state.ticket_given);
-        let json = serde_json::to_value(&ask(&ca, &presented, "", cert::now())).unwrap();
+        let json = serde_json::to_value(ask(&ca, &presented, "", cert::now())).unwrap();
         let mut keys: Vec<&str> = json
             .as_object()
             .unwrap()
