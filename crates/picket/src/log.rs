@@ -12,16 +12,22 @@ fn timestamp() -> String {
         .to_string()
 }
 
-pub fn write(severity: Severity, facility: &str, message: &str) {
-    let line = format!(
+/// One log line, with its newline.
+pub fn line(severity: Severity, facility: &str, message: &str) -> String {
+    format!(
         "[{}] {}/{}: {}\n",
         timestamp(),
         severity.name(),
         facility,
         message
-    );
+    )
+}
+
+pub fn write(severity: Severity, facility: &str, message: &str) {
     // A closed stdout must not bring the process down.
-    let _ = std::io::stdout().lock().write_all(line.as_bytes());
+    let _ = std::io::stdout()
+        .lock()
+        .write_all(line(severity, facility, message).as_bytes());
 }
 
 pub fn record(r: &LogRecord) {

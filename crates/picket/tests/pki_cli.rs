@@ -599,3 +599,91 @@ fn save_cert_fetches_the_peer_certificate() {
         text(&r)
     );
 }
+
+#[test]
+fn ca_commands_reach_the_running_node() {
+    use picket_pki::{cert, Authority};
+    use std::io::{BufRead, BufReader};
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let fingerprint;
+    {
+        let (dir, _) = picket_store::DataDir::open(&data).unwrap();
+        let (ca, _) = Authority::open(&dir, &picket_store::StoreOptions::default()).unwrap();
+        ca.new_ca(&picket_store::Actor::new("test"), cert::now())
+            .unwrap();
+        let key = cert::new_key().unwrap();
+        let presented =
+            cert::self_signed(&key, "agent7", cert::Validity::days_from(cert::now(), 397)).unwrap();
+        let r = ca
+            .receive_request(
+                &presented,
+                None,
+                false,
+                &picket_store::Actor::new("endpoint:agent7"),
+            )
+            .unwrap();
+        fingerprint = r.state.info.fingerprint.clone();
+    }
+    let conf = tmp.path().join("icinga2.conf");
+    std::fs::write(&conf, "const NodeName = \"master1\"\n").unwrap();
+    let mut node = picket(&data)
+        .args(["daemon", "-c"])
+        .arg(&conf)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(node.stdout.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        if line.unwrap().contains("Picket node running") {
+            break;
+        }
+    }
+    let listed = ok(picket(&data).args(["ca", "list"]));
+    assert!(listed.contains(&fingerprint), "{listed}");
+    let signed = ok(picket(&data).args(["ca", "sign", &fingerprint]));
+    assert!(
+        signed.contains("Signed certificate for 'CN = agent7'"),
+        "{signed}"
+    );
+    let r = run(picket(&data).args(["ca", "remove", &fingerprint]));
+    assert_eq!(r.status.code(), Some(1));
+    assert!(text(&r).contains("already signed"), "{}", text(&r));
+    ok(picket(&data)
+        .args(["pki", "new-cert", "--cn", "agent8", "--key"])
+        .arg(tmp.path().join("a8.key"))
+        .arg("--csr")
+        .arg(tmp.path().join("a8.csr")));
+    ok(picket(&data)
+        .args(["pki", "sign-csr", "--csr"])
+        .arg(tmp.path().join("a8.csr"))
+        .arg("--cert")
+        .arg(tmp.path().join("a8.crt")));
+    openssl_verify(&data.join("ca/ca.crt"), &tmp.path().join("a8.crt"));
+    // The history names the operator, not the node.
+    let history: serde_json::Value = serde_json::from_str(&ok(picket(&data).args([
+        "ca",
+        "history",
+        &fingerprint,
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(history[1]["command"]["label"], "sign");
+    let operator = history[1]["actor"].as_str().unwrap().to_string();
+    assert!(operator.starts_with("cli:"), "{operator}");
+
+    // SAFETY: kill(2) on our own child.
+    unsafe {
+        libc::kill(node.id() as i32, libc::SIGTERM);
+    }
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    assert!(node.wait().unwrap().success());
+    let log = rest.join("\n");
+    assert!(
+        log.contains(&format!("Command from the command line ({operator})")),
+        "{log}"
+    );
+    // Stopped: the command line works on the files itself again.
+    let listed = ok(picket(&data).args(["ca", "list", "--all"]));
+    assert!(listed.contains(&fingerprint), "{listed}");
+}

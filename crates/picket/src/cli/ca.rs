@@ -7,14 +7,14 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use picket_pki::ca::{Approval, CA_ID, CA_STORE};
-use picket_pki::cert;
 use picket_pki::request::REQUEST_STORE;
-use picket_pki::PkiError;
+use picket_pki::{cert, Authority, PkiError};
+use picket_store::Actor;
+use serde::{Deserialize, Serialize};
 
-use super::pki::authority;
-use crate::log;
+use super::output::Output;
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Serialize, Deserialize)]
 pub enum CaCommand {
     /// List pending certificate signing requests.
     List {
@@ -51,24 +51,69 @@ pub enum CaCommand {
 }
 
 pub fn run(command: CaCommand, data_dir: &Path) -> anyhow::Result<ExitCode> {
+    if let CaCommand::History { fingerprint, json } = &command {
+        // Reads the files only: works while the node runs.
+        let (store, id) = match fingerprint {
+            Some(fp) => (REQUEST_STORE, fp.as_str()),
+            None => (CA_STORE, CA_ID),
+        };
+        return super::store::history(data_dir, store, id, *json);
+    }
+    let reply = super::control::with_authority(data_dir, super::control::Request::Ca(command))?;
+    Ok(reply.print())
+}
+
+/// Carries out a command on the CA; the exit code is Icinga's.
+pub fn execute(
+    command: CaCommand,
+    authority: &Authority,
+    operator: &Actor,
+    out: &mut Output,
+) -> anyhow::Result<u8> {
     match command {
-        CaCommand::List { all, removed, json } => list(data_dir, all, removed, json),
-        CaCommand::Sign { fingerprint } => sign(data_dir, &fingerprint),
-        CaCommand::Remove { fingerprint } => remove(data_dir, &fingerprint),
-        CaCommand::Restore { fingerprint } => restore(data_dir, &fingerprint),
-        CaCommand::History { fingerprint, json } => {
-            let (store, id) = match &fingerprint {
-                Some(fp) => (REQUEST_STORE, fp.as_str()),
-                None => (CA_STORE, CA_ID),
-            };
-            super::store::history(data_dir, store, id, json)
+        CaCommand::List { all, removed, json } => list(authority, out, all, removed, json),
+        CaCommand::Sign { fingerprint } => Ok(answer(
+            out,
+            authority
+                .sign_request(&fingerprint, Approval::Operator, operator, cert::now())
+                .and_then(|issued| {
+                    let info = cert::CertInfo::of(&issued)?;
+                    Ok(format!(
+                        "Signed certificate for '{}' (serial {}).",
+                        info.subject, info.serial
+                    ))
+                }),
+        )?),
+        CaCommand::Remove { fingerprint } => Ok(answer(
+            out,
+            authority
+                .remove_request(&fingerprint, operator)
+                .map(|r| format!("Certificate request for CN {} removed.", r.cn)),
+        )?),
+        CaCommand::Restore { fingerprint } => Ok(answer(
+            out,
+            authority.restore_request(&fingerprint, operator).map(|r| {
+                format!(
+                    "Restored certificate request for CN '{}', sign it with:\n\"picket ca sign {fingerprint}\"",
+                    r.cn
+                )
+            }),
+        )?),
+        CaCommand::Import { from } => import(authority, operator, out, &from),
+        CaCommand::History { .. } => {
+            out.critical("cli", "ca history reads the files; it is not sent to the node");
+            Ok(1)
         }
-        CaCommand::Import { from } => import(data_dir, &from),
     }
 }
 
-fn list(data_dir: &Path, all: bool, removed: bool, json: bool) -> anyhow::Result<ExitCode> {
-    let authority = authority(data_dir)?;
+fn list(
+    authority: &Authority,
+    out: &mut Output,
+    all: bool,
+    removed: bool,
+    json: bool,
+) -> anyhow::Result<u8> {
     let shown: Vec<_> = authority
         .requests()
         .into_iter()
@@ -81,7 +126,7 @@ fn list(data_dir: &Path, all: bool, removed: bool, json: bool) -> anyhow::Result
         })
         .collect();
     if json {
-        let mut out = serde_json::Map::new();
+        let mut map = serde_json::Map::new();
         for r in &shown {
             let s = &r.state;
             let mut entry = serde_json::Map::new();
@@ -94,106 +139,67 @@ fn list(data_dir: &Path, all: bool, removed: bool, json: bool) -> anyhow::Result
                 "timestamp".into(),
                 cert::time_text(s.info.not_before).into(),
             );
-            out.insert(s.info.fingerprint.clone(), entry.into());
+            map.insert(s.info.fingerprint.clone(), entry.into());
         }
-        println!("{}", serde_json::Value::Object(out));
-        return Ok(ExitCode::SUCCESS);
+        out.println(&serde_json::Value::Object(map).to_string());
+        return Ok(0);
     }
-    println!(
+    out.println(&format!(
         "{:<64} | {:<24} | {:<6} | Subject",
         "Fingerprint", "Timestamp", "Signed"
-    );
-    println!(
+    ));
+    out.println(&format!(
         "{}|{}|{}|{}",
         "-".repeat(65),
         "-".repeat(26),
         "-".repeat(8),
         "-".repeat(8)
-    );
+    ));
     for r in &shown {
         let s = &r.state;
-        println!(
+        out.println(&format!(
             "{:<64} | {:<24} | {:<6} | {}",
             s.info.fingerprint,
             cert::time_text(s.info.not_before),
             if s.signed.is_some() { "*" } else { "" },
             s.info.subject
-        );
+        ));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
 
 /// A refusal of the CA or of a request is the operator's answer, not a
 /// program error: printed as Icinga prints it, with exit code 1.
-fn answer(result: Result<String, PkiError>) -> anyhow::Result<ExitCode> {
+fn answer(out: &mut Output, result: Result<String, PkiError>) -> anyhow::Result<u8> {
     match result {
         Ok(message) => {
-            log::info("cli", &message);
-            Ok(ExitCode::SUCCESS)
+            out.info("cli", &message);
+            Ok(0)
         }
         Err(e @ (PkiError::NoRequest(_) | PkiError::Command(_) | PkiError::NoCa { .. })) => {
-            log::critical("cli", &e.to_string());
-            Ok(ExitCode::FAILURE)
+            out.critical("cli", &e.to_string());
+            Ok(1)
         }
         Err(e) => Err(e.into()),
     }
 }
 
-fn sign(data_dir: &Path, fingerprint: &str) -> anyhow::Result<ExitCode> {
-    let authority = authority(data_dir)?;
-    answer(
-        authority
-            .sign_request(
-                fingerprint,
-                Approval::Operator,
-                &super::operator(),
-                cert::now(),
-            )
-            .and_then(|issued| {
-                let info = cert::CertInfo::of(&issued)?;
-                Ok(format!(
-                    "Signed certificate for '{}' (serial {}).",
-                    info.subject, info.serial
-                ))
-            }),
-    )
-}
-
-fn remove(data_dir: &Path, fingerprint: &str) -> anyhow::Result<ExitCode> {
-    let authority = authority(data_dir)?;
-    answer(
-        authority
-            .remove_request(fingerprint, &super::operator())
-            .map(|r| format!("Certificate request for CN {} removed.", r.cn)),
-    )
-}
-
-fn restore(data_dir: &Path, fingerprint: &str) -> anyhow::Result<ExitCode> {
-    let authority = authority(data_dir)?;
-    answer(
-        authority
-            .restore_request(fingerprint, &super::operator())
-            .map(|r| {
-                format!(
-                    "Restored certificate request for CN '{}', sign it with:\n\"picket ca sign {fingerprint}\"",
-                    r.cn
-                )
-            }),
-    )
-}
-
-fn import(data_dir: &Path, from: &Path) -> anyhow::Result<ExitCode> {
-    let authority = authority(data_dir)?;
-    let report = match authority.import_icinga(from, &super::operator()) {
+fn import(
+    authority: &Authority,
+    operator: &Actor,
+    out: &mut Output,
+    from: &Path,
+) -> anyhow::Result<u8> {
+    let report = match authority.import_icinga(from, operator) {
         Ok(r) => r,
         Err(e @ (PkiError::CaExists { .. } | PkiError::Invalid(_))) => {
-            log::critical("cli", &e.to_string());
-            return Ok(ExitCode::FAILURE);
+            out.critical("cli", &e.to_string());
+            return Ok(1);
         }
         Err(e) => return Err(e.into()),
     };
     match &report.ca {
-        Some(info) => log::info(
+        Some(info) => out.info(
             "cli",
             &format!(
                 "Took over the CA '{}' (fingerprint {}, valid until {}) from {}.",
@@ -203,16 +209,16 @@ fn import(data_dir: &Path, from: &Path) -> anyhow::Result<ExitCode> {
                 from.display()
             ),
         ),
-        None => log::info(
+        None => out.info(
             "cli",
             "The CA was imported before; taking over what came since.",
         ),
     }
     for path in &report.certs {
-        log::info("cli", &format!("Copied {}.", path.display()));
+        out.info("cli", &format!("Copied {}.", path.display()));
     }
     for path in &report.certs_kept {
-        log::warning(
+        out.warning(
             "cli",
             &format!(
                 "Kept {}: it differs from the file of the same name in {}.",
@@ -221,7 +227,7 @@ fn import(data_dir: &Path, from: &Path) -> anyhow::Result<ExitCode> {
             ),
         );
     }
-    log::info(
+    out.info(
         "cli",
         &format!(
             "Certificate requests: {} pending, {} signed, {} removed, {} taken over before.",
@@ -232,7 +238,7 @@ fn import(data_dir: &Path, from: &Path) -> anyhow::Result<ExitCode> {
         ),
     );
     for (path, why) in &report.skipped {
-        log::warning("cli", &format!("Skipped {}: {why}", path.display()));
+        out.warning("cli", &format!("Skipped {}: {why}", path.display()));
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }

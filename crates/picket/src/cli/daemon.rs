@@ -280,12 +280,22 @@ fn run_node(
                 data_dir.display()
             ),
         );
-                        let mut renew =
+                                let control = tokio::spawn(super::control::serve(data_dir.to_path_buf(), authority.clone()));
+        let mut renew =
             tokio::time::interval_at(tokio::time::Instant::now() + RENEW_INTERVAL, RENEW_INTERVAL);
+                let mut control = std::pin::pin!(control);
         loop {
             tokio::select! {
                 _ = int.recv() => break,
                 _ = term.recv() => break,
+                served = &mut control => {
+                    let why = match served {
+                        Ok(Err(e)) => e.to_string(),
+                        _ => "it stopped".to_string(),
+                    };
+                    log::warning("cli", &format!("The control socket is not served ({why}); `picket ca` needs the node stopped."));
+                    control.set(tokio::spawn(std::future::pending()));
+                }
                 _ = renew.tick() => {
                     let (authority, node) = (authority.clone(), node_name.to_string());
                     let _ = tokio::task::spawn_blocking(move || renew_certificates(&authority, &node)).await;

@@ -1,8 +1,10 @@
 //! Command-line definitions and dispatch.
 
 mod ca;
+mod control;
 mod daemon;
 mod data_dir;
+mod output;
 mod pki;
 mod store;
 
@@ -84,10 +86,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// The actor recorded for commands given on this command line: the user
 /// running it, as the audit trail should name them.
 pub fn operator() -> picket_store::Actor {
-    // SAFETY: getuid cannot fail; getpwuid returns null or a pointer to a
-    // static record that stays valid until the next call on this thread.
+    // SAFETY: getuid has no preconditions and cannot fail.
+    operator_of(unsafe { libc::getuid() })
+}
+
+/// The actor for a command given by the user `uid`.
+pub fn operator_of(uid: u32) -> picket_store::Actor {
+    // SAFETY: getpwuid returns null or a pointer to a static record that
+    // stays valid until the next call on this thread; it is copied at once.
     let name = unsafe {
-        let pw = libc::getpwuid(libc::getuid());
+        let pw = libc::getpwuid(uid);
         if pw.is_null() || (*pw).pw_name.is_null() {
             None
         } else {
@@ -98,6 +106,6 @@ pub fn operator() -> picket_store::Actor {
             )
         }
     };
-    let name = name.unwrap_or_else(|| format!("uid {}", unsafe { libc::getuid() }));
+    let name = name.unwrap_or_else(|| format!("uid {uid}"));
     picket_store::Actor::new(format!("cli:{name}"))
 }

@@ -187,15 +187,7 @@ fn sign_csr(
     let Some(cert_file) = cert_file else {
         return fail("Certificate file path (--cert) must be specified.");
     };
-    let request = files::read_csr(&csr)?;
-    let authority = authority(data_dir)?;
-    let issued = authority.sign_csr(&request, &super::operator(), cert::now())?;
-    files::write_cert(&cert_file, &issued)?;
-    log::info(
-        "pki",
-        &format!("Writing certificate to file '{}'.", cert_file.display()),
-    );
-    Ok(ExitCode::SUCCESS)
+    super::control::sign_csr(data_dir, &csr, &cert_file)
 }
 
 /// The `TicketSalt` constant of the configuration, as Icinga's CLI finds
