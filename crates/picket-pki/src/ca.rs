@@ -90,15 +90,10 @@ pub struct Ca {
     pub issued: BTreeMap<String, Issued>,
 }
 
-/// Creating the CA record.
-pub struct Establish {
-    pub certificate: String,
-    pub info: CertInfo,
-    pub origin: Origin,
-}
-
+/// Creating the CA record: the command is its own event, since there is
+/// nothing to decide.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Established {
+pub struct Establish {
     pub certificate: String,
     pub info: CertInfo,
     pub origin: Origin,
@@ -148,19 +143,15 @@ impl Describe for CaCommand {
 impl Aggregate for Ca {
     type InitCommand = Establish;
     type Command = CaCommand;
-    type InitEvent = Established;
+    type InitEvent = Establish;
     type Event = CaEvent;
     type Error = String;
 
-    fn process_init(_: &str, c: &Establish) -> Result<Established, String> {
-        Ok(Established {
-            certificate: c.certificate.clone(),
-            info: c.info.clone(),
-            origin: c.origin.clone(),
-        })
+    fn process_init(_: &str, c: &Establish) -> Result<Establish, String> {
+        Ok(c.clone())
     }
 
-    fn init(_: &str, e: Established) -> Ca {
+    fn init(_: &str, e: Establish) -> Ca {
         Ca {
             certificate: e.certificate,
             info: e.info,

@@ -37,15 +37,9 @@ pub struct Request {
     pub removed: bool,
 }
 
-pub struct Receive {
-    pub cert_request: String,
-    pub info: CertInfo,
-    pub requestor_ca: Option<String>,
-    pub ticket_given: bool,
-}
-
+/// Recording a request: the command is its own event.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Received {
+pub struct Receive {
     pub cert_request: String,
     pub info: CertInfo,
     pub requestor_ca: Option<String>,
@@ -89,20 +83,15 @@ impl Describe for RequestCommand {
 impl Aggregate for Request {
     type InitCommand = Receive;
     type Command = RequestCommand;
-    type InitEvent = Received;
+    type InitEvent = Receive;
     type Event = RequestEvent;
     type Error = String;
 
-    fn process_init(_: &str, c: &Receive) -> Result<Received, String> {
-        Ok(Received {
-            cert_request: c.cert_request.clone(),
-            info: c.info.clone(),
-            requestor_ca: c.requestor_ca.clone(),
-            ticket_given: c.ticket_given,
-        })
+    fn process_init(_: &str, c: &Receive) -> Result<Receive, String> {
+        Ok(c.clone())
     }
 
-    fn init(_: &str, e: Received) -> Request {
+    fn init(_: &str, e: Receive) -> Request {
         Request {
             cert_request: e.cert_request,
             info: e.info,

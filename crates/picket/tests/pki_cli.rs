@@ -2,6 +2,8 @@
 //! OpenSSL: certificates each makes are accepted by the others, an Icinga
 //! 2 CA is taken over, and the request workflow reads like Icinga's.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -477,29 +479,9 @@ fn icinga_ca_is_taken_over() {
 /// Runs `picket daemon` until it says it is running, stops it and returns
 /// what it printed.
 fn run_daemon(data: &Path, conf: &Path) -> String {
-    use std::io::{BufRead, BufReader};
-    let mut child = picket(data)
-        .args(["daemon", "-c"])
-        .arg(conf)
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        let running = line.contains("Picket node running");
-        lines.push(line);
-        if running {
-            // SAFETY: kill(2) on our own child.
-            unsafe {
-                libc::kill(child.id() as i32, libc::SIGTERM);
-            }
-        }
-    }
-    let out = lines.join("\n");
-    assert!(child.wait().unwrap().success(), "{out}");
-    out
+    let mut cmd = picket(data);
+    cmd.args(["daemon", "-c"]).arg(conf);
+    common::run_until_running(cmd)
 }
 
 #[test]

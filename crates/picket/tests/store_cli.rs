@@ -8,9 +8,10 @@
 //! (Krill's file-per-command layout), so these tests also run the upgrade
 //! the way an operator would.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 fn picket() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_picket"));
@@ -77,28 +78,7 @@ fn run_node(data: &Path, conf: &Path, env: &[(&str, &str)]) -> String {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        let running = line.contains("Picket node running");
-        lines.push(line);
-        if running {
-            // SAFETY: kill(2) on our own child.
-            unsafe {
-                libc::kill(child.id() as i32, libc::SIGTERM);
-            }
-        }
-    }
-    let status = child.wait().unwrap();
-    let out = lines.join("\n");
-    assert!(status.success(), "{out}");
-    out
+    common::run_until_running(cmd)
 }
 
 #[test]

@@ -1,0 +1,32 @@
+//! Helpers shared by the command-line tests.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+/// Runs a `picket daemon` command until it says it is running, stops it
+/// with SIGTERM, checks that it stopped cleanly and returns what it
+/// printed.
+pub fn run_until_running(mut cmd: Command) -> String {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let running = line.contains("Picket node running");
+        lines.push(line);
+        if running {
+            // SAFETY: kill(2) on our own child.
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGTERM);
+            }
+        }
+    }
+    let status = child.wait().unwrap();
+    let out = lines.join("\n");
+    assert!(status.success(), "{out}");
+    out
+}
