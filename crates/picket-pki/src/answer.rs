@@ -48,13 +48,6 @@ pub struct RequestAnswer {
     pub fingerprint_request: Option<String>,
 }
 
-fn pem(cert: &X509) -> Result<String, PkiError> {
-    let bytes = cert
-        .to_pem()
-        .map_err(PkiError::ssl("cannot encode the certificate"))?;
-    String::from_utf8(bytes).map_err(|_| PkiError::Invalid("PEM is not text".into()))
-}
-
 impl Authority {
     /// Answers a certificate request. `salt` is `ApiListener.ticket_salt`
     /// (empty: no automatic signing); `actor` names the peer it came from.
@@ -68,7 +61,7 @@ impl Authority {
         let keys = self.load_ca(actor)?;
         let presented = CertInfo::of(request.presented)?;
         let cn = presented.cn.clone();
-        let ca_pem = pem(&keys.cert)?;
+        let ca_pem = cert::pem(&keys.cert)?;
         let ca_info = CertInfo::of(&keys.cert)?;
         let refused = |error: String| RequestAnswer {
             status_code: STATUS_REFUSED,
@@ -144,7 +137,7 @@ impl Authority {
             Grant::new(approval, actor),
             now,
         )?;
-        Ok(answer(STATUS_SIGNED, None, Some(pem(&issued)?)))
+        Ok(answer(STATUS_SIGNED, None, Some(cert::pem(&issued)?)))
     }
 }
 

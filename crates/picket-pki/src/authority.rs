@@ -60,13 +60,6 @@ pub struct Authority {
     requests: Store<Request>,
 }
 
-fn pem(cert: &X509) -> Result<String, PkiError> {
-    let bytes = cert
-        .to_pem()
-        .map_err(PkiError::ssl("cannot encode the certificate"))?;
-    String::from_utf8(bytes).map_err(|_| PkiError::Invalid("PEM is not text".into()))
-}
-
 fn parse_pem(text: &str, what: &str) -> Result<X509, PkiError> {
     X509::from_pem(text.as_bytes())
         .map_err(|e| PkiError::Invalid(format!("{what} is not a PEM certificate: {e}")))
@@ -96,7 +89,14 @@ impl Authority {
         self.root.join(CERTS_DIR)
     }
 
-    fn ca_files(&self) -> (PathBuf, PathBuf) {
+    /// Whether this node holds the CA key: it signs, renews and answers
+    /// certificate requests itself instead of forwarding them.
+    pub fn has_ca_key(&self) -> bool {
+        self.ca_files().0.exists()
+    }
+
+    /// `ca/ca.key` and `ca/ca.crt`.
+    pub(crate) fn ca_files(&self) -> (PathBuf, PathBuf) {
         let dir = self.ca_dir();
         (dir.join("ca.key"), dir.join("ca.crt"))
     }
@@ -142,7 +142,7 @@ impl Authority {
             CA_ID,
             actor.clone(),
             Establish {
-                certificate: pem(cert)?,
+                certificate: cert::pem(cert)?,
                 info: info.clone(),
                 origin,
             },
@@ -261,7 +261,7 @@ impl Authority {
             info.fingerprint.clone(),
             actor.clone(),
             Receive {
-                cert_request: pem(presented)?,
+                cert_request: cert::pem(presented)?,
                 info,
                 requestor_ca,
                 ticket_given,
@@ -325,7 +325,7 @@ impl Authority {
             fingerprint,
             actor.clone(),
             RequestCommand::Sign(Signed {
-                certificate: pem(&cert)?,
+                certificate: cert::pem(&cert)?,
                 serial,
                 approval,
             }),
@@ -378,7 +378,7 @@ impl Authority {
             CA_ID,
             actor.clone(),
             CaCommand::Renew {
-                certificate: pem(&renewed)?,
+                certificate: cert::pem(&renewed)?,
                 info: info.clone(),
             },
         ))?;

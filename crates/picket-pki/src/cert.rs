@@ -75,6 +75,14 @@ impl Validity {
     }
 }
 
+/// A certificate as PEM text, the form the stores and the cluster carry.
+pub fn pem(cert: &X509) -> Result<String, PkiError> {
+    let bytes = cert
+        .to_pem()
+        .map_err(PkiError::ssl("cannot encode the certificate"))?;
+    String::from_utf8(bytes).map_err(|_| PkiError::Invalid("PEM is not text".into()))
+}
+
 /// A new RSA key of Icinga's size.
 pub fn new_key() -> Result<PKey<Private>, PkiError> {
     let rsa = Rsa::generate(KEY_BITS).map_err(PkiError::ssl("cannot generate an RSA key"))?;

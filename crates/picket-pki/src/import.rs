@@ -79,7 +79,7 @@ impl Authority {
                 )))
             }
             None => {
-                let (key_file, cert_file) = (self.ca_dir().join("ca.key"), self.ca_dir().join("ca.crt"));
+                                let (key_file, cert_file) = self.ca_files();
                 if key_file.exists() || cert_file.exists() {
                     return Err(PkiError::CaExists {
                         cert: cert_file,

@@ -161,7 +161,7 @@ const RENEW_INTERVAL: std::time::Duration = std::time::Duration::from_secs(24 * 
 /// their end. Only a node holding the CA key does this itself; the others
 /// will ask their parent over the cluster.
 fn renew_certificates(authority: &picket_pki::Authority, node_name: &str) {
-    if !authority.ca_dir().join("ca.key").exists() {
+    if !authority.has_ca_key() {
         return;
     }
     let actor = picket_store::Actor::new(format!("node:{node_name}"));
