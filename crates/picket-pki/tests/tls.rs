@@ -203,3 +203,63 @@ fn openssl_s_client_authenticates_against_picket() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `crl_path`: a certificate the CA revoked is not authenticated; the
+/// others still are. The CRL is made by the openssl command, as an
+/// operator would make it.
+#[test]
+fn revoked_certificates_are_refused_with_a_crl() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = cluster(tmp.path(), &["master1", "agent1", "agent2"]);
+    let root = data.root();
+    let work = tmp.path().join("openssl-ca");
+    std::fs::create_dir_all(&work).unwrap();
+    std::fs::write(work.join("index.txt"), "").unwrap();
+    std::fs::write(work.join("crlnumber"), "01\n").unwrap();
+    let cnf = work.join("ca.cnf");
+    std::fs::write(
+        &cnf,
+        format!(
+            "[ca]\ndefault_ca = picket\n[picket]\ndatabase = {}\ncrlnumber = {}\ndefault_md = sha256\ndefault_crl_days = 30\n",
+            work.join("index.txt").display(),
+            work.join("crlnumber").display()
+        ),
+    )
+    .unwrap();
+    let openssl_ca = |extra: &[&str]| {
+        let out = Command::new("openssl")
+            .arg("ca")
+            .arg("-config")
+            .arg(&cnf)
+            .arg("-keyfile")
+            .arg(root.join("ca/ca.key"))
+            .arg("-cert")
+            .arg(root.join("ca/ca.crt"))
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    };
+    let agent2 = root.join("certs/agent2.crt");
+    openssl_ca(&["-revoke", agent2.to_str().unwrap()]);
+    let crl = work.join("crl.pem");
+    openssl_ca(&["-gencrl", "-out", crl.to_str().unwrap()]);
+
+    let settings = TlsSettings {
+        crl_path: Some(crl),
+        ..TlsSettings::default()
+    };
+    let server = || tls::server_context(&identity(&data, "master1"), &settings).unwrap();
+    let client =
+        |cn: &str| tls::client_context(&identity(&data, cn), &TlsSettings::default()).unwrap();
+    let revoked = handshake(server(), client("agent2"), None);
+    let why = revoked.server_saw.verified.unwrap_err();
+    assert!(why.contains("revoked"), "{why}");
+    let fine = handshake(server(), client("agent1"), None);
+    assert_eq!(
+        fine.server_saw.authenticated_cn(),
+        Some("agent1"),
+        "{:?}",
+        fine.server_saw.verified
+    );
+}
