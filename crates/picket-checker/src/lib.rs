@@ -1,0 +1,12 @@
+//! Running checks: monitoring plugins as processes, and (to come) the
+//! command lines Icinga 2 builds for them, the built-in checks and the
+//! scheduler.
+//!
+//! A plugin runs in a process group of its own, with its standard output
+//! and error on one pipe as Icinga 2 reads them; past its timeout the whole
+//! group is killed, so no child it started outlives the check; its output
+//! is capped so that a runaway plugin cannot exhaust memory. This crate
+//! decides nothing about states: it reports what the process did, and the
+//! model turns that into a check result.
+
+pub mod process;
