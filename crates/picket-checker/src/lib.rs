@@ -9,4 +9,6 @@
 //! decides nothing about states: it reports what the process did, and the
 //! model turns that into a check result.
 
+pub mod command_line;
+pub mod macros;
 pub mod process;
