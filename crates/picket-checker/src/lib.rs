@@ -11,4 +11,5 @@
 
 pub mod command_line;
 pub mod macros;
+mod order;
 pub mod process;

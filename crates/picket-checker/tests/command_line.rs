@@ -44,7 +44,6 @@ fn line(service: &str, host: &str, command: &str) -> Result<Vec<String>, Command
                 object: command.clone(),
             },
         ],
-        ctx: ctx.clone(),
         runtime: None,
     };
     build(
@@ -52,6 +51,7 @@ fn line(service: &str, host: &str, command: &str) -> Result<Vec<String>, Command
         &get(&command, "arguments"),
         &Value::Null,
         &resolvers,
+        &ctx,
     )
     .map(|c| c.argv)
 }
@@ -127,8 +127,5 @@ fn required_missing_and_dollar_escapes() {
     .unwrap();
     assert_eq!(argv, ["/p/x", "cost $5", "h!s"]);
     let e = line("{}", "{}", r#"{ command = [ "/p/x", "broken $macro" ] }"#).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "Closing $ not found in macro format string 'broken $macro'."
-    );
+    assert_eq!(e.to_string(), "Closing $ not found in macro format string.");
 }

@@ -129,6 +129,8 @@ fn emit_inner(out: &mut String, value: &Value, indent: usize) {
             out.push_str(&"\t".repeat(indent - 1));
             out.push('}');
         }
+        // Icinga writes nothing for a function (seen in macro values).
+        Value::Function(_) => {}
         other => emit_string(out, &other.to_display()),
     }
 }
