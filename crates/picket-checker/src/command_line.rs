@@ -41,6 +41,21 @@ pub struct CommandLine {
     pub warnings: Vec<String>,
 }
 
+impl CommandLine {
+    /// The argv to execute: a shell command line runs as `sh -c`, with
+    /// `sh` found on `PATH`, as Icinga runs it (it shows in `ps` and in
+    /// the shell's own error messages).
+    pub fn exec_argv(&self) -> Vec<String> {
+        if self.shell {
+            let mut argv = vec!["sh".to_string(), "-c".to_string()];
+            argv.extend(self.argv.iter().cloned());
+            argv
+        } else {
+            self.argv.clone()
+        }
+    }
+}
+
 fn field(spec: &Value, name: &str) -> Option<Value> {
     match spec {
         Value::Dict(d) => d.get(name),

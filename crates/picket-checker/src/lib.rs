@@ -13,3 +13,4 @@ pub mod command_line;
 pub mod macros;
 mod order;
 pub mod process;
+pub mod result;

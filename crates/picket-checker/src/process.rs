@@ -12,6 +12,9 @@ use tokio::io::AsyncReadExt;
 /// full pipe and the node never holds more than this per check.
 pub const DEFAULT_OUTPUT_LIMIT: usize = 1 << 20;
 
+/// How long a plugin has to end after SIGTERM at its timeout.
+const TERM_GRACE: Duration = Duration::from_millis(500);
+
 /// What to run.
 #[derive(Debug, Clone)]
 pub struct Invocation {
@@ -30,8 +33,12 @@ pub enum Ending {
     Exited(i32),
     /// Killed by a signal it did not ask for from us.
     Signaled(i32),
-    /// Ran past its timeout; its process group was killed.
-    TimedOut,
+    /// Ran past its timeout; its process group was killed. `signal` is the
+    /// one that ended the plugin itself, none if it had exited and only a
+    /// child holding its output ran over.
+    TimedOut {
+        signal: Option<i32>,
+    },
     /// It could not be started; the error as the system gave it.
     NotStarted {
         errno: Option<i32>,
@@ -95,7 +102,9 @@ pub async fn run(invocation: &Invocation) -> Finished {
     };
     let mut command = std::process::Command::new(program);
     command
-        .args(&invocation.argv[1..])
+                .args(&invocation.argv[1..])
+        // Icinga gives every plugin C number formatting (`1.5`, not `1,5`).
+        .env("LC_NUMERIC", "C")
         .envs(invocation.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::from(write))
@@ -148,7 +157,19 @@ pub async fn run(invocation: &Invocation) -> Finished {
             _ = &mut deadline => break true,
         }
     };
+    // As Icinga: SIGTERM to the plugin, a moment to end, then SIGKILL to
+    // everything in its group.
+    let mut timeout_signal = None;
     if timed_out {
+        if let (Some(pid), None) = (pid, &status) {
+            // SAFETY: kill(2) on the plugin we started.
+            unsafe {
+                libc::kill(pid as i32, libc::SIGTERM);
+            }
+            if let Ok(st) = tokio::time::timeout(TERM_GRACE, child.wait()).await {
+                status = Some(st);
+            }
+        }
         if let Some(pid) = pid {
             // SAFETY: kill(2) with a negative pid signals the group we
             // created for this plugin.
@@ -156,7 +177,13 @@ pub async fn run(invocation: &Invocation) -> Finished {
                 libc::kill(-(pid as i32), libc::SIGKILL);
             }
         }
-        let _ = child.wait().await;
+        let st = match status.take() {
+            Some(st) => st,
+            None => child.wait().await,
+        };
+        // A plugin that had exited before the timeout ends without a
+        // signal: only what held its output ran over.
+        timeout_signal = st.ok().and_then(|s| s.signal());
         if let Some(pid) = pid {
             reap_group(pid).await;
         }
@@ -170,7 +197,9 @@ pub async fn run(invocation: &Invocation) -> Finished {
             .unwrap_or_default(),
     };
     let ending = if timed_out {
-        Ending::TimedOut
+        Ending::TimedOut {
+            signal: timeout_signal,
+        }
     } else {
         match status {
             Some(Ok(st)) => match (st.code(), st.signal()) {
@@ -182,7 +211,7 @@ pub async fn run(invocation: &Invocation) -> Finished {
                 errno: e.raw_os_error(),
                 message: e.to_string(),
             },
-            None => Ending::TimedOut,
+            None => Ending::TimedOut { signal: None },
         }
     };
     Finished {

@@ -73,13 +73,19 @@ async fn a_missing_program_is_not_started() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_timeout_kills_the_whole_group() {
     subreaper();
-    // The plugin starts a child that would outlive it, and both hang.
+    // The plugin starts a child that would outlive it and ignores TERM,
+    // and both hang.
     let f = run(&sh(
-        "echo started; sleep 300 & sleep 300",
+        "trap '' TERM; echo started; sleep 300 & sleep 300",
         Duration::from_millis(500),
     ))
     .await;
-    assert_eq!(f.ending, Ending::TimedOut);
+    assert_eq!(
+        f.ending,
+        Ending::TimedOut {
+            signal: Some(libc::SIGKILL)
+        }
+    );
     assert_eq!(String::from_utf8_lossy(&f.output), "started\n");
     assert!(f.duration < Duration::from_secs(5), "{:?}", f.duration);
     // The group is gone: no orphan left running, no zombie left.
@@ -97,7 +103,21 @@ async fn a_child_holding_the_pipe_keeps_the_check_until_the_timeout() {
         Duration::from_millis(500),
     ))
     .await;
-    assert_eq!(f.ending, Ending::TimedOut);
+    assert_eq!(f.ending, Ending::TimedOut { signal: None });
     assert_eq!(String::from_utf8_lossy(&f.output), "done\n");
+    assert!(!group_alive(f.pid.unwrap()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn at_the_timeout_the_plugin_gets_term_first() {
+    subreaper();
+    let f = run(&sh("echo partial; sleep 300", Duration::from_millis(300))).await;
+    assert_eq!(
+        f.ending,
+        Ending::TimedOut {
+            signal: Some(libc::SIGTERM)
+        }
+    );
+    assert_eq!(String::from_utf8_lossy(&f.output), "partial\n");
     assert!(!group_alive(f.pid.unwrap()));
 }
