@@ -102,7 +102,7 @@ pub async fn run(invocation: &Invocation) -> Finished {
     };
     let mut command = std::process::Command::new(program);
     command
-                .args(&invocation.argv[1..])
+        .args(&invocation.argv[1..])
         // Icinga gives every plugin C number formatting (`1.5`, not `1,5`).
         .env("LC_NUMERIC", "C")
         .envs(invocation.env.iter().map(|(k, v)| (k, v)))

@@ -10,8 +10,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use picket_checker::command_line::build;
-use picket_checker::macros::{Resolvers, Source};
-use picket_lang::Value;
 use serde_json::Value as Json;
 
 fn fixtures() -> PathBuf {
@@ -34,37 +32,7 @@ fn picket(loaded: &picket_model::Loaded, service: &str) -> Json {
     let svc = reg
         .find("Service", &format!("h1!{service}"))
         .expect("service");
-    let host = reg.find("Host", "h1").expect("host");
-    let command_name = svc
-        .get("check_command")
-        .map(|v| v.to_display())
-        .unwrap_or_default();
-    let command = reg.find("CheckCommand", &command_name).expect("command");
-    let app = reg.committed("IcingaApplication").into_iter().next();
-    let mut sources = vec![
-        Source {
-            name: "service",
-            object: Value::Object(svc.clone()),
-        },
-        Source {
-            name: "host",
-            object: Value::Object(host.clone()),
-        },
-        Source {
-            name: "command",
-            object: Value::Object(command.clone()),
-        },
-    ];
-    if let Some(app) = app {
-        sources.push(Source {
-            name: "icinga",
-            object: Value::Object(app),
-        });
-    }
-    let resolvers = Resolvers {
-        sources,
-        runtime: None,
-    };
+    let (resolvers, command) = picket_checker::check::sources(reg, &svc).expect("objects");
     let get = |name: &str| command.get(name).unwrap_or_default();
     match build(
         &get("command"),

@@ -6,20 +6,10 @@
 //! same state, exit status, output and performance data.
 
 use std::collections::BTreeMap;
-use std::ffi::OsString;
 use std::path::Path;
-use std::time::Duration;
 
-use picket_checker::command_line::build;
-use picket_checker::macros::{Resolvers, Source};
-use picket_checker::process::{self, Invocation, DEFAULT_OUTPUT_LIMIT};
-use picket_checker::result::{from_process, service_state};
-use picket_lang::Value;
+use picket_checker::{check, process};
 use serde_json::{json, Value as Json};
-
-fn seconds(v: Option<Value>) -> Option<f64> {
-    v.filter(|v| !v.is_null()).and_then(|v| v.to_number().ok())
-}
 
 /// The fields of Icinga's result this test compares, from either side.
 fn comparable(state: u8, exit_status: i64, output: &str, perfdata: &[String]) -> Json {
@@ -65,69 +55,19 @@ async fn results_equal_icinga() {
     let reg = &loaded.registry;
     let mut runs = tokio::task::JoinSet::new();
     for name in expected.keys() {
-        let (checkable, host) = match name.strip_prefix("host:") {
-            Some(h) => {
-                let host = reg.find("Host", h).expect("host");
-                (host.clone(), host)
-            }
-            None => (
-                reg.find("Service", &format!("h1!{name}")).expect("service"),
-                reg.find("Host", "h1").expect("host"),
-            ),
+        let checkable = match name.strip_prefix("host:") {
+            Some(h) => reg.find("Host", h).expect("host"),
+            None => reg.find("Service", &format!("h1!{name}")).expect("service"),
         };
-        let command_name = checkable
-            .get("check_command")
-            .unwrap_or_default()
-            .to_display();
-        let command = reg.find("CheckCommand", &command_name).expect("command");
-        let resolvers = Resolvers {
-            sources: vec![
-                Source {
-                    name: "service",
-                    object: Value::Object(checkable.clone()),
-                },
-                Source {
-                    name: "host",
-                    object: Value::Object(host),
-                },
-                Source {
-                    name: "command",
-                    object: Value::Object(command.clone()),
-                },
-            ],
-            runtime: None,
-        };
-        let get = |f: &str| command.get(f).unwrap_or_default();
-        let line = build(
-            &get("command"),
-            &get("arguments"),
-            &get("env"),
-            &resolvers,
-            &loaded.ctx,
-        )
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let timeout = seconds(checkable.get("check_timeout"))
-            .or_else(|| seconds(command.get("timeout")))
-            .unwrap_or(60.0);
-        let argv: Vec<OsString> = line.exec_argv().into_iter().map(OsString::from).collect();
-        let invocation = Invocation {
-            argv,
-            env: line.env.iter().map(|(k, v)| (k.into(), v.into())).collect(),
-            timeout: Duration::from_secs_f64(timeout),
-            output_limit: DEFAULT_OUTPUT_LIMIT,
-        };
+        let plan =
+            check::plan(reg, &loaded.ctx, &checkable).unwrap_or_else(|e| panic!("{name}: {e}"));
         let name = name.clone();
         runs.spawn(async move {
-            let program = invocation.argv[0].to_string_lossy().into_owned();
-            let finished = process::run(&invocation).await;
-            let r = from_process(&program, &finished);
-            let got = comparable(
-                service_state(r.exit_status),
-                r.exit_status,
-                &r.output,
-                &r.performance_data,
-            );
-            (name, got)
+            let r = check::execute(plan).await;
+            (
+                name,
+                comparable(r.state, r.exit_status, &r.output, &r.performance_data),
+            )
         });
     }
     let mut failures = Vec::new();
