@@ -194,7 +194,16 @@ pub async fn execute(plan: Plan) -> CheckResult {
             command,
         } => {
             let finished = process::run(&invocation).await;
-            let r = from_process(command.first().map_or("", String::as_str), &finished);
+            let program = command.first().map_or("", String::as_str);
+            let mut r = from_process(program, &finished);
+            if let process::Ending::NotStarted {
+                errno: Some(libc::ENOENT),
+                ..
+            } = finished.ending
+            {
+                r.output.push('\n');
+                r.output.push_str(&crate::missing::hint(program));
+            }
             CheckResult {
                 state: service_state(r.exit_status),
                 exit_status: r.exit_status,

@@ -12,6 +12,7 @@
 pub mod check;
 pub mod command_line;
 pub mod macros;
+mod missing;
 mod order;
 pub mod process;
 pub mod result;

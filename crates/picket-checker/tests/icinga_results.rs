@@ -72,8 +72,16 @@ async fn results_equal_icinga() {
     }
     let mut failures = Vec::new();
     while let Some(done) = runs.join_next().await {
-        let (name, got) = done.unwrap();
+        let (name, mut got) = done.unwrap();
         let want = icinga(&expected[&name]);
+        // By design (issue 6): a missing plugin's result names the package
+        // that provides it, on a line after Icinga's.
+        if name == "missing-plugin" {
+            let output = got["output"].as_str().unwrap().to_string();
+            let (first, hint) = output.split_once('\n').expect("a hint line");
+            assert!(hint.contains("is not installed"), "{hint}");
+            got["output"] = json!(first);
+        }
         if got != want {
             failures.push(format!("{name}:\n  icinga: {want}\n  picket: {got}"));
         }
