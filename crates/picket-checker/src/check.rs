@@ -13,7 +13,7 @@ use picket_lang::{Context, Value};
 use picket_model::{ConfigObject, Registry};
 
 use crate::command_line::build;
-use crate::macros::{Resolvers, Source};
+use crate::macros::{Clock, Resolvers, Source};
 use crate::process::{self, Invocation, DEFAULT_OUTPUT_LIMIT};
 use crate::result::{from_process, parse_output, service_state, split_perfdata};
 
@@ -119,7 +119,7 @@ pub fn sources(
     Ok((
         Resolvers {
             sources: list,
-            runtime: None,
+            runtime: Some(Arc::new(Clock)),
         },
         command,
     ))

@@ -338,3 +338,22 @@ impl Resolvers {
         interp.call(f, &Value::Dict(this), Vec::new())
     }
 }
+
+/// `$icinga.timet$` and the date and time macros, from the clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Clock;
+
+impl Runtime for Clock {
+    fn icinga(&self, name: &str) -> Option<Value> {
+        let now = chrono::Local::now();
+        let text = |f: &str| Some(Value::from(now.format(f).to_string().as_str()));
+        match name {
+            "timet" => Some(Value::Number(now.timestamp() as f64)),
+            "long_date_time" => text("%Y-%m-%d %H:%M:%S %z"),
+            "short_date_time" => text("%Y-%m-%d %H:%M:%S"),
+            "date" => text("%Y-%m-%d"),
+            "time" => text("%H:%M:%S %z"),
+            _ => None,
+        }
+    }
+}

@@ -129,3 +129,28 @@ fn required_missing_and_dollar_escapes() {
     let e = line("{}", "{}", r#"{ command = [ "/p/x", "broken $macro" ] }"#).unwrap_err();
     assert_eq!(e.to_string(), "Closing $ not found in macro format string.");
 }
+
+#[test]
+fn clock_macros() {
+    let ctx = Arc::new(Context::new(|_| {}));
+    let resolvers = Resolvers {
+        sources: vec![Source {
+            name: "icinga",
+            object: Value::Null,
+        }],
+        runtime: Some(Arc::new(picket_checker::macros::Clock)),
+    };
+    let v = resolvers
+        .resolve(
+            &ctx,
+            &Value::from("$icinga.timet$ $icinga.date$ $icinga.short_date_time$"),
+        )
+        .unwrap();
+    assert!(v.missing.is_empty());
+    let text = v.value.to_display();
+    let parts: Vec<&str> = text.split(' ').collect();
+    let t: i64 = parts[0].parse().unwrap();
+    assert!((t - chrono::Utc::now().timestamp()).abs() < 5, "{text}");
+    assert_eq!(parts[1].len(), 10);
+    assert_eq!(parts[1], parts[2]);
+}
