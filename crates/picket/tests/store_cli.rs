@@ -266,3 +266,32 @@ fn a_newer_data_format_is_refused() {
     // Nothing was touched.
     assert!(data.join("store/accounts/alice/command-0.json").exists());
 }
+
+#[test]
+fn define_data_dir_names_the_data_directory_as_icinga_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, name) in ["DataDir", "Configuration.DataDir"].iter().enumerate() {
+        let data = tmp.path().join(format!("d{i}"));
+        let out = picket()
+            .args(["daemon", "-D"])
+            .arg(format!("{name}={}", data.display()))
+            .env("PICKET_UPGRADE_ONLY", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(data.join("store/FORMAT").is_file(), "{}", text(&out));
+    }
+    // --data-dir wins.
+    let explicit = tmp.path().join("explicit");
+    let out = picket()
+        .args(["daemon", "-D"])
+        .arg(format!("DataDir={}", tmp.path().join("ignored").display()))
+        .arg("--data-dir")
+        .arg(&explicit)
+        .env("PICKET_UPGRADE_ONLY", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(explicit.join("store/FORMAT").is_file());
+    assert!(!tmp.path().join("ignored").exists());
+}

@@ -7,6 +7,16 @@ use anyhow::Context as _;
 
 use crate::log;
 
+/// `-D DataDir=X` or `-D Configuration.DataDir=X`: Icinga's way to move
+/// the data directory, kept so that service files written for Icinga work.
+/// `--data-dir` and `PICKET_DATA_DIR` win over it.
+pub fn from_defines(defines: &[String]) -> Option<PathBuf> {
+    defines.iter().rev().find_map(|d| {
+        let (name, value) = d.split_once('=')?;
+        matches!(name, "DataDir" | "Configuration.DataDir").then(|| PathBuf::from(value))
+    })
+}
+
 /// `/var/lib/picket` for root, as Icinga 2 keeps `/var/lib/icinga2`;
 /// otherwise `$XDG_DATA_HOME/picket` or `~/.local/share/picket`, so that a
 /// user who tries Picket without root gets a working node too.

@@ -74,7 +74,11 @@ pub struct DaemonArgs {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let data_dir = data_dir::resolve(cli.data_dir);
+    let given = cli.data_dir.or_else(|| match &cli.command {
+        Command::Daemon(args) => data_dir::from_defines(&args.config.define),
+        _ => None,
+    });
+    let data_dir = data_dir::resolve(given);
     match cli.command {
         Command::Daemon(args) => daemon::run(args, &data_dir),
         Command::Store(command) => store::run(command, &data_dir),
