@@ -39,8 +39,16 @@ pub enum Plan {
         invocation: Invocation,
         command: Vec<String>,
     },
-    /// `dummy`: the state and text, resolved.
-    Dummy { state: Value, text: String },
+    /// `dummy` (and `passive`): the state and text, resolved.
+    Dummy {
+        name: String,
+        state: Value,
+        text: String,
+    },
+    /// `sleep`: waits, whatever the timeout, as Icinga does.
+    Sleep { time: Value },
+    /// `exception`: fails, for tests of failure handling.
+    Exception { name: String },
     /// Decided while planning (a configuration error, for instance).
     Done(CheckResult),
 }
@@ -64,6 +72,29 @@ fn unknown(output: String) -> CheckResult {
         command: None,
         execution_start: now,
         execution_end: now,
+    }
+}
+
+/// The result of a built-in check that failed, in Icinga's words: UNKNOWN,
+/// exit status 0.
+fn exception(name: &str, message: &str) -> CheckResult {
+    CheckResult {
+        exit_status: 0,
+        ..unknown(format!(
+            "Exception occurred while checking '{name}': Error: {message}\n\nContext:\n\n\t(0) Executing check for object '{name}'\n"
+        ))
+    }
+}
+
+/// Icinga's `Convert::ToDouble`: a string must be a number as it is
+/// (no spaces around it); empty is 0.
+fn to_double(v: &Value) -> Result<f64, String> {
+    match v {
+        Value::String(s) if s.is_empty() => Ok(0.0),
+        Value::String(s) => s
+            .parse::<f64>()
+            .map_err(|_| format!("Can't convert '{s}' to a floating point number.")),
+        other => other.to_number(),
     }
 }
 
@@ -138,8 +169,9 @@ pub fn plan(
             checkable.full_name()
         )))
     };
+    // The methods are named as Icinga names them, `Internal#DummyCheck`.
     let method = match command.get("execute") {
-        Some(Value::Function(f)) => f.name.to_string(),
+        Some(Value::Function(f)) => f.name.rsplit('#').next().unwrap_or_default().to_string(),
         _ => "PluginCheck".to_string(),
     };
     match method.as_str() {
@@ -154,8 +186,19 @@ pub fn plan(
                 Ok(r) => r.value.to_display(),
                 Err(e) => return Ok(failed(&e)),
             };
-            Ok(Plan::Dummy { state, text })
+            Ok(Plan::Dummy {
+                name: checkable.full_name(),
+                state,
+                text,
+            })
         }
+        "SleepCheck" => match resolvers.resolve(ctx, &Value::from("$sleep_time$")) {
+            Ok(r) => Ok(Plan::Sleep { time: r.value }),
+            Err(e) => Ok(failed(&e)),
+        },
+        "ExceptionCheck" => Ok(Plan::Exception {
+            name: checkable.full_name(),
+        }),
         _ => {
             let get = |f: &str| command.get(f).unwrap_or_default();
             let line = match build(
@@ -214,9 +257,13 @@ pub async fn execute(plan: Plan) -> CheckResult {
                 execution_end: finished.started + finished.duration,
             }
         }
-        Plan::Dummy { state, text } => {
+        Plan::Dummy { name, state, text } => {
             let now = SystemTime::now();
-            let code = state.to_number().map_or(3, |n| n.trunc() as i64);
+            let code = match to_double(&state) {
+                Ok(n) => n.trunc() as i64,
+                Err(e) => return exception(&name, &e),
+            };
+            // Split like plugin output, but not trimmed.
             let (output, perfdata) = parse_output(&text);
             CheckResult {
                 state: service_state(code),
@@ -228,5 +275,22 @@ pub async fn execute(plan: Plan) -> CheckResult {
                 execution_end: now,
             }
         }
+        Plan::Sleep { time } => {
+            let seconds = to_double(&time).unwrap_or(0.0);
+            if seconds.is_finite() && seconds > 0.0 {
+                tokio::time::sleep(Duration::from_secs_f64(seconds.min(86_400.0))).await;
+            }
+            let now = SystemTime::now();
+            CheckResult {
+                state: 0,
+                exit_status: 0,
+                output: format!("Slept for {} seconds.", time.to_display()),
+                performance_data: Vec::new(),
+                command: None,
+                execution_start: now,
+                execution_end: now,
+            }
+        }
+        Plan::Exception { name } => exception(&name, "Test"),
     }
 }
