@@ -18,6 +18,7 @@ pub mod methods;
 pub mod object;
 pub mod registry;
 pub mod schema;
+pub mod state;
 pub mod timeperiod;
 pub mod types;
 pub mod validate;
