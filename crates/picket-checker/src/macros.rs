@@ -95,6 +95,13 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
+/// One resolution under way: where functions run, and the macros found
+/// missing so far.
+struct Pass<'a, 'c> {
+    interp: &'a mut Interp<'c>,
+    missing: Vec<String>,
+}
+
 impl Resolvers {
     /// Looks a macro name up; the flag says whether the value came from a
     /// custom variable (and so may hold macros itself).
@@ -176,35 +183,37 @@ impl Resolvers {
         value: &Value,
         escape: Escape,
     ) -> Result<Resolved, MacroError> {
-        let mut missing = Vec::new();
-        let value = self.resolve_value(interp, value, &mut missing, 0, escape)?;
-        Ok(Resolved { value, missing })
+        let mut pass = Pass {
+            interp,
+            missing: Vec::new(),
+        };
+        let value = self.resolve_value(&mut pass, value, 0, escape)?;
+        Ok(Resolved {
+            value,
+            missing: pass.missing,
+        })
     }
 
     fn resolve_value(
         &self,
-        interp: &mut Interp<'_>,
+        pass: &mut Pass<'_, '_>,
         value: &Value,
-        missing: &mut Vec<String>,
         depth: usize,
         escape: Escape,
     ) -> Result<Value, MacroError> {
-        if depth > MAX_RECURSION {
-            return Err(MacroError::Recursion);
-        }
         match value {
-            Value::String(s) => self.resolve_string(interp, s, missing, depth, escape),
+            Value::String(s) => self.resolve_string(pass, s, depth, escape),
             Value::Array(a) => {
                 let mut out = Vec::with_capacity(a.len());
                 for v in a.to_vec() {
-                    out.push(self.resolve_value(interp, &v, missing, depth, escape)?);
+                    out.push(self.resolve_value(pass, &v, depth, escape)?);
                 }
                 Ok(Value::from(out))
             }
             Value::Dict(d) => {
                 let out = Dict::new();
                 for (k, v) in d.entries() {
-                    out.insert(k, self.resolve_value(interp, &v, missing, depth, escape)?);
+                    out.insert(k, self.resolve_value(pass, &v, depth, escape)?);
                 }
                 Ok(Value::Dict(out))
             }
@@ -216,30 +225,29 @@ impl Resolvers {
     /// resolved again; arrays come back as arrays of strings.
     fn macro_value(
         &self,
-        interp: &mut Interp<'_>,
+        pass: &mut Pass<'_, '_>,
         name: &str,
-        missing: &mut Vec<String>,
         depth: usize,
     ) -> Result<Option<Value>, MacroError> {
-        let Some((value, from_vars)) = self.lookup(interp.ctx, name) else {
+        let Some((value, from_vars)) = self.lookup(pass.interp.ctx, name) else {
             return Ok(None);
         };
         let value = match value {
             Value::Function(f) => self
-                .call(interp, &f)
+                .call(pass.interp, &f)
                 .map_err(|e| MacroError::Function(e.message.clone()))?,
             v => v,
         };
         Ok(Some(match value {
             Value::String(s) if from_vars => {
-                self.resolve_string(interp, &s, missing, depth + 1, Escape::None)?
+                self.resolve_string(pass, &s, depth + 1, Escape::None)?
             }
             Value::Array(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for item in items.to_vec() {
                     let item = match item {
                         Value::String(s) => {
-                            self.resolve_string(interp, &s, missing, depth + 1, Escape::None)?
+                            self.resolve_string(pass, &s, depth + 1, Escape::None)?
                         }
                         other => other,
                     };
@@ -253,9 +261,8 @@ impl Resolvers {
 
     fn resolve_string(
         &self,
-        interp: &mut Interp<'_>,
+        pass: &mut Pass<'_, '_>,
         text: &str,
-        missing: &mut Vec<String>,
         depth: usize,
         escape: Escape,
     ) -> Result<Value, MacroError> {
@@ -283,10 +290,10 @@ impl Resolvers {
                 put(&mut out, "$");
                 continue;
             }
-            let value = match self.macro_value(interp, name, missing, depth)? {
+            let value = match self.macro_value(pass, name, depth)? {
                 Some(v) => v,
                 None => {
-                    missing.push(name.to_string());
+                    pass.missing.push(name.to_string());
                     Value::Null
                 }
             };
