@@ -103,23 +103,29 @@ pub struct Live {
     pub last_check: f64,
     pub last_reachable: bool,
     pub flapping: Flapping,
+    /// The last check result's own state (0–3): hosts keep it besides
+    /// UP/DOWN, and flapping counts its changes.
+    pub result_state: u8,
 }
 
-impl Default for Live {
-    /// A checkable that was never checked: OK/UP, hard, first attempt.
-    fn default() -> Live {
+impl Live {
+    /// A checkable that was never checked (pending): UNKNOWN for a
+    /// service, DOWN for a host, soft, first attempt — as Icinga starts.
+    pub fn new(kind: Kind) -> Live {
+        let state = kind.state_of(3);
         Live {
-            state: 0,
-            state_type: StateType::Hard,
+            state,
+            state_type: StateType::Soft,
             check_attempt: 1,
-            last_state: 0,
-            last_state_type: StateType::Hard,
-            last_hard_state: 0,
+            last_state: state,
+            last_state_type: StateType::Soft,
+            last_hard_state: state,
             last_state_change: 0.0,
             last_hard_state_change: 0.0,
             last_check: 0.0,
             last_reachable: true,
             flapping: Flapping::default(),
+            result_state: 3,
         }
     }
 }
@@ -166,11 +172,10 @@ impl Live {
             }
         }
         let state_changed = old_state != new_state;
-        let mut hard_changed =
-            state_type == StateType::Hard && (old_type == StateType::Soft || state_changed);
-        if rules.volatile && !ok(new_state) {
-            hard_changed = true;
-        }
+        // A volatile checkable has a hard change with every result.
+        let hard_changed = rules.volatile
+            || (state_type == StateType::Hard && (old_type == StateType::Soft || state_changed));
+        let result_changed = self.result_state != result_state;
         let recovery = ok(new_state) && !ok(old_state) && old_type == StateType::Hard;
 
         self.last_state = old_state;
@@ -180,6 +185,7 @@ impl Live {
         self.check_attempt = attempt;
         self.last_check = now;
         self.last_reachable = reachable;
+        self.result_state = result_state;
         if state_changed {
             self.last_state_change = now;
         }
@@ -193,9 +199,12 @@ impl Live {
             recovery,
             ..Change::default()
         };
+        // Icinga keeps the flapping figures whether or not flapping
+        // detection is enabled; enabling it makes them count (events,
+        // notifications).
+        let was = self.flapping.is_flapping;
+        self.flapping.record(result_changed, rules, now);
         if rules.enable_flapping {
-            let was = self.flapping.is_flapping;
-            self.flapping.record(state_changed, rules, now);
             change.flapping_started = !was && self.flapping.is_flapping;
             change.flapping_ended = was && !self.flapping.is_flapping;
         }
@@ -220,7 +229,7 @@ mod tests {
 
     /// (state, type, attempt) after each result.
     fn run(rules: &Rules, results: &[u8]) -> Vec<(u8, StateType, u32)> {
-        let mut live = Live::default();
+        let mut live = Live::new(rules.kind);
         results
             .iter()
             .enumerate()
@@ -252,7 +261,8 @@ mod tests {
     fn hosts_are_up_for_warning() {
         let mut r = rules(1);
         r.kind = Kind::Host;
-        let mut live = Live::default();
+        let mut live = Live::new(Kind::Host);
+        live.apply(&r, 0, true, 0.0);
         assert!(!live.apply(&r, 1, true, 1.0).state_changed);
         assert!(live.apply(&r, 2, true, 2.0).hard_changed);
         assert_eq!(live.state, 1);
@@ -261,7 +271,7 @@ mod tests {
     #[test]
     fn flapping_starts_and_stops() {
         let r = rules(1);
-        let mut live = Live::default();
+        let mut live = Live::new(Kind::Service);
         let mut started = false;
         for i in 0..20 {
             let c = live.apply(&r, if i % 2 == 0 { 2 } else { 0 }, true, f64::from(i));
