@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use picket_lang::{Context, Value};
+use picket_model::result::now;
 use picket_model::{ConfigObject, Registry};
 
 use crate::command_line::build;
@@ -17,20 +18,7 @@ use crate::macros::{Clock, Resolvers, Source};
 use crate::process::{self, Invocation, DEFAULT_OUTPUT_LIMIT};
 use crate::result::{from_process, parse_output, service_state, split_perfdata};
 
-/// A check result as Icinga records it (`last_check_result`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckResult {
-    /// The state as the plugin reported it (0–3); the model maps it to a
-    /// host state for hosts.
-    pub state: u8,
-    pub exit_status: i64,
-    pub output: String,
-    pub performance_data: Vec<String>,
-    /// The command line that ran, when a process ran.
-    pub command: Option<Vec<String>>,
-    pub execution_start: SystemTime,
-    pub execution_end: SystemTime,
-}
+pub use picket_model::result::{CheckResult, Perfdata, PerfdataValue};
 
 /// What a check will do.
 #[derive(Debug, Clone)]
@@ -49,8 +37,14 @@ pub enum Plan {
     Sleep { time: Value },
     /// `exception`: fails, for tests of failure handling.
     Exception { name: String },
+    /// `random`: a random state.
+    Random { node: String },
+    /// `NullCheck`: always OK.
+    Null { node: String },
+    /// `icinga`: the node's health; the checker adds its figures.
+    Icinga { name: String, min_version: Value },
     /// Decided while planning (a configuration error, for instance).
-    Done(CheckResult),
+    Done(Box<CheckResult>),
 }
 
 /// Why a check cannot be planned at all (the objects are not there).
@@ -63,21 +57,24 @@ pub enum PlanError {
 }
 
 fn unknown(output: String) -> CheckResult {
-    let now = SystemTime::now();
-    CheckResult {
-        state: 3,
-        exit_status: 3,
-        output,
-        performance_data: Vec::new(),
-        command: None,
-        execution_start: now,
-        execution_end: now,
-    }
+    CheckResult::new(3, 3, output, now())
+}
+
+fn seconds_of(t: SystemTime) -> f64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+fn text_perfdata(perfdata: &str) -> Vec<Perfdata> {
+    split_perfdata(perfdata)
+        .into_iter()
+        .map(Perfdata::Text)
+        .collect()
 }
 
 /// The result of a built-in check that failed, in Icinga's words: UNKNOWN,
 /// exit status 0.
-fn exception(name: &str, message: &str) -> CheckResult {
+pub(crate) fn exception(name: &str, message: &str) -> CheckResult {
     CheckResult {
         exit_status: 0,
         ..unknown(format!(
@@ -164,10 +161,10 @@ pub fn plan(
 ) -> Result<Plan, PlanError> {
     let (resolvers, command) = sources(registry, checkable)?;
     let failed = |e: &dyn std::fmt::Display| {
-        Plan::Done(unknown(format!(
+        Plan::Done(Box::new(unknown(format!(
             "Error: {e}\n\nContext:\n\n\t(0) Executing check for object '{}'",
             checkable.full_name()
-        )))
+        ))))
     };
     // The methods are named as Icinga names them, `Internal#DummyCheck`.
     let method = match command.get("execute") {
@@ -199,6 +196,25 @@ pub fn plan(
         "ExceptionCheck" => Ok(Plan::Exception {
             name: checkable.full_name(),
         }),
+        "RandomCheck" => Ok(Plan::Random {
+            node: node_name(ctx),
+        }),
+        "NullCheck" => Ok(Plan::Null {
+            node: node_name(ctx),
+        }),
+        "IcingaCheck" => match resolvers.resolve(ctx, &Value::from("$icinga_min_version$")) {
+            Ok(r) => Ok(Plan::Icinga {
+                name: checkable.full_name(),
+                min_version: r.value,
+            }),
+            Err(e) => Ok(failed(&e)),
+        },
+        "ClusterCheck" | "ClusterZoneCheck" if registry.count("ApiListener") == 0 => {
+            Ok(Plan::Done(Box::new(CheckResult {
+                exit_status: 0,
+                ..unknown("No API listener is configured for this instance.".into())
+            })))
+        }
         _ => {
             let get = |f: &str| command.get(f).unwrap_or_default();
             let line = match build(
@@ -228,10 +244,51 @@ pub fn plan(
     }
 }
 
+fn node_name(ctx: &Context) -> String {
+    ctx.globals
+        .get("NodeName")
+        .map(|v| v.to_display())
+        .unwrap_or_else(picket_model::node_name)
+}
+
+/// Carries out a plan that needs no waiting, at once; gives the plan back
+/// when it must wait (a process, `sleep`). `icinga` reports `health`.
+pub fn run_inline(
+    plan: Plan,
+    uptime: f64,
+    health: impl FnOnce() -> Vec<Perfdata>,
+) -> Result<CheckResult, Plan> {
+    Ok(match plan {
+        Plan::Done(result) => *result,
+        Plan::Dummy { name, state, text } => {
+            let code = match to_double(&state) {
+                Ok(n) => n.trunc() as i64,
+                Err(e) => return Ok(exception(&name, &e)),
+            };
+            // Split like plugin output, but not trimmed.
+            let (output, perfdata) = parse_output(&text);
+            CheckResult {
+                performance_data: text_perfdata(&perfdata),
+                ..CheckResult::new(service_state(code), code, output, now())
+            }
+        }
+        Plan::Exception { name } => exception(&name, "Test"),
+        Plan::Random { node } => crate::builtin::random(&node, uptime),
+        Plan::Null { node } => crate::builtin::null(&node),
+        Plan::Icinga { name, min_version } => {
+            crate::builtin::icinga(&name, &min_version, uptime, health())
+        }
+        plan @ (Plan::Plugin { .. } | Plan::Sleep { .. }) => return Err(plan),
+    })
+}
+
 /// Carries a plan out.
 pub async fn execute(plan: Plan) -> CheckResult {
+    let plan = match run_inline(plan, process_uptime(), Vec::new) {
+        Ok(result) => return result,
+        Err(plan) => plan,
+    };
     match plan {
-        Plan::Done(result) => result,
         Plan::Plugin {
             invocation,
             command,
@@ -247,50 +304,37 @@ pub async fn execute(plan: Plan) -> CheckResult {
                 r.output.push('\n');
                 r.output.push_str(&crate::missing::hint(program));
             }
+            let start = seconds_of(finished.started);
             CheckResult {
-                state: service_state(r.exit_status),
-                exit_status: r.exit_status,
-                output: r.output,
-                performance_data: r.performance_data,
+                performance_data: r.performance_data.into_iter().map(Perfdata::Text).collect(),
                 command: Some(command),
-                execution_start: finished.started,
-                execution_end: finished.started + finished.duration,
-            }
-        }
-        Plan::Dummy { name, state, text } => {
-            let now = SystemTime::now();
-            let code = match to_double(&state) {
-                Ok(n) => n.trunc() as i64,
-                Err(e) => return exception(&name, &e),
-            };
-            // Split like plugin output, but not trimmed.
-            let (output, perfdata) = parse_output(&text);
-            CheckResult {
-                state: service_state(code),
-                exit_status: code,
-                output,
-                performance_data: split_perfdata(&perfdata),
-                command: None,
-                execution_start: now,
-                execution_end: now,
+                execution_start: start,
+                execution_end: start + finished.duration.as_secs_f64(),
+                ..CheckResult::new(service_state(r.exit_status), r.exit_status, r.output, start)
             }
         }
         Plan::Sleep { time } => {
+            let start = now();
             let seconds = to_double(&time).unwrap_or(0.0);
             if seconds.is_finite() && seconds > 0.0 {
                 tokio::time::sleep(Duration::from_secs_f64(seconds.min(86_400.0))).await;
             }
-            let now = SystemTime::now();
+            let output = format!("Slept for {} seconds.", time.to_display());
             CheckResult {
-                state: 0,
-                exit_status: 0,
-                output: format!("Slept for {} seconds.", time.to_display()),
-                performance_data: Vec::new(),
-                command: None,
-                execution_start: now,
-                execution_end: now,
+                execution_end: now(),
+                ..CheckResult::new(0, 0, output, start)
             }
         }
-        Plan::Exception { name } => exception(&name, "Test"),
+        _ => unknown("Unexpected check plan.".into()),
     }
+}
+
+/// Seconds since this process started, for built-in checks run outside a
+/// checker.
+fn process_uptime() -> f64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_secs_f64()
 }

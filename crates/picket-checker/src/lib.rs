@@ -9,6 +9,7 @@
 //! decides nothing about states: it reports what the process did, and the
 //! model turns that into a check result.
 
+mod builtin;
 pub mod check;
 pub mod command_line;
 pub mod macros;
@@ -16,3 +17,7 @@ mod missing;
 mod order;
 pub mod process;
 pub mod result;
+pub mod scheduler;
+pub mod stats;
+
+pub use builtin::{app_version, duration_text, health, COMPATIBLE_VERSION};

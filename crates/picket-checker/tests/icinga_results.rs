@@ -8,11 +8,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use picket_checker::check::Perfdata;
 use picket_checker::{check, process};
 use serde_json::{json, Value as Json};
 
 /// The fields of Icinga's result this test compares, from either side.
-fn comparable(state: u8, exit_status: i64, output: &str, perfdata: &[String]) -> Json {
+fn comparable(state: u8, exit_status: i64, output: &str, perfdata: &[Perfdata]) -> Json {
     let lines: Vec<&str> = output.lines().collect();
     let head: String = output.chars().take(200).collect();
     let tail: String = {
@@ -30,7 +31,7 @@ fn comparable(state: u8, exit_status: i64, output: &str, perfdata: &[String]) ->
 fn icinga(e: &Json) -> Json {
     let state = e["state"].as_u64().unwrap() as u8;
     let exit = e["exit_status"].as_i64().unwrap();
-    let perf: Vec<String> = serde_json::from_value(e["performance_data"].clone()).unwrap();
+    let perf: Vec<Perfdata> = serde_json::from_value(e["performance_data"].clone()).unwrap();
     match e["output"].as_str() {
         Some(out) => comparable(state, exit, out, &perf),
         None => json!({ "state": state, "exit_status": exit,

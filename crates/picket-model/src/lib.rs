@@ -13,10 +13,13 @@
 #![forbid(unsafe_code)]
 
 pub mod commit;
+pub mod event;
 pub mod itl;
 pub mod methods;
+pub mod monitor;
 pub mod object;
 pub mod registry;
+pub mod result;
 pub mod schema;
 pub mod state;
 pub mod timeperiod;

@@ -8,6 +8,8 @@
 //! This module parses both and words its errors as Icinga does; the
 //! scheduler evaluates the parsed form.
 
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+
 const WEEKDAYS: [&str; 7] = [
     "sunday",
     "monday",
@@ -205,6 +207,145 @@ pub fn validate_ranges(ranges: &picket_lang::Dict) -> Result<(), String> {
             .map_err(|e| format!("Invalid time range definition '{value}': {e}"))?;
     }
     Ok(())
+}
+
+/// A parsed `ranges` dictionary, ready to be asked whether a moment is in
+/// it. Entries that do not parse were refused by validation already and
+/// are left out.
+#[derive(Debug, Clone, Default)]
+pub struct Ranges {
+    entries: Vec<(DayRange, Vec<(u32, u32)>)>,
+}
+
+impl Ranges {
+    pub fn parse(ranges: &picket_lang::Dict) -> Ranges {
+        let entries = ranges
+            .entries()
+            .into_iter()
+            .filter_map(|(key, value)| {
+                let days = parse_day_range(&key).ok()?;
+                let times = parse_time_ranges(&value.to_display()).ok()?;
+                Some((days, times))
+            })
+            .collect();
+        Ranges { entries }
+    }
+
+    /// Whether the local time `at` falls in one of the ranges: its day is
+    /// one the key names and its minute in one of the key's time ranges.
+    pub fn contains(&self, at: NaiveDateTime) -> bool {
+        let minute = at.hour() * 60 + at.minute();
+        self.entries.iter().any(|(days, times)| {
+            days.contains(at.date())
+                && times
+                    .iter()
+                    .any(|(begin, end)| *begin <= minute && minute < *end)
+        })
+    }
+}
+
+/// The month `offset` months after the one of `(year, month)`.
+fn add_months(year: i32, month: u32, offset: i32) -> (i32, u32) {
+    let index = year * 12 + month as i32 - 1 + offset;
+    (index.div_euclid(12), index.rem_euclid(12) as u32 + 1)
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    let (ny, nm) = add_months(year, month, 1);
+    NaiveDate::from_ymd_opt(ny, nm, 1)
+        .and_then(|d| d.pred_opt())
+        .map_or(28, |d| d.day())
+}
+
+/// Day `n` of a month, counting from the end when negative (-1 = last).
+fn month_day(year: i32, month: u32, n: i32) -> Option<NaiveDate> {
+    let day = if n < 0 {
+        days_in_month(year, month) as i32 + 1 + n
+    } else {
+        n
+    };
+    NaiveDate::from_ymd_opt(year, month, u32::try_from(day).ok()?)
+}
+
+/// The nth `weekday` (0 = Sunday) of a month, from the end when negative.
+fn nth_weekday(year: i32, month: u32, weekday: u32, n: i32) -> Option<NaiveDate> {
+    if n > 0 {
+        let first = NaiveDate::from_ymd_opt(year, month, 1)?;
+        let shift = (weekday + 7 - first.weekday().num_days_from_sunday()) % 7;
+        let day = 1 + shift + 7 * (n as u32 - 1);
+        NaiveDate::from_ymd_opt(year, month, day)
+    } else if n < 0 {
+        let last = month_day(year, month, -1)?;
+        let shift = (last.weekday().num_days_from_sunday() + 7 - weekday) % 7;
+        let back = shift + 7 * (n.unsigned_abs() - 1);
+        let day = last.day().checked_sub(back)?;
+        NaiveDate::from_ymd_opt(year, month, day)
+    } else {
+        None
+    }
+}
+
+impl DaySpec {
+    /// Whether the spec repeats every month (else every year, or never).
+    fn monthly(&self) -> bool {
+        matches!(
+            self,
+            DaySpec::Day(_) | DaySpec::NthWeekday { month: None, .. }
+        )
+    }
+
+    /// The day the spec names in the month (or year) of `(year, month)`.
+    fn resolve(&self, year: i32, month: u32) -> Option<NaiveDate> {
+        match *self {
+            DaySpec::Weekday(_) => None,
+            DaySpec::NthWeekday {
+                weekday,
+                n,
+                month: m,
+            } => nth_weekday(year, m.unwrap_or(month), weekday, n),
+            DaySpec::MonthDay { month: m, day } => month_day(year, m, day),
+            DaySpec::Day(n) => month_day(year, month, n),
+            DaySpec::Date { year, month, day } => NaiveDate::from_ymd_opt(year, month, day),
+        }
+    }
+}
+
+impl DayRange {
+    /// Whether `date` is one of the days this key names.
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        let stride = self.stride.filter(|s| *s > 1).map(i64::from);
+        let on_stride = |offset: i64| stride.is_none_or(|s| offset % s == 0);
+        let weekday = date.weekday().num_days_from_sunday();
+        if let DaySpec::Weekday(begin) = self.begin {
+            let end = match self.end {
+                Some(DaySpec::Weekday(end)) => end,
+                None => begin,
+                Some(_) => return false,
+            };
+            let offset = (weekday + 7 - begin) % 7;
+            return offset <= (end + 7 - begin) % 7 && on_stride(i64::from(offset));
+        }
+        let Some(end) = &self.end else {
+            return self.begin.resolve(date.year(), date.month()) == Some(date);
+        };
+        // The period that may hold `date` began in this month (or year)
+        // or in the one before, and may end in the one after its start.
+        let step = if self.begin.monthly() { 1 } else { 12 };
+        [-step, 0].into_iter().any(|offset| {
+            let (y, m) = add_months(date.year(), date.month(), offset);
+            let Some(b) = self.begin.resolve(y, m) else {
+                return false;
+            };
+            let e = match end.resolve(y, m) {
+                Some(e) if e >= b => Some(e),
+                _ => {
+                    let (ny, nm) = add_months(y, m, step);
+                    end.resolve(ny, nm)
+                }
+            };
+            e.is_some_and(|e| b <= date && date <= e && on_stride((date - b).num_days()))
+        })
+    }
 }
 
 #[cfg(test)]

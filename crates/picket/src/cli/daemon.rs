@@ -1,19 +1,29 @@
 //! `picket daemon`: validates the configuration (`-C`), or runs the node:
-//! opens its data directory (upgrading the data format, checking and if
-//! needed recovering every store) and holds it until it is told to stop.
-//! The monitoring loop comes with the scheduler.
+//! writes the default configuration on a first start, opens its data
+//! directory (upgrading the data format, checking and if needed recovering
+//! every store), and hands over to the monitoring loop ([`super::node`]).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::{bail, Context as _};
+use picket_checker::scheduler::Config;
 use picket_model::{LoadOptions, Loaded};
 
 use super::{ConfigArgs, DaemonArgs};
 use crate::log;
 
-/// Turns the command-line options into load options.
-pub fn load_options(args: &ConfigArgs) -> anyhow::Result<LoadOptions> {
+/// What the command line says to load.
+pub struct Options {
+    pub load: LoadOptions,
+    pub config: super::paths::ConfigFile,
+    pub pid_file: PathBuf,
+}
+
+/// Turns the command-line options into load options. The data directory
+/// is the configuration's `DataDir` unless `-D DataDir` says otherwise.
+pub fn load_options(args: &ConfigArgs, data_dir: &Path) -> anyhow::Result<Options> {
     let mut defines = Vec::new();
     for d in &args.define {
         let Some((k, v)) = d.split_once('=') else {
@@ -22,37 +32,66 @@ pub fn load_options(args: &ConfigArgs) -> anyhow::Result<LoadOptions> {
         defines.push((k.to_string(), v.to_string()));
     }
     let config = match args.config.as_slice() {
-        [] => {
-            let dir = defines
-                .iter()
-                .find(|(k, _)| k == "ConfigDir")
-                .map(|(_, v)| PathBuf::from(v))
-                .unwrap_or_else(|| PathBuf::from("/etc/icinga2"));
-            dir.join("icinga2.conf")
-        }
-        [one] => one.clone(),
+        [] => super::paths::config_file(None, &defines, data_dir),
+        [one] => super::paths::config_file(Some(one), &defines, data_dir),
         _ => bail!("only one configuration file (-c) is supported"),
     };
-    Ok(LoadOptions {
+    if super::paths::defined(&defines, "DataDir").is_none() {
+        defines.push(("DataDir".into(), data_dir.display().to_string()));
+    }
+    let pid_file = super::paths::pid_file(&defines, data_dir);
+    Ok(Options {
+        load: LoadOptions {
+            config: config.path.clone(),
+            include_dirs: args.include.clone(),
+            defines,
+        },
         config,
-        include_dirs: args.include.clone(),
-        defines,
+        pid_file,
     })
 }
 
-/// Prints the errors of a failed load as Icinga does; errors of the commit
+/// The errors of a failed load as Icinga prints them; errors of the commit
 /// phase are followed by their count.
-pub fn report_errors(loaded: &Loaded, committed: bool) {
-    for e in &loaded.errors {
-        log::critical("config", e.render(&loaded.ctx.sources).trim_end());
-    }
+fn rendered_errors(loaded: &Loaded, committed: bool) -> Vec<String> {
+    let mut out: Vec<String> = loaded
+        .errors
+        .iter()
+        .map(|e| e.render(&loaded.ctx.sources).trim_end().to_string())
+        .collect();
     if committed {
         let n = loaded.errors.len();
-        log::critical(
-            "config",
-            &format!("{n} error{}", if n == 1 { "" } else { "s" }),
-        );
+        out.push(format!("{n} error{}", if n == 1 { "" } else { "s" }));
     }
+    out
+}
+
+/// Runs and commits the configuration; on failure, every error rendered.
+pub fn load(options: &LoadOptions) -> Result<Loaded, Vec<String>> {
+    if !options.config.exists() {
+        return Err(vec![format!(
+            "Error: Include file '{}' does not exist",
+            options.config.display()
+        )]);
+    }
+    let mut loaded = picket_model::run_files(options, |r| log::record(&r));
+    let committed = loaded.errors.is_empty();
+    if committed {
+        loaded.commit();
+    }
+    if loaded.errors.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(rendered_errors(&loaded, committed))
+    }
+}
+
+/// [`load`], ready for the checker.
+pub fn load_config(options: &LoadOptions) -> Result<Config, Vec<String>> {
+    load(options).map(|loaded| Config {
+        registry: loaded.registry,
+        ctx: Arc::new(loaded.ctx),
+    })
 }
 
 /// `PICKET_FORCE_RECOVER=1` and the like.
@@ -61,6 +100,12 @@ fn env_flag(name: &str) -> bool {
 }
 
 pub fn run(args: DaemonArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
+    if args.reload {
+        return match super::control::ask(data_dir, &super::control::Request::Reload) {
+            Some(reply) => Ok(reply?.print()),
+            None => bail!("no node runs on the data directory {}", data_dir.display()),
+        };
+    }
     if env_flag("PICKET_UPGRADE_ONLY") && !args.validate {
         // Upgrading needs the data directory only, not a valid
         // configuration: it can run before the configuration is migrated.
@@ -77,7 +122,7 @@ pub fn run(args: DaemonArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let options = load_options(&args.config)?;
+    let options = load_options(&args.config, data_dir)?;
     log::info(
         "cli",
         &format!(
@@ -85,35 +130,31 @@ pub fn run(args: DaemonArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
             env!("CARGO_PKG_VERSION")
         ),
     );
-    log::info("cli", "Loading configuration file(s).");
-    if !options.config.exists() {
-        log::critical(
-            "config",
-            &format!(
-                "Error: Include file '{}' does not exist",
-                options.config.display()
-            ),
-        );
-        log::critical(
-            "cli",
-            "Config validation failed. Re-run with 'picket daemon -C' after fixing the config.",
-        );
-        return Ok(ExitCode::FAILURE);
+    let first_start = options.config.implicit && !options.config.path.exists();
+    if first_start {
+        let dir = options.config.path.parent().unwrap_or(Path::new("."));
+        super::first_run::write_default_config(dir, &picket_model::node_name())?;
     }
-    let mut loaded = picket_model::run_files(&options, |r| log::record(&r));
-    let committed = loaded.errors.is_empty();
-    if committed {
-        log::info("ConfigItem", "Committing config item(s).");
-        loaded.commit();
-    }
-    if !loaded.errors.is_empty() {
-        report_errors(&loaded, committed);
-        log::critical(
-            "cli",
-            "Config validation failed. Re-run with 'picket daemon -C' after fixing the config.",
-        );
-        return Ok(ExitCode::FAILURE);
-    }
+    log::info(
+        "cli",
+        &format!(
+            "Loading configuration file(s): {}",
+            options.config.path.display()
+        ),
+    );
+    let loaded = match load(&options.load) {
+        Ok(loaded) => loaded,
+        Err(errors) => {
+            for e in errors {
+                log::critical("config", &e);
+            }
+            log::critical(
+                "cli",
+                "Config validation failed. Re-run with 'picket daemon -C' after fixing the config.",
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
     for (name, plural, n) in loaded.counts() {
         let word = if n == 1 { name } else { plural };
         log::info("ConfigItem", &format!("Instantiated {n} {word}."));
@@ -129,8 +170,20 @@ pub fn run(args: DaemonArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
         .get("NodeName")
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_else(picket_model::node_name);
-    drop(loaded);
-    run_node(data_dir, &settings, &node_name)
+    let config = Config {
+        registry: loaded.registry,
+        ctx: Arc::new(loaded.ctx),
+    };
+    run_node(
+        data_dir,
+        &settings,
+        &node_name,
+        super::node::Setup {
+            config,
+            options,
+            first_start,
+        },
+    )
 }
 
 /// The `EventStore` object of the configuration, or its defaults.
@@ -153,14 +206,10 @@ impl StoreSettings {
     }
 }
 
-/// How often the CA and this node's certificate are checked for renewal,
-/// as in Icinga 2.
-const RENEW_INTERVAL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
-
 /// Renews the CA certificate and this node's certificate when they near
 /// their end. Only a node holding the CA key does this itself; the others
 /// will ask their parent over the cluster.
-fn renew_certificates(authority: &picket_pki::Authority, node_name: &str) {
+pub fn renew_certificates(authority: &picket_pki::Authority, node_name: &str) {
     if !authority.has_ca_key() {
         return;
     }
@@ -203,6 +252,7 @@ fn run_node(
     data_dir: &Path,
     settings: &StoreSettings,
     node_name: &str,
+    setup: super::node::Setup,
 ) -> anyhow::Result<ExitCode> {
     let (dir, _) = super::data_dir::open(data_dir)?;
     let recover = env_flag("PICKET_FORCE_RECOVER") || settings.always_recover_data;
@@ -260,52 +310,12 @@ fn run_node(
     }
     let (authority, _) = picket_pki::Authority::open(&dir, &picket_store::StoreOptions::default())
         .context("cannot open the CA stores")?;
-    let authority = std::sync::Arc::new(authority);
+    let authority = Arc::new(authority);
+    if setup.first_start {
+        super::first_run::ensure_pki(&authority, node_name)?;
+    }
     renew_certificates(&authority, node_name);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .enable_time()
-        .build()
-        .context("cannot start the runtime")?;
-    runtime.block_on(async {
-        use tokio::signal::unix::{signal, SignalKind};
-        // Handlers first: a stop request right after the line below must
-        // find them in place.
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        log::info(
-            "cli",
-            &format!(
-                "Picket node running with data directory {}.",
-                data_dir.display()
-            ),
-        );
-                                let control = tokio::spawn(super::control::serve(data_dir.to_path_buf(), authority.clone()));
-        let mut renew =
-            tokio::time::interval_at(tokio::time::Instant::now() + RENEW_INTERVAL, RENEW_INTERVAL);
-                let mut control = std::pin::pin!(control);
-        loop {
-            tokio::select! {
-                _ = int.recv() => break,
-                _ = term.recv() => break,
-                served = &mut control => {
-                    let why = match served {
-                        Ok(Err(e)) => e.to_string(),
-                        _ => "it stopped".to_string(),
-                    };
-                    log::warning("cli", &format!("The control socket is not served ({why}); `picket ca` needs the node stopped."));
-                    control.set(tokio::spawn(std::future::pending()));
-                }
-                _ = renew.tick() => {
-                    let (authority, node) = (authority.clone(), node_name.to_string());
-                    let _ = tokio::task::spawn_blocking(move || renew_certificates(&authority, &node)).await;
-                }
-            }
-        }
-        std::io::Result::Ok(())
-    })?;
-    log::info("cli", "Received a request to stop; shutting down.");
-    drop(authority);
+    super::node::run(data_dir, node_name, authority, setup)?;
     drop(dir);
     Ok(ExitCode::SUCCESS)
 }

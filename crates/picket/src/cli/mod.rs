@@ -4,7 +4,11 @@ mod ca;
 mod control;
 mod daemon;
 mod data_dir;
+mod first_run;
+mod node;
+mod object;
 mod output;
+mod paths;
 mod pki;
 mod store;
 
@@ -47,6 +51,9 @@ pub enum Command {
     /// Certificate requests at this node's CA, and its audit trail.
     #[command(subcommand)]
     Ca(ca::CaCommand),
+    /// The objects of the configuration with their live state.
+    #[command(subcommand)]
+    Object(object::ObjectCommand),
 }
 
 /// Options shared by every command that loads the configuration, spelled as
@@ -69,6 +76,10 @@ pub struct DaemonArgs {
     /// Validate the configuration and exit.
     #[arg(short = 'C', long = "validate")]
     pub validate: bool,
+    /// Ask the running node to load its configuration again; it keeps
+    /// running the old one if the new one has errors.
+    #[arg(long = "reload", conflicts_with = "validate")]
+    pub reload: bool,
     #[command(flatten)]
     pub config: ConfigArgs,
 }
@@ -76,6 +87,9 @@ pub struct DaemonArgs {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let given = cli.data_dir.or_else(|| match &cli.command {
         Command::Daemon(args) => data_dir::from_defines(&args.config.define),
+        Command::Object(object::ObjectCommand::List(args)) => {
+            data_dir::from_defines(&args.config.define)
+        }
         _ => None,
     });
     let data_dir = data_dir::resolve(given);
@@ -84,6 +98,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Store(command) => store::run(command, &data_dir),
         Command::Pki(command) => pki::run(command, &data_dir),
         Command::Ca(command) => ca::run(command, &data_dir),
+        Command::Object(command) => object::run(command, &data_dir),
     }
 }
 

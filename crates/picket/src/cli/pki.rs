@@ -89,7 +89,7 @@ pub fn run(command: PkiCommand, data_dir: &Path) -> anyhow::Result<ExitCode> {
         PkiCommand::NewCa => new_ca(data_dir),
         PkiCommand::NewCert { cn, key, csr, cert } => new_cert(cn, key, csr, cert),
         PkiCommand::SignCsr { csr, cert } => sign_csr(data_dir, csr, cert),
-        PkiCommand::Ticket { cn, salt, config } => ticket(cn, salt, &config),
+        PkiCommand::Ticket { cn, salt, config } => ticket(cn, salt, &config, data_dir),
         PkiCommand::Verify { cn, cert, cacert } => verify(cn, cert, cacert),
         PkiCommand::SaveCert {
             host,
@@ -192,8 +192,8 @@ fn sign_csr(
 
 /// The `TicketSalt` constant of the configuration, as Icinga's CLI finds
 /// it in the variables the daemon last saw.
-fn configured_salt(config: &ConfigArgs) -> Option<String> {
-    let options = super::daemon::load_options(config).ok()?;
+fn configured_salt(config: &ConfigArgs, data_dir: &Path) -> Option<String> {
+    let options = super::daemon::load_options(config, data_dir).ok()?.load;
     if !options.config.exists() {
         return None;
     }
@@ -209,12 +209,13 @@ fn ticket(
     cn: Option<String>,
     salt: Option<String>,
     config: &ConfigArgs,
+    data_dir: &Path,
 ) -> anyhow::Result<ExitCode> {
     let Some(cn) = cn else {
         return fail("Common name (--cn) must be specified.");
     };
     let salt = salt
-        .or_else(|| configured_salt(config))
+        .or_else(|| configured_salt(config, data_dir))
         .filter(|s| !s.is_empty());
     let Some(salt) = salt else {
         return fail("Ticket salt (--salt) must be specified.");

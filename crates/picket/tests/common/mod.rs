@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 /// Runs a `picket daemon` command until it says it is running, stops it
 /// with SIGTERM, checks that it stopped cleanly and returns what it
 /// printed.
+#[allow(dead_code)]
 pub fn run_until_running(mut cmd: Command) -> String {
     let mut child = cmd
         .stdout(Stdio::piped())
@@ -30,3 +31,6 @@ pub fn run_until_running(mut cmd: Command) -> String {
     assert!(status.success(), "{out}");
     out
 }
+
+#[allow(dead_code)]
+pub mod node;

@@ -1,0 +1,361 @@
+//! The checker: runs every due check of a [`Monitor`], at most
+//! `concurrent_checks` plugins at a time, and hands each result to the
+//! model.
+//!
+//! One task owns the monitor, so results, passive submissions, reloads and
+//! inspections are applied one after another without locks. Due times sit
+//! in a heap; an entry whose time no longer matches the checkable's
+//! `next_check` is stale and dropped when it comes up, which is cheaper
+//! than removing entries when a result moves the next check. Built-in
+//! checks that need no waiting (`dummy`, `random`, ...) run inline; plugins
+//! and `sleep` run as tasks whose results come back to the owner.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use picket_lang::Context;
+use picket_model::event::Bus;
+use picket_model::monitor::{Entry, Id, Monitor};
+use picket_model::result::{now, CheckResult};
+use picket_model::Registry;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
+
+use crate::check::{self, Plan};
+use crate::stats::Stats;
+
+/// Icinga 2's default bound on checks running at once.
+pub const DEFAULT_CONCURRENT_CHECKS: usize = 512;
+
+/// Due checks started in one go before the task looks at its mailbox
+/// again, so that a burst of due checks cannot starve commands.
+const BURST: usize = 2048;
+
+/// A configuration the checker plans checks from.
+#[derive(Clone)]
+pub struct Config {
+    pub registry: Arc<Registry>,
+    pub ctx: Arc<Context>,
+}
+
+/// A look at the checker's state, run on its task.
+pub type Inspection = Box<dyn FnOnce(&Monitor, &Config, &Stats) + Send>;
+
+/// What the checker can be asked to do.
+pub enum Command {
+    /// A result from outside (passive, or from another node).
+    Submit {
+        full_name: String,
+        result: CheckResult,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// Switch to a new, already validated configuration: objects of the
+    /// same name keep their state and schedule, running checks finish and
+    /// count, removed objects go, new ones are scheduled.
+    Reload {
+        config: Config,
+        reply: oneshot::Sender<Reloaded>,
+    },
+    Inspect(Inspection),
+    /// Stop checking; the task ends with its monitor.
+    Stop,
+}
+
+/// What a reload changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reloaded {
+    pub kept: usize,
+    pub added: usize,
+    pub removed: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub concurrent_checks: usize,
+    /// Recorded as `check_source` of every result.
+    pub node_name: String,
+}
+
+/// The checker's handle; the checker stops when told to or when every
+/// handle is dropped.
+#[derive(Clone)]
+pub struct Checker {
+    commands: mpsc::Sender<Command>,
+}
+
+impl Checker {
+    /// Starts the checker on the current runtime. `entries` are states to
+    /// take over (from retention); the task's result is the monitor as it
+    /// was when the checker stopped, for the last retention write.
+    pub fn start(
+        config: Config,
+        bus: Bus,
+        settings: Settings,
+        entries: Vec<(String, Entry)>,
+    ) -> (Checker, tokio::task::JoinHandle<Monitor>) {
+        let (tx, rx) = mpsc::channel(1024);
+        let mut monitor = Monitor::build(&config.registry, bus);
+        for (name, entry) in entries {
+            monitor.adopt(&name, entry);
+        }
+        monitor.spread_first_checks(now());
+        let task = Task::new(config, monitor, settings);
+        (Checker { commands: tx }, tokio::spawn(task.run(rx)))
+    }
+
+    pub async fn send(&self, command: Command) -> bool {
+        self.commands.send(command).await.is_ok()
+    }
+
+    /// Runs `f` on the checker's task and returns what it returns.
+    pub async fn inspect<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Monitor, &Config, &Stats) -> T + Send + 'static,
+    ) -> Option<T> {
+        let (tx, rx) = oneshot::channel();
+        let sent = self
+            .send(Command::Inspect(Box::new(move |m, c, s| {
+                let _ = tx.send(f(m, c, s));
+            })))
+            .await;
+        if !sent {
+            return None;
+        }
+        rx.await.ok()
+    }
+}
+
+/// A check running as a task: which configuration generation it belongs
+/// to, so that a result arriving after a reload finds its object by name.
+struct Done {
+    generation: u64,
+    id: Id,
+    full_name: Arc<str>,
+    result: CheckResult,
+}
+
+struct Task {
+    config: Config,
+    monitor: Monitor,
+    settings: Settings,
+    heap: BinaryHeap<Reverse<(u64, Id)>>,
+    running: Vec<bool>,
+    in_flight: JoinSet<Done>,
+    generation: u64,
+    stats: Stats,
+}
+
+/// Due times in the heap, in microseconds (floats do not order totally).
+fn key(at: f64) -> u64 {
+    (at.max(0.0) * 1e6) as u64
+}
+
+impl Task {
+    fn new(config: Config, monitor: Monitor, settings: Settings) -> Task {
+        let mut task = Task {
+            running: vec![false; monitor.len()],
+            config,
+            monitor,
+            settings,
+            heap: BinaryHeap::new(),
+            in_flight: JoinSet::new(),
+            generation: 0,
+            stats: Stats::default(),
+        };
+        task.fill_heap();
+        task
+    }
+
+    fn fill_heap(&mut self) {
+        self.heap = self
+            .monitor
+            .checkables()
+            .map(|(id, _, e)| Reverse((key(e.next_check), id)))
+            .collect();
+    }
+
+    /// Zero: no active checks at all (no `CheckerComponent`).
+    fn limit(&self) -> usize {
+        self.settings.concurrent_checks
+    }
+
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) -> Monitor {
+        loop {
+            self.start_due();
+            let next_due = self.heap.peek().map(|Reverse((at, _))| *at);
+            let wait = match next_due {
+                _ if self.in_flight.len() >= self.limit() => Duration::from_secs(3600),
+                Some(at) => Duration::from_micros(at.saturating_sub(key(now()))),
+                None => Duration::from_secs(3600),
+            };
+            tokio::select! {
+                Some(done) = self.in_flight.join_next(), if !self.in_flight.is_empty() => {
+                    if let Ok(done) = done {
+                        self.finished(done);
+                    }
+                }
+                command = commands.recv() => match command {
+                    Some(Command::Stop) | None => break,
+                    Some(command) => self.command(command),
+                },
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+        self.monitor
+    }
+
+    /// Starts the checks that are due, up to the concurrency bound.
+    fn start_due(&mut self) {
+        let now = now();
+        let now_key = key(now);
+        for _ in 0..BURST {
+            if self.in_flight.len() >= self.limit() {
+                return;
+            }
+            let Some(&Reverse((at, id))) = self.heap.peek() else {
+                return;
+            };
+            if at > now_key {
+                return;
+            }
+            self.heap.pop();
+            if self.running[id] || key(self.monitor.entry(id).next_check) != at {
+                continue;
+            }
+            if self.monitor.due(id, now).is_err() {
+                self.push(id);
+                continue;
+            }
+            let scheduled = self.monitor.entry(id).next_check;
+            self.monitor.started(id, now);
+            self.start(id, scheduled, now);
+        }
+    }
+
+    fn push(&mut self, id: Id) {
+        let at = key(self.monitor.entry(id).next_check);
+        self.heap.push(Reverse((at, id)));
+    }
+
+    fn start(&mut self, id: Id, scheduled: f64, now: f64) {
+        let object = self.monitor.checkable(id).object.clone();
+        let plan = match check::plan(&self.config.registry, &self.config.ctx, &object) {
+            Ok(plan) => plan,
+            Err(e) => Plan::Done(Box::new(CheckResult::new(3, 3, e.to_string(), now))),
+        };
+        let (monitor, stats, running) = (&self.monitor, &self.stats, self.in_flight.len());
+        let health = || crate::builtin::health(monitor, stats, running);
+        let plan = match check::run_inline(plan, self.stats.uptime(), health) {
+            Ok(result) => {
+                let full_name = object.full_name_str();
+                self.finished(Done {
+                    generation: self.generation,
+                    id,
+                    full_name: full_name.as_ref().into(),
+                    result: self.stamp(result, scheduled),
+                });
+                return;
+            }
+            Err(plan) => plan,
+        };
+        self.running[id] = true;
+        let generation = self.generation;
+        let full_name: Arc<str> = object.full_name().into();
+        let source = self.settings.node_name.clone();
+        self.in_flight.spawn(async move {
+            let mut result = check::execute(plan).await;
+            result.schedule_start = scheduled;
+            result.schedule_end = picket_model::result::now();
+            result.check_source = source;
+            Done {
+                generation,
+                id,
+                full_name,
+                result,
+            }
+        });
+    }
+
+    fn stamp(&self, mut result: CheckResult, scheduled: f64) -> CheckResult {
+        result.schedule_start = scheduled;
+        result.schedule_end = result.execution_end;
+        result.check_source = self.settings.node_name.clone();
+        result
+    }
+
+    fn finished(&mut self, done: Done) {
+        let id = if done.generation == self.generation {
+            Some(done.id)
+        } else {
+            self.monitor.find(&done.full_name)
+        };
+        let Some(id) = id else {
+            // Removed by a reload while it ran.
+            return;
+        };
+        self.running[id] = false;
+        self.stats
+            .record(self.monitor.checkable(id).rules.kind, true);
+        let _ = self.monitor.process(id, done.result, now());
+        self.push(id);
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Submit {
+                full_name,
+                result,
+                reply,
+            } => {
+                let outcome = match self.monitor.find(&full_name) {
+                    None => Err(format!("Object '{full_name}' does not exist.")),
+                    Some(id) => {
+                        let kind = self.monitor.checkable(id).rules.kind;
+                        let done = self.monitor.process(id, result, now());
+                        if done.is_ok() {
+                            self.stats.record(kind, false);
+                            self.push(id);
+                        }
+                        done.map_err(|e| e.to_string())
+                    }
+                };
+                let _ = reply.send(outcome);
+            }
+            Command::Reload { config, reply } => {
+                let _ = reply.send(self.reload(config));
+            }
+            Command::Inspect(f) => f(&self.monitor, &self.config, &self.stats),
+            Command::Stop => {}
+        }
+    }
+
+    fn reload(&mut self, config: Config) -> Reloaded {
+        let mut monitor = Monitor::build(&config.registry, self.monitor.bus().clone());
+        let mut running = vec![false; monitor.len()];
+        let mut kept = 0;
+        for (id, c, e) in self.monitor.checkables() {
+            let name = c.object.full_name();
+            if monitor.adopt(&name, e.clone()) {
+                kept += 1;
+                if let Some(new) = monitor.find(&name) {
+                    running[new] = self.running[id];
+                }
+            }
+        }
+        let removed = self.monitor.len() - kept;
+        let added = monitor.len() - kept;
+        monitor.spread_unscheduled(now());
+        self.monitor = monitor;
+        self.running = running;
+        self.config = config;
+        self.generation += 1;
+        self.fill_heap();
+        Reloaded {
+            kept,
+            added,
+            removed,
+        }
+    }
+}

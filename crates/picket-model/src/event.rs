@@ -1,0 +1,106 @@
+//! The event bus: what happened to monitored objects, fanned out to every
+//! subscriber (logs, retention, later the cluster, API streams, writers).
+//!
+//! The bus is bounded: a subscriber that falls more than its capacity
+//! behind loses the oldest events and is told how many (tokio's broadcast
+//! semantics), so a slow consumer never holds up the checker.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::result::CheckResult;
+use crate::state::{Live, StateType};
+
+/// Which object an event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Subject {
+    pub host: Arc<str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<Arc<str>>,
+}
+
+impl Subject {
+    /// `host` or `host!service`.
+    pub fn full_name(&self) -> String {
+        match &self.service {
+            Some(s) => format!("{}!{}", self.host, s),
+            None => self.host.to_string(),
+        }
+    }
+}
+
+/// One event. The names are Icinga 2's event stream types.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type")]
+pub enum Event {
+    /// A result was processed; `live` is the object's state afterwards.
+    CheckResult {
+        #[serde(flatten)]
+        subject: Subject,
+        check_result: Arc<CheckResult>,
+        live: Live,
+        timestamp: f64,
+    },
+    /// The state or the state type changed (see `Live::apply`).
+    StateChange {
+        #[serde(flatten)]
+        subject: Subject,
+        state: u8,
+        state_type: StateType,
+        /// The state before this result.
+        last_state: u8,
+        /// The hard state before this result.
+        last_hard_state: u8,
+        /// Whether this is a hard state change.
+        hard: bool,
+        check_result: Arc<CheckResult>,
+        timestamp: f64,
+    },
+    /// Flapping started or ended (only with `enable_flapping`).
+    Flapping {
+        #[serde(flatten)]
+        subject: Subject,
+        state: u8,
+        state_type: StateType,
+        is_flapping: bool,
+        flapping_current: f64,
+        threshold_low: f64,
+        threshold_high: f64,
+        timestamp: f64,
+    },
+}
+
+/// How many events a subscriber may fall behind before it loses some.
+pub const CAPACITY: usize = 1 << 16;
+
+/// The sending side, cheap to clone.
+#[derive(Clone)]
+pub struct Bus {
+    sender: broadcast::Sender<Arc<Event>>,
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        Bus {
+            sender: broadcast::channel(CAPACITY).0,
+        }
+    }
+}
+
+impl Bus {
+    pub fn publish(&self, event: Event) {
+        // No subscriber is not an error: nobody asked.
+        let _ = self.sender.send(Arc::new(event));
+    }
+
+    /// Whether anybody listens; lets publishers skip building events.
+    pub fn has_subscribers(&self) -> bool {
+        self.sender.receiver_count() > 0
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.sender.subscribe()
+    }
+}

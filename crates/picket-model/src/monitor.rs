@@ -1,0 +1,598 @@
+//! Every host and service this node checks, with its live state: the
+//! table the checker schedules from and hands results to.
+//!
+//! Results go through [`Monitor::process`], which applies the state
+//! machine ([`crate::state`]), decides reachability through the host of a
+//! service and `Dependency` objects, moves `next_check` as Icinga 2 does
+//! and publishes what happened on the [`Bus`]. Whether a due check may run
+//! at all (active checks enabled, inside its `check_period`, no dependency
+//! with `disable_checks` failing) is [`Monitor::due`]. The time is always
+//! passed in, so the rules can be replayed.
+
+use std::sync::Arc;
+
+use picket_lang::Value;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Bus, Event, Subject};
+use crate::registry::Registry;
+use crate::result::CheckResult;
+use crate::state::{Kind, Live, Rules, StateType};
+use crate::timeperiod::Ranges;
+use crate::ConfigObject;
+
+/// Index of a checkable in a [`Monitor`].
+pub type Id = usize;
+
+/// What a reachability question is for (Icinga's dependency types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The state itself: `last_reachable` of a result.
+    State,
+    /// Whether a due check runs (`disable_checks`).
+    CheckExecution,
+    /// Whether notifications go out (`disable_notifications`).
+    Notification,
+}
+
+/// How deep dependency chains are followed before they count as broken
+/// (a cycle, or a chain no configuration means to have).
+const MAX_DEPTH: u32 = 256;
+
+/// A `Dependency` of a checkable on a parent.
+#[derive(Debug, Clone)]
+struct Dependency {
+    parent: Id,
+    /// Bit `1 << state` for each parent state that keeps the dependency
+    /// available.
+    states: u8,
+    ignore_soft_states: bool,
+    disable_checks: bool,
+    disable_notifications: bool,
+    period: Option<usize>,
+}
+
+/// A `TimePeriod`, with its includes and excludes resolved to indexes.
+#[derive(Debug, Clone, Default)]
+struct Period {
+    ranges: Ranges,
+    includes: Vec<usize>,
+    excludes: Vec<usize>,
+    prefer_includes: bool,
+}
+
+/// The configuration of a checkable that scheduling and the state rules
+/// read, taken from its object once.
+#[derive(Debug, Clone)]
+pub struct Checkable {
+    pub object: Arc<ConfigObject>,
+    pub subject: Subject,
+    pub rules: Rules,
+    pub check_interval: f64,
+    pub retry_interval: f64,
+    pub enable_active_checks: bool,
+    pub enable_passive_checks: bool,
+    check_period: Option<usize>,
+    /// The host of a service.
+    host: Option<Id>,
+    dependencies: Vec<Dependency>,
+    /// Spreads checks with equal intervals over the interval (a per-object
+    /// phase, in hundredths of a second).
+    scheduling_offset: u32,
+}
+
+/// What a checkable keeps between results (and across restarts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub live: Live,
+    pub last_result: Option<Arc<CheckResult>>,
+    /// When the next active check is due (seconds since the epoch).
+    pub next_check: f64,
+}
+
+/// Why a due check does not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    ActiveChecksDisabled,
+    OutsideCheckPeriod,
+    DependencyFailed,
+}
+
+/// Why a result was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    #[error("Passive checks are disabled for object '{0}'.")]
+    PassiveChecksDisabled(String),
+}
+
+/// The node-wide switches of `IcingaApplication`.
+#[derive(Debug, Clone, Copy)]
+struct Switches {
+    host_checks: bool,
+    service_checks: bool,
+    flapping: bool,
+}
+
+pub struct Monitor {
+    checkables: Vec<Checkable>,
+    entries: Vec<Entry>,
+    by_name: FxHashMap<String, Id>,
+    periods: Vec<Period>,
+    switches: Switches,
+    bus: Bus,
+}
+
+fn number(object: &ConfigObject, field: &str, default: f64) -> f64 {
+    object
+        .get(field)
+        .and_then(|v| v.to_number().ok())
+        .filter(|n| n.is_finite())
+        .unwrap_or(default)
+}
+
+fn flag(object: &ConfigObject, field: &str, default: bool) -> bool {
+    object.get(field).map_or(default, |v| v.to_bool())
+}
+
+fn text(object: &ConfigObject, field: &str) -> String {
+    object
+        .get(field)
+        .filter(|v| !v.is_null())
+        .map(|v| v.to_display())
+        .unwrap_or_default()
+}
+
+fn names(value: Option<Value>) -> Vec<String> {
+    match value {
+        Some(Value::Array(a)) => a.to_vec().iter().map(Value::to_display).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The state bit a name of a `states` filter stands for.
+fn state_bit(name: &str, parent_is_host: bool) -> u8 {
+    let state = match (name, parent_is_host) {
+        ("Up", true) => 0,
+        ("Down", true) => 1,
+        ("OK", false) => 0,
+        ("Warning", false) => 1,
+        ("Critical", false) => 2,
+        ("Unknown", false) => 3,
+        _ => return 0,
+    };
+    1 << state
+}
+
+/// A small, fast pseudo-random number (splitmix64), seeded from the clock
+/// and a counter: for spreading checks, not for anything secret.
+pub fn spread_random() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let mut z = STATE
+        .fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed)
+        .wrapping_add(seed);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A random fraction in [0, 1).
+fn fraction() -> f64 {
+    (spread_random() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+impl Monitor {
+    /// The checkables of a committed configuration, all pending.
+    pub fn build(registry: &Registry, bus: Bus) -> Monitor {
+        let app = registry.committed("IcingaApplication").into_iter().next();
+        let switches = Switches {
+            host_checks: app
+                .as_ref()
+                .is_none_or(|a| flag(a, "enable_host_checks", true)),
+            service_checks: app
+                .as_ref()
+                .is_none_or(|a| flag(a, "enable_service_checks", true)),
+            flapping: app
+                .as_ref()
+                .is_none_or(|a| flag(a, "enable_flapping", true)),
+        };
+        let mut periods_by_name = FxHashMap::default();
+        let period_objects = registry.committed("TimePeriod");
+        for (i, p) in period_objects.iter().enumerate() {
+            periods_by_name.insert(p.full_name(), i);
+        }
+        let resolve = |list: Vec<String>| -> Vec<usize> {
+            list.iter()
+                .filter_map(|n| periods_by_name.get(n).copied())
+                .collect()
+        };
+        let periods = period_objects
+            .iter()
+            .map(|p| Period {
+                ranges: match p.get("ranges") {
+                    Some(Value::Dict(d)) => Ranges::parse(&d),
+                    _ => Ranges::default(),
+                },
+                includes: resolve(names(p.get("includes"))),
+                excludes: resolve(names(p.get("excludes"))),
+                prefer_includes: flag(p, "prefer_includes", true),
+            })
+            .collect();
+        let period_of = |o: &ConfigObject, field: &str| {
+            let name = text(o, field);
+            (!name.is_empty())
+                .then(|| periods_by_name.get(&name).copied())
+                .flatten()
+        };
+
+        let hosts = registry.committed("Host");
+        let services = registry.committed("Service");
+        let mut checkables = Vec::with_capacity(hosts.len() + services.len());
+        let mut by_name = FxHashMap::default();
+        for object in hosts.into_iter().chain(services) {
+            let kind = if object.schema.name == "Host" {
+                Kind::Host
+            } else {
+                Kind::Service
+            };
+            let subject = match kind {
+                Kind::Host => Subject {
+                    host: object.name().into(),
+                    service: None,
+                },
+                Kind::Service => Subject {
+                    host: text(&object, "host_name").into(),
+                    service: Some(object.name().into()),
+                },
+            };
+            let check_interval = number(&object, "check_interval", 300.0);
+            let rules = Rules {
+                kind,
+                max_check_attempts: number(&object, "max_check_attempts", 3.0).max(1.0) as u32,
+                volatile: flag(&object, "volatile", false),
+                enable_flapping: flag(&object, "enable_flapping", false) && switches.flapping,
+                flapping_threshold_low: number(&object, "flapping_threshold_low", 25.0),
+                flapping_threshold_high: number(&object, "flapping_threshold_high", 30.0),
+            };
+            by_name.insert(object.full_name(), checkables.len());
+            checkables.push(Checkable {
+                subject,
+                rules,
+                check_interval,
+                retry_interval: number(&object, "retry_interval", 60.0),
+                enable_active_checks: flag(&object, "enable_active_checks", true),
+                enable_passive_checks: flag(&object, "enable_passive_checks", true),
+                check_period: period_of(&object, "check_period"),
+                host: None,
+                dependencies: Vec::new(),
+                scheduling_offset: (spread_random() % 100_000_000) as u32,
+                object,
+            });
+        }
+        for c in checkables.iter_mut() {
+            if c.rules.kind == Kind::Service {
+                c.host = by_name.get(c.subject.host.as_ref()).copied();
+            }
+        }
+        for dep in registry.committed("Dependency") {
+            let child = match text(&dep, "child_service_name") {
+                s if s.is_empty() => text(&dep, "child_host_name"),
+                s => format!("{}!{s}", text(&dep, "child_host_name")),
+            };
+            let parent_service = text(&dep, "parent_service_name");
+            let parent = match parent_service.as_str() {
+                "" => text(&dep, "parent_host_name"),
+                s => format!("{}!{s}", text(&dep, "parent_host_name")),
+            };
+            let (Some(&child), Some(&parent)) = (by_name.get(&child), by_name.get(&parent)) else {
+                continue;
+            };
+            let parent_is_host = parent_service.is_empty();
+            let states = match dep.get("states") {
+                Some(Value::Array(a)) => a
+                    .to_vec()
+                    .iter()
+                    .map(|s| state_bit(&s.to_display(), parent_is_host))
+                    .fold(0, |acc, b| acc | b),
+                // Up for a host; OK and Warning for a service.
+                _ if parent_is_host => 1,
+                _ => 0b11,
+            };
+            checkables[child].dependencies.push(Dependency {
+                parent,
+                states,
+                ignore_soft_states: flag(&dep, "ignore_soft_states", true),
+                disable_checks: flag(&dep, "disable_checks", false),
+                disable_notifications: flag(&dep, "disable_notifications", true),
+                period: period_of(&dep, "period"),
+            });
+        }
+        let entries = checkables
+            .iter()
+            .map(|c| Entry {
+                live: Live::new(c.rules.kind),
+                last_result: None,
+                next_check: 0.0,
+            })
+            .collect();
+        Monitor {
+            checkables,
+            entries,
+            by_name,
+            periods,
+            switches,
+            bus,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.checkables.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.checkables.is_empty()
+    }
+
+    pub fn bus(&self) -> &Bus {
+        &self.bus
+    }
+
+    /// The checkable named `host` or `host!service`.
+    pub fn find(&self, full_name: &str) -> Option<Id> {
+        self.by_name.get(full_name).copied()
+    }
+
+    pub fn checkable(&self, id: Id) -> &Checkable {
+        &self.checkables[id]
+    }
+
+    pub fn entry(&self, id: Id) -> &Entry {
+        &self.entries[id]
+    }
+
+    pub fn checkables(&self) -> impl Iterator<Item = (Id, &Checkable, &Entry)> {
+        self.checkables
+            .iter()
+            .zip(&self.entries)
+            .enumerate()
+            .map(|(id, (c, e))| (id, c, e))
+    }
+
+    /// Takes over what another table (the previous configuration, or
+    /// retention) knows of objects of the same name; the rest stays pending.
+    pub fn adopt(&mut self, full_name: &str, entry: Entry) -> bool {
+        let Some(id) = self.find(full_name) else {
+            return false;
+        };
+        self.entries[id] = entry;
+        true
+    }
+
+    /// Sets the first `next_check` of every checkable: a check already
+    /// scheduled more than a minute ahead keeps its time; the others are
+    /// spread at random over their interval (at most a minute), so that a
+    /// start does not run every check at once.
+    pub fn spread_first_checks(&mut self, now: f64) {
+        self.spread(now, |next| next < now + 60.0);
+    }
+
+    /// Spreads the first checks of checkables that were never scheduled
+    /// (new in a reload); the others keep their schedule.
+    pub fn spread_unscheduled(&mut self, now: f64) {
+        self.spread(now, |next| next == 0.0);
+    }
+
+    fn spread(&mut self, now: f64, which: impl Fn(f64) -> bool) {
+        for (c, e) in self.checkables.iter().zip(self.entries.iter_mut()) {
+            if which(e.next_check) {
+                e.next_check = now + fraction() * c.check_interval.clamp(0.0, 60.0);
+            }
+        }
+    }
+
+    fn period_contains(&self, period: usize, at: chrono::NaiveDateTime, depth: u32) -> bool {
+        let Some(p) = self.periods.get(period) else {
+            return true;
+        };
+        if depth > 32 {
+            return false;
+        }
+        let any = |list: &[usize]| list.iter().any(|i| self.period_contains(*i, at, depth + 1));
+        let in_ranges = p.ranges.contains(at);
+        if p.prefer_includes {
+            (in_ranges && !any(&p.excludes)) || any(&p.includes)
+        } else {
+            (in_ranges || any(&p.includes)) && !any(&p.excludes)
+        }
+    }
+
+    fn inside(&self, period: Option<usize>, now: f64) -> bool {
+        let Some(period) = period else {
+            return true;
+        };
+        let at = chrono::DateTime::from_timestamp(now as i64, 0)
+            .map(|t| t.with_timezone(&chrono::Local).naive_local());
+        at.is_none_or(|at| self.period_contains(period, at, 0))
+    }
+
+    /// Whether `id` counts as reachable for `purpose`: every parent is
+    /// reachable, a service's host is not hard DOWN (for the state and
+    /// notifications), and every dependency is available.
+    pub fn reachable(&self, id: Id, purpose: Purpose, now: f64) -> bool {
+        self.reachable_at(id, purpose, now, 0)
+    }
+
+    fn reachable_at(&self, id: Id, purpose: Purpose, now: f64, depth: u32) -> bool {
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let c = &self.checkables[id];
+        if c.dependencies
+            .iter()
+            .any(|d| !self.reachable_at(d.parent, purpose, now, depth + 1))
+        {
+            return false;
+        }
+        if purpose != Purpose::CheckExecution {
+            if let Some(host) = c.host {
+                let live = &self.entries[host].live;
+                if live.state != 0 && live.state_type == StateType::Hard {
+                    return false;
+                }
+            }
+        }
+        c.dependencies
+            .iter()
+            .all(|d| self.available(d, purpose, now))
+    }
+
+    fn available(&self, dep: &Dependency, purpose: Purpose, now: f64) -> bool {
+        let parent = &self.entries[dep.parent];
+        // A parent that was never checked does not fail anything.
+        if parent.last_result.is_none() {
+            return true;
+        }
+        if dep.ignore_soft_states && parent.live.state_type == StateType::Soft {
+            return true;
+        }
+        if dep.states & (1 << parent.live.state.min(7)) != 0 {
+            return true;
+        }
+        if !self.inside(dep.period, now) {
+            return true;
+        }
+        match purpose {
+            Purpose::State => false,
+            Purpose::CheckExecution => !dep.disable_checks,
+            Purpose::Notification => !dep.disable_notifications,
+        }
+    }
+
+    /// Whether the check of `id`, due now, may run. When it may not, its
+    /// next check is moved on by its interval.
+    pub fn due(&mut self, id: Id, now: f64) -> Result<(), Skip> {
+        let c = &self.checkables[id];
+        let enabled = match c.rules.kind {
+            Kind::Host => self.switches.host_checks,
+            Kind::Service => self.switches.service_checks,
+        };
+        let skip = if !c.enable_active_checks || !enabled {
+            Some(Skip::ActiveChecksDisabled)
+        } else if !self.inside(c.check_period, now) {
+            Some(Skip::OutsideCheckPeriod)
+        } else if !self.reachable(id, Purpose::CheckExecution, now) {
+            Some(Skip::DependencyFailed)
+        } else {
+            None
+        };
+        match skip {
+            Some(why) => {
+                self.entries[id].next_check = self.next_check_after(id, now);
+                Err(why)
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// A check of `id` starts: if its result never comes, it is due again
+    /// after its check interval.
+    pub fn started(&mut self, id: Id, now: f64) {
+        self.entries[id].next_check = now + self.checkables[id].check_interval;
+    }
+
+    /// The interval after the current state: the retry interval while a
+    /// problem is soft, else the check interval.
+    fn interval(&self, id: Id) -> f64 {
+        let e = &self.entries[id];
+        let c = &self.checkables[id];
+        if e.live.state_type == StateType::Soft && e.last_result.is_some() {
+            c.retry_interval
+        } else {
+            c.check_interval
+        }
+    }
+
+    /// The next check after `now`: one interval later, pulled back a little
+    /// towards the checkable's own phase so that checks with the same
+    /// interval stay spread out rather than drifting into bunches.
+    fn next_check_after(&self, id: Id, now: f64) -> f64 {
+        let interval = self.interval(id).max(0.0);
+        let offset = f64::from(self.checkables[id].scheduling_offset);
+        let mut adjust = 0.0;
+        if interval > 1.0 {
+            adjust = (now * 100.0 + offset).rem_euclid(interval * 100.0) / 100.0;
+            adjust = adjust.min(0.5 + offset.rem_euclid(interval * 5.0) / 100.0);
+        }
+        now - adjust + interval
+    }
+
+    /// Processes a result for `id` at `now`: the state machine, reachability,
+    /// the next check, and the events.
+    pub fn process(&mut self, id: Id, result: CheckResult, now: f64) -> Result<(), Refused> {
+        let c = &self.checkables[id];
+        if !result.active && !c.enable_passive_checks {
+            return Err(Refused::PassiveChecksDisabled(c.object.full_name()));
+        }
+        let reachable = self.reachable(id, Purpose::State, now);
+        let rules = self.checkables[id].rules;
+        let entry = &mut self.entries[id];
+        let old_hard_state = entry.live.last_hard_state;
+        let first = entry.last_result.is_none();
+        let change = entry.live.apply(&rules, result.state, reachable, now);
+        let result = Arc::new(result);
+        entry.last_result = Some(result.clone());
+        let next = if result.active {
+            self.next_check_after(id, now)
+        } else {
+            // Passive results push the next active check back: as long as
+            // they keep coming, no active check runs (freshness).
+            now + self.checkables[id].check_interval
+        };
+        let entry = &mut self.entries[id];
+        entry.next_check = next;
+        if !self.bus.has_subscribers() {
+            return Ok(());
+        }
+        let live = entry.live.clone();
+        let subject = self.checkables[id].subject.clone();
+        // Icinga sends a StateChange for the first result, for every soft
+        // result and for every hard change but OK to OK (which volatile
+        // checkables count as one).
+        let ok_to_ok = live.last_state == 0 && live.state == 0;
+        if first || live.state_type == StateType::Soft || (change.hard_changed && !ok_to_ok) {
+            self.bus.publish(Event::StateChange {
+                subject: subject.clone(),
+                state: live.state,
+                state_type: live.state_type,
+                last_state: live.last_state,
+                last_hard_state: old_hard_state,
+                hard: change.hard_changed,
+                check_result: result.clone(),
+                timestamp: now,
+            });
+        }
+        if change.flapping_started || change.flapping_ended {
+            self.bus.publish(Event::Flapping {
+                subject: subject.clone(),
+                state: live.state,
+                state_type: live.state_type,
+                is_flapping: live.flapping.is_flapping,
+                flapping_current: live.flapping.current,
+                threshold_low: rules.flapping_threshold_low,
+                threshold_high: rules.flapping_threshold_high,
+                timestamp: now,
+            });
+        }
+        self.bus.publish(Event::CheckResult {
+            subject,
+            check_result: result,
+            live,
+            timestamp: now,
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,353 @@
+//! The running node: the checker on the configuration, retention of the
+//! live state, reloads on SIGHUP or `picket daemon --reload`, the control
+//! socket, certificate renewal, and a clean stop on SIGTERM or SIGINT.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use picket_checker::scheduler::{self, Checker, Command, Config, Settings};
+use picket_model::event::{Bus, Event};
+use picket_model::monitor::{Entry, Monitor};
+use picket_pki::Authority;
+use tokio::sync::{mpsc, oneshot};
+
+use super::control::{self, Reply};
+use super::daemon::{self, Options};
+use crate::log;
+
+/// How often the CA and this node's certificate are checked for renewal,
+/// as in Icinga 2.
+const RENEW_INTERVAL: Duration = Duration::from_secs(24 * 3600);
+
+/// How often the live state is written, unless the configuration sets the
+/// constant `RetentionInterval` (seconds): Icinga 2 writes its state file
+/// every five minutes too.
+const RETENTION_INTERVAL: f64 = 300.0;
+
+/// What the node starts from.
+pub struct Setup {
+    pub config: Config,
+    pub options: Options,
+    pub first_start: bool,
+}
+
+fn retention_interval(config: &Config) -> Duration {
+    let seconds = config
+        .ctx
+        .globals
+        .get("RetentionInterval")
+        .and_then(|v| v.to_number().ok())
+        .filter(|n| n.is_finite() && *n > 0.0)
+        .unwrap_or(RETENTION_INTERVAL);
+    Duration::from_secs_f64(seconds.max(0.1))
+}
+
+/// The checker's settings from the configuration. Without a
+/// `CheckerComponent` nothing is checked actively, as in Icinga 2.
+fn settings(config: &Config, node_name: &str) -> Settings {
+    let component = config
+        .registry
+        .committed("CheckerComponent")
+        .into_iter()
+        .next();
+    let concurrent = component
+        .as_ref()
+        .and_then(|c| c.get("concurrent_checks"))
+        .and_then(|v| v.to_number().ok())
+        .filter(|n| *n >= 1.0)
+        .map_or(scheduler::DEFAULT_CONCURRENT_CHECKS, |n| n as usize);
+    Settings {
+        concurrent_checks: if component.is_some() { concurrent } else { 0 },
+        node_name: node_name.to_string(),
+    }
+}
+
+fn state_name(kind_is_host: bool, state: u8) -> &'static str {
+    match (kind_is_host, state) {
+        (true, 0) => "UP",
+        (true, _) => "DOWN",
+        (false, 0) => "OK",
+        (false, 1) => "WARNING",
+        (false, 2) => "CRITICAL",
+        _ => "UNKNOWN",
+    }
+}
+
+/// Logs every hard state change, naming the object and both states.
+async fn log_state_changes(bus: Bus) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut events = bus.subscribe();
+    loop {
+        match events.recv().await {
+            Ok(event) => {
+                if let Event::StateChange {
+                    subject,
+                    state,
+                    last_state,
+                    hard: true,
+                    check_result,
+                    ..
+                } = event.as_ref()
+                {
+                    let host = subject.service.is_none();
+                    log::info(
+                        "Checkable",
+                        &format!(
+                            "Hard state change of '{}': {} -> {} ({})",
+                            subject.full_name(),
+                            state_name(host, *last_state),
+                            state_name(host, *state),
+                            check_result.output.lines().next().unwrap_or_default()
+                        ),
+                    );
+                }
+            }
+            Err(RecvError::Lagged(n)) => log::warning(
+                "Checkable",
+                &format!("The state change log fell behind and skipped {n} events."),
+            ),
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+fn restore(path: &Path) -> Vec<(String, Entry)> {
+    match picket_retention::load(path) {
+        Ok(r) => {
+            if !r.damaged_lines.is_empty() {
+                log::warning(
+                    "retention",
+                    &format!(
+                        "{}: {} damaged line(s) skipped (lines {:?}); those objects start pending.",
+                        path.display(),
+                        r.damaged_lines.len(),
+                        r.damaged_lines
+                    ),
+                );
+            }
+            if !r.entries.is_empty() {
+                log::info(
+                    "retention",
+                    &format!(
+                        "Restored the state of {} object(s) from {}.",
+                        r.entries.len(),
+                        path.display()
+                    ),
+                );
+            }
+            r.entries
+        }
+        Err(e) => {
+            log::warning(
+                "retention",
+                &format!("{e}; starting with every object pending."),
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn entries_of(monitor: &Monitor) -> Vec<(String, Entry)> {
+    monitor
+        .checkables()
+        .map(|(_, c, e)| (c.object.full_name(), e.clone()))
+        .collect()
+}
+
+fn save(path: &Path, entries: &[(String, Entry)]) {
+    if let Err(e) = picket_retention::save(path, entries, picket_model::result::now()) {
+        log::critical("retention", &format!("{e}"));
+    }
+}
+
+/// Takes a copy of the live state on the checker's task and writes it on
+/// a blocking thread.
+async fn save_now(checker: &Checker, path: &Path) {
+    let Some(entries) = checker.inspect(|m, _, _| entries_of(m)).await else {
+        return;
+    };
+    let path = path.to_path_buf();
+    let _ = tokio::task::spawn_blocking(move || save(&path, &entries)).await;
+}
+
+/// Loads the configuration again on a thread with a large stack (the
+/// evaluator recurses with the input), and switches the checker to it.
+async fn reload(checker: &Checker, options: &Options) -> Reply {
+    log::info("cli", "Reloading: validating the configuration.");
+    let (tx, rx) = oneshot::channel();
+    let load = options.load.clone();
+    let spawned = std::thread::Builder::new()
+        .name("reload".into())
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let _ = tx.send(daemon::load_config(&load));
+        });
+    if spawned.is_err() {
+        return failed_reload(vec!["cannot start the validation thread".into()]);
+    }
+    let config = match rx.await {
+        Ok(Ok(config)) => config,
+        Ok(Err(errors)) => return failed_reload(errors),
+        Err(_) => return failed_reload(vec!["the validation stopped unexpectedly".into()]),
+    };
+    let (tx, rx) = oneshot::channel();
+    if !checker.send(Command::Reload { config, reply: tx }).await {
+        return failed_reload(vec!["the checker has stopped".into()]);
+    }
+    match rx.await {
+        Ok(r) => {
+            let text = format!(
+                "Reloaded the configuration: {} object(s) kept with their state, {} added, {} removed.",
+                r.kept, r.added, r.removed
+            );
+            log::info("cli", &text);
+            Reply {
+                output: log::line(picket_lang::eval::Severity::Information, "cli", &text),
+                ..Reply::default()
+            }
+        }
+        Err(_) => failed_reload(vec!["the checker has stopped".into()]),
+    }
+}
+
+fn failed_reload(errors: Vec<String>) -> Reply {
+    let mut output = String::new();
+    for e in &errors {
+        log::critical("config", e);
+        output.push_str(&log::line(
+            picket_lang::eval::Severity::Critical,
+            "config",
+            e,
+        ));
+    }
+    let last =
+        "Reload failed: the configuration is not valid; the node keeps running the previous one.";
+    log::critical("cli", last);
+    output.push_str(&log::line(
+        picket_lang::eval::Severity::Critical,
+        "cli",
+        last,
+    ));
+    Reply {
+        output,
+        code: 1,
+        ..Reply::default()
+    }
+}
+
+/// Removes the pid file when the node stops, however it stops.
+struct PidFile(PathBuf);
+
+impl PidFile {
+    fn write(path: PathBuf) -> anyhow::Result<PidFile> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        std::fs::write(&path, format!("{}\n", std::process::id()))
+            .with_context(|| format!("cannot write the pid file {}", path.display()))?;
+        Ok(PidFile(path))
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+pub fn run(
+    data_dir: &Path,
+    node_name: &str,
+    authority: Arc<Authority>,
+    setup: Setup,
+) -> anyhow::Result<()> {
+    let _pid = PidFile::write(setup.options.pid_file.clone())?;
+    let retention = picket_retention::path_in(data_dir);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_io()
+        .enable_time()
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(async {
+        use tokio::signal::unix::{signal, SignalKind};
+        // Handlers first: a signal right after the log line below must find
+        // them in place.
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut hup = signal(SignalKind::hangup())?;
+        let bus = Bus::default();
+        tokio::spawn(log_state_changes(bus.clone()));
+        let settings = settings(&setup.config, node_name);
+        let every = retention_interval(&setup.config);
+        let entries = restore(&retention);
+        let (checker, finished) =
+            Checker::start(setup.config, bus.clone(), settings, entries);
+        let (reload_tx, mut reload_rx) = mpsc::channel::<oneshot::Sender<Reply>>(4);
+        let node = Arc::new(control::Node {
+            authority: authority.clone(),
+            checker: checker.clone(),
+            bus,
+            reload: reload_tx,
+        });
+        let control = tokio::spawn(control::serve(data_dir.to_path_buf(), node));
+        let mut control = std::pin::pin!(control);
+        log::info(
+            "cli",
+            &format!(
+                "Picket node running with data directory {} (node '{node_name}').",
+                data_dir.display()
+            ),
+        );
+        let mut renew = tokio::time::interval_at(
+            tokio::time::Instant::now() + RENEW_INTERVAL,
+            RENEW_INTERVAL,
+        );
+        let mut keep = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        keep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = int.recv() => break,
+                _ = term.recv() => break,
+                _ = hup.recv() => {
+                    reload(&checker, &setup.options).await;
+                }
+                Some(reply) = reload_rx.recv() => {
+                    let _ = reply.send(reload(&checker, &setup.options).await);
+                }
+                _ = keep.tick() => save_now(&checker, &retention).await,
+                served = &mut control => {
+                    let why = match served {
+                        Ok(Err(e)) => e.to_string(),
+                        _ => "it stopped".to_string(),
+                    };
+                    log::warning(
+                        "cli",
+                        &format!("The control socket is not served ({why}); `picket ca` needs the node stopped."),
+                    );
+                    control.set(tokio::spawn(std::future::pending()));
+                }
+                _ = renew.tick() => {
+                    let (authority, node) = (authority.clone(), node_name.to_string());
+                    let _ = tokio::task::spawn_blocking(move || daemon::renew_certificates(&authority, &node)).await;
+                }
+            }
+        }
+        log::info("cli", "Received a request to stop; writing the state and shutting down.");
+        control.abort();
+        checker.send(Command::Stop).await;
+        if let Ok(monitor) = finished.await {
+            let entries = entries_of(&monitor);
+            let path = retention.clone();
+            let _ = tokio::task::spawn_blocking(move || save(&path, &entries)).await;
+        }
+        anyhow::Ok(())
+    })?;
+    // Plugins still running are not waited for.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    log::info("cli", "Picket has shut down.");
+    Ok(())
+}
