@@ -210,7 +210,9 @@ object CheckCommand "stuck" {{
 object Service "stuck" {{
   import "fast"
   check_command = "stuck"
-  check_interval = 1h
+  // The first check comes within the interval (spread at start), the
+  // second only after the assertions below.
+  check_interval = 10s
 }}
 "#,
             pids = pids.display()
