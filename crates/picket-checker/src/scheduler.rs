@@ -133,6 +133,8 @@ struct Done {
     generation: u64,
     id: Id,
     full_name: Arc<str>,
+    /// When the check was due.
+    scheduled: f64,
     result: CheckResult,
 }
 
@@ -249,13 +251,7 @@ impl Task {
         let health = || crate::builtin::health(monitor, stats, running);
         let plan = match check::run_inline(plan, self.stats.uptime(), health) {
             Ok(result) => {
-                let full_name = object.full_name_str();
-                self.finished(Done {
-                    generation: self.generation,
-                    id,
-                    full_name: full_name.as_ref().into(),
-                    result: self.stamp(result, scheduled),
-                });
+                self.apply(id, result, scheduled);
                 return;
             }
             Err(plan) => plan,
@@ -263,26 +259,15 @@ impl Task {
         self.running[id] = true;
         let generation = self.generation;
         let full_name: Arc<str> = object.full_name().into();
-        let source = self.settings.node_name.clone();
         self.in_flight.spawn(async move {
-            let mut result = check::execute(plan).await;
-            result.schedule_start = scheduled;
-            result.schedule_end = picket_model::result::now();
-            result.check_source = source;
             Done {
                 generation,
                 id,
                 full_name,
-                result,
+                scheduled,
+                result: check::execute(plan).await,
             }
         });
-    }
-
-    fn stamp(&self, mut result: CheckResult, scheduled: f64) -> CheckResult {
-        result.schedule_start = scheduled;
-        result.schedule_end = result.execution_end;
-        result.check_source = self.settings.node_name.clone();
-        result
     }
 
     fn finished(&mut self, done: Done) {
@@ -296,9 +281,19 @@ impl Task {
             return;
         };
         self.running[id] = false;
+        self.apply(id, done.result, done.scheduled);
+    }
+
+    /// Records an active result of `id`, due at `scheduled`, and schedules
+    /// its next check.
+    fn apply(&mut self, id: Id, mut result: CheckResult, scheduled: f64) {
+        let now = now();
+        result.schedule_start = scheduled;
+        result.schedule_end = now;
+        result.check_source = self.settings.node_name.clone();
         self.stats
             .record(self.monitor.checkable(id).rules.kind, true);
-        let _ = self.monitor.process(id, done.result, now());
+        let _ = self.monitor.process(id, result, now);
         self.push(id);
     }
 
