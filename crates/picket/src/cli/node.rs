@@ -265,6 +265,14 @@ pub fn run(
     setup: Setup,
 ) -> anyhow::Result<()> {
     let _pid = PidFile::write(setup.options.pid_file.clone())?;
+    // Children a timed-out plugin leaves behind come to this process, to
+    // be killed and reaped with their group rather than left to PID 1.
+    if let Err(e) = picket_checker::process::become_subreaper() {
+        log::warning(
+            "checker",
+            &format!("Cannot become the reaper of orphaned plugin children ({e}); a killed plugin's children may be left as zombies."),
+        );
+    }
     let retention = picket_retention::path_in(data_dir);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
