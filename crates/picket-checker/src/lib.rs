@@ -9,7 +9,7 @@
 //! decides nothing about states: it reports what the process did, and the
 //! model turns that into a check result.
 
-mod builtin;
+pub mod builtin;
 pub mod check;
 pub mod command_line;
 pub mod macros;

@@ -59,6 +59,13 @@ pub enum Command {
         reply: oneshot::Sender<Reloaded>,
     },
     Inspect(Inspection),
+    /// Move the next check of an object (`reschedule-check`).
+    Reschedule {
+        full_name: String,
+        at: f64,
+        force: bool,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
     /// Stop checking; the task ends with its monitor.
     Stop,
 }
@@ -322,6 +329,22 @@ impl Task {
                 let _ = reply.send(self.reload(config));
             }
             Command::Inspect(f) => f(&self.monitor, &self.config, &self.stats),
+            Command::Reschedule {
+                full_name,
+                at,
+                force,
+                reply,
+            } => {
+                let outcome = match self.monitor.find(&full_name) {
+                    None => Err(format!("Object '{full_name}' does not exist.")),
+                    Some(id) => {
+                        self.monitor.reschedule(id, at, force);
+                        self.push(id);
+                        Ok(())
+                    }
+                };
+                let _ = reply.send(outcome);
+            }
             Command::Stop => {}
         }
     }

@@ -580,6 +580,7 @@ fn assign_groups(interp: &mut Interp<'_>, registry: &Arc<Registry>) -> Result<()
             }
             if interp.run(&mut frame, filter)?.to_bool() {
                 registry.add_member(item.schema.name, &group_name, &member.full_name());
+                member.add_assigned_group(&group_name);
             }
         }
     }

@@ -89,6 +89,10 @@ pub struct Entry {
     pub last_result: Option<Arc<CheckResult>>,
     /// When the next active check is due (seconds since the epoch).
     pub next_check: f64,
+    /// The next check runs even where active checks are disabled or the
+    /// check period is outside (a forced reschedule).
+    #[serde(default)]
+    pub force_next_check: bool,
 }
 
 /// Why a due check does not run.
@@ -317,6 +321,7 @@ impl Monitor {
                 live: Live::new(c.rules.kind),
                 last_result: None,
                 next_check: 0.0,
+                force_next_check: false,
             })
             .collect();
         Monitor {
@@ -475,6 +480,9 @@ impl Monitor {
     /// Whether the check of `id`, due now, may run. When it may not, its
     /// next check is moved on by its interval.
     pub fn due(&mut self, id: Id, now: f64) -> Result<(), Skip> {
+        if self.entries[id].force_next_check {
+            return Ok(());
+        }
         let c = &self.checkables[id];
         let enabled = match c.rules.kind {
             Kind::Host => self.switches.host_checks,
@@ -501,7 +509,17 @@ impl Monitor {
     /// A check of `id` starts: if its result never comes, it is due again
     /// after its check interval.
     pub fn started(&mut self, id: Id, now: f64) {
-        self.entries[id].next_check = now + self.checkables[id].check_interval;
+        let e = &mut self.entries[id];
+        e.next_check = now + self.checkables[id].check_interval;
+        e.force_next_check = false;
+    }
+
+    /// Moves the next check of `id` to `at` (Icinga's `reschedule-check`);
+    /// `force` runs it whatever active checks or the check period say.
+    pub fn reschedule(&mut self, id: Id, at: f64, force: bool) {
+        let e = &mut self.entries[id];
+        e.next_check = at;
+        e.force_next_check = force;
     }
 
     /// The interval after the current state: the retry interval while a

@@ -78,6 +78,9 @@ struct ObjectState {
     ignore_on_error: bool,
     /// Built into every configuration (not counted or listed).
     hidden: bool,
+    /// Groups whose `assign where` took this object: the running node
+    /// lists them in `groups`, the objects file does not.
+    assigned_groups: Option<Box<[Str]>>,
 }
 
 impl ObjectState {
@@ -363,6 +366,36 @@ impl ConfigObject {
             .into_iter()
             .map(|n| (Str::from(n), self.get(n).unwrap_or_default()))
             .collect()
+    }
+
+    /// Records that a group's `assign where` took this object.
+    pub fn add_assigned_group(&self, group: &str) {
+        let mut st = self.state.write();
+        let mut list = st.assigned_groups.take().map(Vec::from).unwrap_or_default();
+        if !list.iter().any(|g| g.as_ref() == group) {
+            list.push(Str::from(group));
+        }
+        st.assigned_groups = Some(list.into_boxed_slice());
+    }
+
+    /// `groups` as the running node has it: the configured groups, then
+    /// those that assigned the object.
+    pub fn runtime_groups(&self) -> Value {
+        let configured = self.get("groups");
+        let st = self.state.read();
+        let Some(assigned) = &st.assigned_groups else {
+            return configured.unwrap_or_default();
+        };
+        let mut list = match &configured {
+            Some(Value::Array(a)) => a.to_vec(),
+            _ => Vec::new(),
+        };
+        for g in assigned.iter() {
+            if !list.iter().any(|v| v.as_str() == Some(g.as_ref())) {
+                list.push(Value::String(g.clone()));
+            }
+        }
+        Value::Array(Array::new(list))
     }
 
     /// Appends to the `templates` list (done by `import`).

@@ -106,6 +106,16 @@ pub struct Live {
     /// The last check result's own state (0–3): hosts keep it besides
     /// UP/DOWN, and flapping counts its changes.
     pub result_state: u8,
+    /// When each state was last seen (`last_state_ok`, ... for services;
+    /// `last_state_up`, `last_state_down` for hosts at 0 and 1).
+    #[serde(default)]
+    pub last_in_state: [f64; 4],
+    /// When a result last found the checkable unreachable.
+    #[serde(default)]
+    pub last_unreachable: f64,
+    /// The state change before the last one.
+    #[serde(default)]
+    pub previous_state_change: f64,
 }
 
 impl Live {
@@ -126,6 +136,9 @@ impl Live {
             last_reachable: true,
             flapping: Flapping::default(),
             result_state: 3,
+            last_in_state: [0.0; 4],
+            last_unreachable: 0.0,
+            previous_state_change: 0.0,
         }
     }
 }
@@ -187,7 +200,12 @@ impl Live {
         self.last_reachable = reachable;
         self.result_state = result_state;
         if state_changed {
+            self.previous_state_change = self.last_state_change;
             self.last_state_change = now;
+        }
+        self.last_in_state[usize::from(new_state.min(3))] = now;
+        if !reachable {
+            self.last_unreachable = now;
         }
         if hard_changed {
             self.last_hard_state = new_state;

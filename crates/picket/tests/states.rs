@@ -178,8 +178,11 @@ fn every_scenario_gives_icingas_sequence() {
                 .iter()
                 .all(|(name, n)| r.get(name).map_or(0, Vec::len) >= *n)
         };
+        // The bound only limits how long a broken run takes: on a loaded
+        // machine the plugin (a Python script) is slow to start and the
+        // longest scenarios need well over two minutes.
         if (done && start.elapsed() > Duration::from_secs(12))
-            || start.elapsed() > Duration::from_secs(150)
+            || start.elapsed() > Duration::from_secs(400)
         {
             break;
         }

@@ -47,6 +47,9 @@ object Zone ZoneName {
 
 include "api-users.conf"
 include "local.conf"
+
+/* Features switched on with `picket api setup` (the REST API) and the like. */
+include "features-enabled/*.conf"
 "#;
 
 const LOCAL: &str = r#"/*
@@ -124,7 +127,6 @@ pub fn write_default_config(dir: &Path, node_name: &str) -> anyhow::Result<()> {
     picket_pki::files::create_dir(dir, 0o755)
         .with_context(|| format!("cannot create {}", dir.display()))?;
     let salt = random_hex(16)?;
-    let password = random_hex(12)?;
     let quoted = |s: &str| picket_lang::json::encode(&picket_lang::Value::from(s));
     let constants = format!(
         "/* Where the monitoring plugins are (Debian's monitoring-plugins). */\n\
@@ -138,14 +140,11 @@ pub fn write_default_config(dir: &Path, node_name: &str) -> anyhow::Result<()> {
         node = quoted(node_name),
         salt = quoted(&salt),
     );
-    let users = format!(
-        "/* Readable by the node's owner only: it holds a password. */\n\
-         object ApiUser \"root\" {{\n  password = {}\n  permissions = [ \"*\" ]\n}}\n",
-        quoted(&password)
-    );
     write(&dir.join("constants.conf"), &constants, 0o644)?;
-    write(&dir.join("api-users.conf"), &users, 0o600)?;
+    write_api_user(&dir.join("api-users.conf"))?;
     write(&dir.join("local.conf"), LOCAL, 0o644)?;
+    picket_pki::files::create_dir(&dir.join("features-enabled"), 0o755)
+        .with_context(|| format!("cannot create {}", dir.join("features-enabled").display()))?;
     // The entry file last: its presence marks a complete configuration.
     write(&dir.join("icinga2.conf"), MAIN, 0o644)?;
     log::info(
@@ -155,9 +154,26 @@ pub fn write_default_config(dir: &Path, node_name: &str) -> anyhow::Result<()> {
             dir.display()
         ),
     );
+    Ok(())
+}
+
+/// Writes an `ApiUser` "root" with a random password to `path` (readable
+/// by its owner only) and prints the password once.
+pub fn write_api_user(path: &Path) -> anyhow::Result<()> {
+    let password = random_hex(12)?;
+    let quoted = picket_lang::json::encode(&picket_lang::Value::from(password.as_str()));
+    let users = format!(
+        "/* Readable by the node's owner only: it holds a password. */\n\
+         object ApiUser \"root\" {{\n  password = {quoted}\n  permissions = [ \"*\" ]\n}}\n"
+    );
+    if let Some(dir) = path.parent() {
+        picket_pki::files::create_dir(dir, 0o755)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    write(path, &users, 0o600)?;
     println!(
         "API user 'root', password '{password}' (shown this once; kept in {}, readable by its owner only)",
-        dir.join("api-users.conf").display()
+        path.display()
     );
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! Command-line definitions and dispatch.
 
+mod api;
+mod api_setup;
 mod ca;
 mod control;
 mod daemon;
@@ -54,6 +56,9 @@ pub enum Command {
     /// The objects of the configuration with their live state.
     #[command(subcommand)]
     Object(object::ObjectCommand),
+    /// The REST API: `api setup` enables it.
+    #[command(subcommand)]
+    Api(api_setup::ApiCommand),
 }
 
 /// Options shared by every command that loads the configuration, spelled as
@@ -90,6 +95,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Object(object::ObjectCommand::List(args)) => {
             data_dir::from_defines(&args.config.define)
         }
+        Command::Api(api_setup::ApiCommand::Setup { config, .. }) => {
+            data_dir::from_defines(&config.define)
+        }
         _ => None,
     });
     let data_dir = data_dir::resolve(given);
@@ -99,6 +107,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Pki(command) => pki::run(command, &data_dir),
         Command::Ca(command) => ca::run(command, &data_dir),
         Command::Object(command) => object::run(command, &data_dir),
+        Command::Api(command) => api_setup::run(command, &data_dir),
     }
 }
 

@@ -3,7 +3,7 @@
 //! socket, certificate renewal, and a clean stop on SIGTERM or SIGINT.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -174,7 +174,7 @@ async fn save_now(checker: &Checker, path: &Path) {
 
 /// Loads the configuration again on a thread with a large stack (the
 /// evaluator recurses with the input), and switches the checker to it.
-async fn reload(checker: &Checker, options: &Options) -> Reply {
+async fn reload(checker: &Checker, options: &Options, current: &RwLock<Config>) -> Reply {
     log::info("cli", "Reloading: validating the configuration.");
     let (tx, rx) = oneshot::channel();
     let load = options.load.clone();
@@ -193,11 +193,16 @@ async fn reload(checker: &Checker, options: &Options) -> Reply {
         Err(_) => return failed_reload(vec!["the validation stopped unexpectedly".into()]),
     };
     let (tx, rx) = oneshot::channel();
+    let new = config.clone();
     if !checker.send(Command::Reload { config, reply: tx }).await {
         return failed_reload(vec!["the checker has stopped".into()]);
     }
     match rx.await {
         Ok(r) => {
+            match current.write() {
+                Ok(mut c) => *c = new,
+                Err(poisoned) => *poisoned.into_inner() = new,
+            }
             let text = format!(
                 "Reloaded the configuration: {} object(s) kept with their state, {} added, {} removed.",
                 r.kept, r.added, r.removed
@@ -292,8 +297,17 @@ pub fn run(
         let settings = settings(&setup.config, node_name);
         let every = retention_interval(&setup.config);
         let entries = restore(&retention);
+        let current = Arc::new(RwLock::new(setup.config.clone()));
         let (checker, finished) =
             Checker::start(setup.config, bus.clone(), settings, entries);
+        let engine = super::api::NodeEngine {
+            checker: checker.clone(),
+            bus: bus.clone(),
+            config: current.clone(),
+            node_name: node_name.to_string(),
+            started: picket_model::result::now(),
+        };
+        let api = super::api::start(engine, &authority.certs_dir()).await;
         let (reload_tx, mut reload_rx) = mpsc::channel::<oneshot::Sender<Reply>>(4);
         let node = Arc::new(control::Node {
             authority: authority.clone(),
@@ -321,10 +335,10 @@ pub fn run(
                 _ = int.recv() => break,
                 _ = term.recv() => break,
                 _ = hup.recv() => {
-                    reload(&checker, &setup.options).await;
+                    reload(&checker, &setup.options, &current).await;
                 }
                 Some(reply) = reload_rx.recv() => {
-                    let _ = reply.send(reload(&checker, &setup.options).await);
+                    let _ = reply.send(reload(&checker, &setup.options, &current).await);
                 }
                 _ = keep.tick() => save_now(&checker, &retention).await,
                 served = &mut control => {
@@ -346,6 +360,9 @@ pub fn run(
         }
         log::info("cli", "Received a request to stop; writing the state and shutting down.");
         control.abort();
+        if let Some(api) = api {
+            api.abort();
+        }
         checker.send(Command::Stop).await;
         if let Ok(monitor) = finished.await {
             let entries = entries_of(&monitor);

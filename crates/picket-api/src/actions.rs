@@ -1,0 +1,196 @@
+//! `/v1/actions/<action>`: operations on selected objects, answered with
+//! one result per object.
+
+use picket_model::result::{now, CheckResult, Perfdata};
+use picket_model::schema::TypeSchema;
+use serde_json::{json, Value as Json};
+
+use crate::engine::Engine;
+use crate::objects;
+use crate::render::View;
+use crate::reply::{self, Reply};
+use crate::server::Call;
+
+/// The actions this node carries out, with the types they apply to.
+const ACTIONS: &[(&str, &[&str])] = &[
+    ("process-check-result", &["Service", "Host"]),
+    ("reschedule-check", &["Service", "Host"]),
+    ("generate-ticket", &[]),
+];
+
+fn result(code: u16, status: impl Into<String>) -> Json {
+    json!({ "code": code, "status": status.into() })
+}
+
+pub async fn handle<E: Engine>(call: Call<'_, E>, action: &str) -> Reply {
+    let pretty = call.pretty;
+    let Some((name, types)) = ACTIONS.iter().find(|(n, _)| *n == action) else {
+        return reply::error(404, &format!("Action '{action}' does not exist."), pretty);
+    };
+    let permission = format!("actions/{name}");
+    if types.is_empty() {
+        if !call.user.may(&permission) {
+            return reply::error(
+                403,
+                &format!(
+                    "No permission to access this resource (missing permission: {permission})."
+                ),
+                pretty,
+            );
+        }
+        let r = match *name {
+            "generate-ticket" => generate_ticket(&call),
+            _ => result(500, "Action is not implemented."),
+        };
+        return reply::items(vec![r], pretty);
+    }
+    // The type: given, the only one, or the one whose name a parameter
+    // carries (`host=...`); anything else selects nothing.
+    let schema = match call.params.string("type") {
+        Some(t) => types.iter().find(|x| x.eq_ignore_ascii_case(&t)).copied(),
+        None if types.len() == 1 => Some(types[0]),
+        None => types.iter().copied().find(|t| {
+            let t = t.to_lowercase();
+            call.params.contains(&t) || call.params.contains(&format!("{t}s"))
+        }),
+    }
+    .and_then(type_named);
+    let Some(schema) = schema else {
+        return objects::not_found(&call, "Invalid type specified for this query.");
+    };
+    let pick = objects::pick(&call, schema, None);
+    let targets = match objects::select(&call, schema, pick, &permission).await {
+        Ok(t) => t,
+        Err(diagnostic) => return objects::not_found(&call, &diagnostic),
+    };
+    let mut results = Vec::with_capacity(targets.len());
+    for view in &targets {
+        results.push(match *name {
+            "process-check-result" => process_check_result(&call, view).await,
+            "reschedule-check" => reschedule_check(&call, view).await,
+            _ => result(500, "Action is not implemented."),
+        });
+    }
+    reply::items(results, pretty)
+}
+
+fn type_named(name: &str) -> Option<&'static TypeSchema> {
+    picket_model::types::ALL
+        .iter()
+        .copied()
+        .find(|t| t.name == name)
+}
+
+/// A plugin exit code as a service state: 0–2 as they are, anything
+/// else UNKNOWN.
+fn service_state(exit: i64) -> u8 {
+    match exit {
+        0..=2 => exit as u8,
+        _ => 3,
+    }
+}
+
+async fn process_check_result<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
+    let name = view.object.full_name();
+    let is_host = view.object.schema.name == "Host";
+    if !view
+        .object
+        .get("enable_passive_checks")
+        .is_some_and(|v| v.to_bool())
+    {
+        return result(
+            403,
+            format!("Passive checks are disabled for object '{name}'."),
+        );
+    }
+    let p = &call.params;
+    let Some(exit) = p.number("exit_status") else {
+        return result(400, "Parameter 'exit_status' is required.");
+    };
+    let exit = exit as i64;
+    let state = match (is_host, exit) {
+        (false, e) => service_state(e),
+        // Hosts take 0 (UP) and 1 (DOWN, kept as CRITICAL).
+        (true, 0) => 0,
+        (true, 1) => 2,
+        (true, _) => return result(400, format!("Invalid 'exit_status' for Host {name}.")),
+    };
+    let Some(output) = p.string("plugin_output") else {
+        return result(400, "Parameter 'plugin_output' is required");
+    };
+    let t = now();
+    let performance_data = match p.get("performance_data") {
+        Some(Json::Array(a)) => a
+            .iter()
+            .map(|v| Perfdata::Text(v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+            .collect(),
+        Some(Json::String(s)) => s
+            .split_whitespace()
+            .map(|s| Perfdata::Text(s.to_string()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let command = match p.get("check_command") {
+        Some(Json::Array(a)) => Some(
+            a.iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .collect(),
+        ),
+        Some(Json::String(s)) => Some(vec![s.clone()]),
+        _ => None,
+    };
+    let cr = CheckResult {
+        state,
+        exit_status: 0,
+        output,
+        performance_data,
+        command,
+        execution_start: p.number("execution_start").unwrap_or(t),
+        execution_end: p.number("execution_end").unwrap_or(t),
+        schedule_start: t,
+        schedule_end: t,
+        active: false,
+        check_source: p
+            .string("check_source")
+            .unwrap_or_else(|| call.api.node_name.clone()),
+    };
+    match call.api.engine.submit(name.clone(), cr).await {
+        Ok(()) => result(
+            200,
+            format!("Successfully processed check result for object '{name}'."),
+        ),
+        Err(e) if e.starts_with("Passive checks are disabled") => result(403, e),
+        Err(e) => result(500, e),
+    }
+}
+
+async fn reschedule_check<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
+    let name = view.object.full_name();
+    let at = call.params.number("next_check").unwrap_or_else(now);
+    let force = call.params.flag("force");
+    match call.api.engine.reschedule(name.clone(), at, force).await {
+        Ok(()) => result(
+            200,
+            format!("Successfully rescheduled check for object '{name}'."),
+        ),
+        Err(e) => result(500, e),
+    }
+}
+
+fn generate_ticket<E: Engine>(call: &Call<'_, E>) -> Json {
+    let Some(cn) = call.params.string("cn") else {
+        return result(400, "Parameter 'cn' is required");
+    };
+    let salt = &call.api.settings.ticket_salt;
+    if salt.is_empty() {
+        return result(500, "Ticket salt is not configured in ApiListener object");
+    }
+    match picket_pki::ticket::ticket(&cn, salt) {
+        Ok(ticket) => json!({
+            "code": 200,
+            "status": format!("Generated PKI ticket '{ticket}' for common name '{cn}'."),
+            "ticket": ticket,
+        }),
+        Err(e) => result(500, e.to_string()),
+    }
+}

@@ -1,0 +1,54 @@
+//! What the API needs from the running node, as a trait the binary
+//! implements: the API crate must not depend on the checker (a sibling),
+//! so the node hands it a way to look at the live model and to submit
+//! changes to the task that owns it.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use picket_lang::Context;
+use picket_model::event::Bus;
+use picket_model::monitor::Monitor;
+use picket_model::result::CheckResult;
+use picket_model::Registry;
+use serde_json::Value as Json;
+
+/// The configuration the node runs: replaced as a whole on reload.
+#[derive(Clone)]
+pub struct Config {
+    pub registry: Arc<Registry>,
+    pub ctx: Arc<Context>,
+}
+
+/// A look at the live model, run on the task that owns it. Looks must be
+/// quick: copy out what is needed and do the heavy work elsewhere.
+pub type Look = Box<dyn FnOnce(&Monitor) + Send>;
+
+/// The running node, as the API sees it.
+pub trait Engine: Send + Sync + 'static {
+    /// The configuration in force now.
+    fn config(&self) -> Config;
+    /// The bus that `/v1/events` streams from.
+    fn bus(&self) -> Bus;
+    /// Runs `look` against the live model; false when the node is stopping.
+    fn look(&self, look: Look) -> impl Future<Output = bool> + Send;
+    /// A result for `full_name` (a host or `host!service`), as a passive
+    /// submission: the state machine applies it as to any result.
+    fn submit(
+        &self,
+        full_name: String,
+        result: CheckResult,
+    ) -> impl Future<Output = Result<(), String>> + Send;
+    /// Moves the next check of `full_name` to `at`; `force` runs it even
+    /// where active checks or the check period would not.
+    fn reschedule(
+        &self,
+        full_name: String,
+        at: f64,
+        force: bool,
+    ) -> impl Future<Output = Result<(), String>> + Send;
+    /// The `status` of the node's components, keyed by component name
+    /// (`IcingaApplication`, `CIB`, `CheckerComponent`, ...), each
+    /// `{"status": {...}, "perfdata": [...]}`.
+    fn status(&self) -> impl Future<Output = Vec<(String, Json)>> + Send;
+}

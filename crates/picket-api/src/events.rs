@@ -1,0 +1,197 @@
+//! `/v1/events`: a long-lived answer with one JSON object per line for
+//! every event of the requested types (and filter) on the node's bus.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::Version;
+use picket_lang::source::FileId;
+use picket_lang::{Dict, Frame, Interp, Value};
+use picket_model::event::{Event, Subject};
+use serde_json::{json, Map, Value as Json};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::body::Body;
+use crate::engine::Engine;
+use crate::filter::diagnostic;
+use crate::render;
+use crate::reply::{self, Reply};
+use crate::server::Call;
+
+/// Events queued for a slow client before the stream waits (the bus keeps
+/// its own, larger, buffer and tells how many a lagging reader lost).
+const QUEUE: usize = 256;
+
+/// Filter steps per event.
+const STEP_LIMIT: u64 = 100_000;
+
+pub async fn handle<E: Engine>(call: Call<'_, E>) -> Reply {
+    let pretty = call.pretty;
+    if call.version == Version::HTTP_10 {
+        return reply::error(400, "HTTP/1.0 not supported for event streams.", pretty);
+    }
+    let types = call.params.list("types");
+    if types.is_empty() {
+        return reply::error(400, "'types' query parameter is required.", pretty);
+    }
+    // Icinga answers a stream the user may not read as an unknown path.
+    if !types.iter().all(|t| call.user.may(&format!("events/{t}"))) {
+        return crate::routes::not_found(&call);
+    }
+    if call.params.string("queue").is_none_or(|q| q.is_empty()) {
+        return reply::error(400, "'queue' query parameter is required.", pretty);
+    }
+    let filter = match call.params.string("filter") {
+        Some(text) => {
+            match picket_lang::parser::parse_expression(&text, FileId(u32::MAX), "<API query>") {
+                Ok(e) => Some(Arc::new(e)),
+                Err(e) => {
+                    return reply::error_with(
+                        400,
+                        "Invalid filter specified.",
+                        &diagnostic(&e),
+                        pretty,
+                    )
+                }
+            }
+        }
+        None => None,
+    };
+    let ctx = call.config.ctx.clone();
+    let mut events = call.api.engine.bus().subscribe();
+    let (tx, body) = Body::channel(QUEUE);
+    tokio::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(e) => e,
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return,
+            };
+            let Some(doc) = document(&event) else {
+                continue;
+            };
+            if !types.iter().any(|t| doc["type"] == **t) {
+                continue;
+            }
+            if let Some(f) = &filter {
+                let scope = Dict::new();
+                scope.insert("event", picket_lang::json::from_serde(&doc));
+                let mut frame = Frame {
+                    locals: scope.clone(),
+                    this: Value::Dict(scope),
+                };
+                let pass = Interp::new(&ctx)
+                    .with_step_limit(STEP_LIMIT)
+                    .run(&mut frame, f)
+                    .is_ok_and(|v| v.to_bool());
+                if !pass {
+                    continue;
+                }
+            }
+            let mut line = serde_json::to_vec(&doc).unwrap_or_default();
+            line.push(b'\n');
+            if tx.send(Bytes::from(line)).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut r = hyper::Response::new(body);
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+fn subject(doc: &mut Map<String, Json>, s: &Subject) {
+    doc.insert("host".into(), json!(s.host.as_ref()));
+    if let Some(service) = &s.service {
+        doc.insert("service".into(), json!(service.as_ref()));
+    }
+}
+
+fn to_json(v: &Value) -> Json {
+    picket_lang::json::to_serde(v)
+}
+
+/// An event as Icinga's stream shows it.
+pub fn document(event: &Event) -> Option<Json> {
+    let mut doc = Map::new();
+    match event {
+        Event::CheckResult {
+            subject: s,
+            check_result,
+            live,
+            timestamp,
+        } => {
+            doc.insert("type".into(), json!("CheckResult"));
+            subject(&mut doc, s);
+            doc.insert("acknowledgement".into(), json!(false));
+            doc.insert(
+                "check_result".into(),
+                to_json(&render::check_result(
+                    check_result,
+                    Some(render::Vars::of(live)),
+                    None,
+                )),
+            );
+            doc.insert("downtime_depth".into(), json!(0));
+            doc.insert("timestamp".into(), json!(timestamp));
+        }
+        Event::StateChange {
+            subject: s,
+            state,
+            state_type,
+            last_state,
+            check_result,
+            timestamp,
+            ..
+        } => {
+            doc.insert("type".into(), json!("StateChange"));
+            subject(&mut doc, s);
+            doc.insert("acknowledgement".into(), json!(false));
+            let vars = render::Vars {
+                before: render::VarsState {
+                    state: *last_state,
+                    state_type: picket_model::state::StateType::Hard,
+                    attempt: 1,
+                    reachable: true,
+                },
+                after: render::VarsState {
+                    state: *state,
+                    state_type: *state_type,
+                    attempt: 1,
+                    reachable: true,
+                },
+            };
+            doc.insert(
+                "check_result".into(),
+                to_json(&render::check_result(check_result, Some(vars), None)),
+            );
+            doc.insert("downtime_depth".into(), json!(0));
+            doc.insert("state".into(), json!(state));
+            doc.insert("state_type".into(), json!(*state_type as u8));
+            doc.insert("timestamp".into(), json!(timestamp));
+        }
+        Event::Flapping {
+            subject: s,
+            state,
+            state_type,
+            is_flapping,
+            flapping_current,
+            threshold_low,
+            threshold_high,
+            timestamp,
+        } => {
+            doc.insert("type".into(), json!("Flapping"));
+            subject(&mut doc, s);
+            doc.insert("current_flapping".into(), json!(flapping_current));
+            doc.insert("is_flapping".into(), json!(is_flapping));
+            doc.insert("state".into(), json!(state));
+            doc.insert("state_type".into(), json!(*state_type as u8));
+            doc.insert("threshold_high".into(), json!(threshold_high));
+            doc.insert("threshold_low".into(), json!(threshold_low));
+            doc.insert("timestamp".into(), json!(timestamp));
+        }
+    }
+    Some(Json::Object(doc))
+}

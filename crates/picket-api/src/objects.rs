@@ -1,0 +1,518 @@
+//! `/v1/objects/<type>[/<name>]`: querying objects (with `filter`,
+//! `attrs`, `joins`, `meta`), streamed so that a list of 100,000 services
+//! is never held in memory as one document.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use picket_lang::Value;
+use picket_model::schema::TypeSchema;
+use picket_model::Registry;
+use rustc_hash::FxHashMap;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::body::Body;
+use crate::engine::Engine;
+use crate::filter::Selection;
+use crate::render::{self, LiveCopy, View};
+use crate::reply::{self, Reply};
+use crate::server::Call;
+
+/// Bytes gathered before a chunk of a streamed answer is sent.
+const CHUNK: usize = 64 * 1024;
+
+/// The type a URL's plural names (`hosts`, `Services`), as Icinga looks it
+/// up: case-insensitively.
+pub fn type_of_plural(plural: &str) -> Option<&'static TypeSchema> {
+    picket_model::types::ALL
+        .iter()
+        .copied()
+        .find(|t| t.plural.eq_ignore_ascii_case(plural))
+}
+
+/// Fields a join may follow: (type, join name, the attribute holding the
+/// target's name, the target's type).
+const NAVIGATIONS: &[(&str, &str, &str, &str)] = &[
+    ("Service", "host", "host_name", "Host"),
+    ("Host", "check_command", "check_command", "CheckCommand"),
+    ("Host", "check_period", "check_period", "TimePeriod"),
+    ("Host", "event_command", "event_command", "EventCommand"),
+    ("Host", "command_endpoint", "command_endpoint", "Endpoint"),
+    ("Service", "check_command", "check_command", "CheckCommand"),
+    ("Service", "check_period", "check_period", "TimePeriod"),
+    ("Service", "event_command", "event_command", "EventCommand"),
+    (
+        "Service",
+        "command_endpoint",
+        "command_endpoint",
+        "Endpoint",
+    ),
+    ("Notification", "host", "host_name", "Host"),
+    ("Notification", "command", "command", "NotificationCommand"),
+    ("Notification", "period", "period", "TimePeriod"),
+    ("Dependency", "child_host", "child_host_name", "Host"),
+    ("Dependency", "parent_host", "parent_host_name", "Host"),
+    ("Dependency", "period", "period", "TimePeriod"),
+    ("ScheduledDowntime", "host", "host_name", "Host"),
+    ("User", "period", "period", "TimePeriod"),
+    ("Zone", "parent", "parent", "Zone"),
+];
+
+fn navigations(
+    type_name: &str,
+) -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str, &'static str)> + '_ {
+    NAVIGATIONS.iter().filter(move |n| n.0 == type_name)
+}
+
+/// Whether objects of `schema` have an attribute `name`.
+pub fn has_attribute(schema: &TypeSchema, name: &str) -> bool {
+    let checkable = matches!(schema.name, "Host" | "Service");
+    let sample_runtime = |n: &str| {
+        [
+            "active",
+            "ha_mode",
+            "original_attributes",
+            "paused",
+            "version",
+        ]
+        .contains(&n)
+            || (checkable && render::checkable_attribute(schema.name == "Host", n))
+    };
+    name == "type"
+        || picket_model::schema::COMMON_FIELDS.contains(&name)
+        || schema.fields.iter().any(|f| f.name == name)
+        || sample_runtime(name)
+}
+
+/// A join requested with `joins`: which navigation, and which of the
+/// target's attributes (all when `None`).
+struct Join {
+    name: &'static str,
+    field: &'static str,
+    target: &'static str,
+    attrs: Option<Vec<String>>,
+}
+
+fn parse_joins(schema: &TypeSchema, call_joins: &[String], all: bool) -> Result<Vec<Join>, String> {
+    let mut joins: Vec<Join> = Vec::new();
+    if all {
+        for n in navigations(schema.name) {
+            joins.push(Join {
+                name: n.1,
+                field: n.2,
+                target: n.3,
+                attrs: None,
+            });
+        }
+    }
+    for j in call_joins {
+        let (name, attr) = match j.split_once('.') {
+            Some((n, a)) => (n, Some(a)),
+            None => (j.as_str(), None),
+        };
+        // Icinga ignores joins the type does not have.
+        let Some(nav) = navigations(schema.name).find(|n| n.1 == name) else {
+            continue;
+        };
+        if let Some(a) = attr {
+            let target = type_of_name(nav.3);
+            if !target.is_some_and(|t| has_attribute(t, a)) {
+                return Err(format!("Invalid field specified: {a}"));
+            }
+        }
+        match joins.iter_mut().find(|x| x.name == nav.1) {
+            Some(existing) => match (&mut existing.attrs, attr) {
+                (Some(list), Some(a)) => list.push(a.to_string()),
+                (list, None) => *list = None,
+                (None, Some(_)) => {}
+            },
+            None => joins.push(Join {
+                name: nav.1,
+                field: nav.2,
+                target: nav.3,
+                attrs: attr.map(|a| vec![a.to_string()]),
+            }),
+        }
+    }
+    Ok(joins)
+}
+
+fn type_of_name(name: &str) -> Option<&'static TypeSchema> {
+    picket_model::types::ALL
+        .iter()
+        .copied()
+        .find(|t| t.name == name)
+}
+
+/// The views of the objects of `schema` (only `name` when given), with
+/// live state for hosts and services taken from the monitor.
+pub async fn views<E: Engine>(
+    engine: &E,
+    registry: &Registry,
+    schema: &'static TypeSchema,
+    name: Option<String>,
+) -> Vec<View> {
+    if !matches!(schema.name, "Host" | "Service") {
+        return match name {
+            Some(n) => registry
+                .find(schema.name, &n)
+                .map(|o| vec![View::config(o)])
+                .unwrap_or_default(),
+            None => registry
+                .committed(schema.name)
+                .into_iter()
+                .filter(|o| !o.hidden())
+                .map(View::config)
+                .collect(),
+        };
+    }
+    let want_hosts = schema.name == "Host";
+    let (tx, rx) = oneshot::channel();
+    let looked = engine
+        .look(Box::new(move |m| {
+            let copy = |id| {
+                let (c, e) = (m.checkable(id), m.entry(id));
+                Arc::new(LiveCopy {
+                    entry: e.clone(),
+                    check_interval: c.check_interval,
+                    retry_interval: c.retry_interval,
+                    active_checks: c.enable_active_checks,
+                    host_up: true,
+                })
+            };
+            let host_view = |host: &str| {
+                m.find(host).map(|id| {
+                    Arc::new(View {
+                        object: m.checkable(id).object.clone(),
+                        live: Some(copy(id)),
+                        host: None,
+                    })
+                })
+            };
+            let mut out = Vec::new();
+            let mut hosts: FxHashMap<Arc<str>, Option<Arc<View>>> = FxHashMap::default();
+            let mut add = |id| {
+                let c = m.checkable(id);
+                if c.subject.service.is_none() != want_hosts {
+                    return;
+                }
+                let host = if want_hosts {
+                    None
+                } else {
+                    hosts
+                        .entry(c.subject.host.clone())
+                        .or_insert_with(|| host_view(&c.subject.host))
+                        .clone()
+                };
+                let mut live = copy(id);
+                if let Some(h) = &host {
+                    if let Some(l) = Arc::get_mut(&mut live) {
+                        l.host_up = h.live.as_ref().is_none_or(|hl| hl.entry.live.state == 0);
+                    }
+                }
+                out.push(View {
+                    object: c.object.clone(),
+                    live: Some(live),
+                    host,
+                });
+            };
+            match &name {
+                Some(n) => {
+                    if let Some(id) = m.find(n) {
+                        add(id);
+                    }
+                }
+                None => {
+                    for (id, _, _) in m.checkables() {
+                        add(id);
+                    }
+                }
+            }
+            let _ = tx.send(out);
+        }))
+        .await;
+    if !looked {
+        return Vec::new();
+    }
+    rx.await.unwrap_or_default()
+}
+
+/// How a request picks its objects: a name in the URL, the type's
+/// parameter (`host=x`, `hosts=[..]`), or a filter over all of them.
+pub enum Pick {
+    Names(Vec<String>),
+    Filter(Option<String>),
+}
+
+pub fn pick<E: Engine>(call: &Call<'_, E>, schema: &TypeSchema, url_name: Option<&String>) -> Pick {
+    if let Some(n) = url_name {
+        return Pick::Names(vec![n.clone()]);
+    }
+    let one = schema.name.to_lowercase();
+    let many = schema.plural.to_lowercase();
+    if let Some(n) = call.params.string(&one) {
+        return Pick::Names(vec![n]);
+    }
+    if call.params.contains(&many) {
+        return Pick::Names(call.params.list(&many));
+    }
+    Pick::Filter(call.params.string("filter"))
+}
+
+/// Selects the objects of a request. `Err` is the diagnostic of a filter
+/// that failed to parse or run, or of a missing permission.
+pub async fn select<E: Engine>(
+    call: &Call<'_, E>,
+    schema: &'static TypeSchema,
+    pick: Pick,
+    permission: &str,
+) -> Result<Vec<View>, String> {
+    let access = call.user.access(permission);
+    if !access.allowed() {
+        return Err(format!("Missing permission: {}", permission.to_lowercase()));
+    }
+    let (filter, views) = match pick {
+        Pick::Names(names) => {
+            let mut out = Vec::new();
+            for n in names {
+                let found = views(
+                    &call.api.engine,
+                    &call.config.registry,
+                    schema,
+                    Some(n.clone()),
+                )
+                .await;
+                if found.is_empty() {
+                    return Err(format!(
+                        "Object '{n}' of type '{}' does not exist.",
+                        schema.name
+                    ));
+                }
+                out.extend(found);
+            }
+            // A named object the user may not see does not exist for them.
+            let selection = Selection::new(None, None, &access)?;
+            if !selection.is_trivial() {
+                let ctx = call.config.ctx.clone();
+                for v in &out {
+                    if !selection.permits(&ctx, v)? {
+                        return Err(format!(
+                            "Object '{}' of type '{}' does not exist.",
+                            v.object.full_name(),
+                            schema.name
+                        ));
+                    }
+                }
+            }
+            (None, out)
+        }
+        Pick::Filter(f) => (
+            f,
+            views(&call.api.engine, &call.config.registry, schema, None).await,
+        ),
+    };
+    let selection = Selection::new(filter.as_deref(), call.params.get("filter_vars"), &access)?;
+    if selection.is_trivial() {
+        return Ok(views);
+    }
+    let ctx = call.config.ctx.clone();
+    call.api
+        .heavy(move || {
+            let mut out = Vec::new();
+            for v in views {
+                if selection.matches(&ctx, &v)? {
+                    out.push(v);
+                }
+            }
+            Ok(out)
+        })
+        .await
+        .unwrap_or_else(|| Err("the node is stopping".into()))
+}
+
+/// `GET /v1/objects/<type>[/<name>]`.
+pub async fn query<E: Engine>(
+    call: Call<'_, E>,
+    schema: &'static TypeSchema,
+    name: Option<&String>,
+) -> Reply {
+    let pretty = call.pretty;
+    let attrs = call.params.list("attrs");
+    for a in &attrs {
+        if !has_attribute(schema, a) {
+            return reply::error(400, &format!("Invalid field specified: {a}"), pretty);
+        }
+    }
+    let joins = match parse_joins(
+        schema,
+        &call.params.list("joins"),
+        call.params.flag("all_joins"),
+    ) {
+        Ok(j) => j,
+        Err(e) => return reply::error(400, &e, pretty),
+    };
+    let meta = call.params.list("meta");
+    for m in &meta {
+        if m != "used_by" && m != "location" {
+            return reply::error(
+                400,
+                &format!("Invalid field specified for meta: {m}"),
+                pretty,
+            );
+        }
+    }
+    let pick = pick(&call, schema, name);
+    let permission = format!("objects/query/{}", schema.name);
+    let views = match select(&call, schema, pick, &permission).await {
+        Ok(v) => v,
+        Err(diagnostic) => return not_found(&call, &diagnostic),
+    };
+    let attrs = (!attrs.is_empty()).then_some(attrs);
+    let registry = call.config.registry.clone();
+    let (tx, body) = Body::channel(4);
+    let spec = Spec { attrs, joins, meta };
+    let api = call.api.clone();
+    tokio::spawn(async move {
+        api.heavy(move || stream(views, &spec, &registry, pretty, tx))
+            .await;
+    });
+    let mut r = hyper::Response::new(body);
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// Icinga answers every failed selection of a query with 404; the reason
+/// is shown with `verbose`.
+pub fn not_found<E: Engine>(call: &Call<'_, E>, diagnostic: &str) -> Reply {
+    if call.params.flag("verbose") {
+        reply::error_with(404, "No objects found.", diagnostic, call.pretty)
+    } else {
+        reply::error(404, "No objects found.", call.pretty)
+    }
+}
+
+struct Spec {
+    attrs: Option<Vec<String>>,
+    joins: Vec<Join>,
+    meta: Vec<String>,
+}
+
+fn push_string(out: &mut String, s: &str) {
+    out.push_str(&picket_lang::json::encode(&Value::from(s)));
+}
+
+fn write_attrs(out: &mut String, view: &View, attrs: Option<&Vec<String>>) {
+    out.push('{');
+    let mut first = true;
+    let mut field = |out: &mut String, k: &str, v: &Value| {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        push_string(out, k);
+        out.push(':');
+        out.push_str(&picket_lang::json::encode(v));
+    };
+    match attrs {
+        Some(list) => {
+            let mut list: Vec<&String> = list.iter().collect();
+            list.sort();
+            list.dedup();
+            for a in list {
+                field(out, a, &view.get(a).unwrap_or_default());
+            }
+        }
+        None => {
+            for (k, v) in view.all() {
+                field(out, &k, &v);
+            }
+        }
+    }
+    out.push('}');
+}
+
+fn write_object(out: &mut String, view: &View, spec: &Spec, registry: &Registry) {
+    out.push_str("{\"attrs\":");
+    write_attrs(out, view, spec.attrs.as_ref());
+    out.push_str(",\"joins\":{");
+    for (i, j) in spec.joins.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_string(out, j.name);
+        out.push(':');
+        let target = if j.name == "host" && view.host.is_some() {
+            view.host.as_deref().cloned()
+        } else {
+            let name = view.object.get_str(j.field);
+            registry.find(j.target, &name).map(View::config)
+        };
+        match target {
+            Some(t) => write_attrs(out, &t, j.attrs.as_ref()),
+            None => out.push_str("null"),
+        }
+    }
+    out.push_str("},\"meta\":{");
+    for (i, m) in spec.meta.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_string(out, m);
+        out.push(':');
+        if m == "location" {
+            out.push_str(&picket_lang::json::encode(
+                &view.object.get("source_location").unwrap_or_default(),
+            ));
+        } else {
+            out.push_str("[]");
+        }
+    }
+    out.push_str("},\"name\":");
+    push_string(out, &view.object.full_name());
+    out.push_str(",\"type\":");
+    push_string(out, view.object.schema.name);
+    out.push('}');
+}
+
+/// Writes `{"results":[...]}` into the channel, chunk by chunk.
+fn stream(
+    views: Vec<View>,
+    spec: &Spec,
+    registry: &Registry,
+    pretty: bool,
+    tx: mpsc::Sender<Bytes>,
+) {
+    if pretty {
+        let mut out = String::from("[");
+        for (i, v) in views.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_object(&mut out, v, spec, registry);
+        }
+        out.push(']');
+        let results: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        let doc = serde_json::json!({ "results": results });
+        let _ = tx.blocking_send(Bytes::from(reply::encode(&doc, true)));
+        return;
+    }
+    let mut out = String::with_capacity(CHUNK + 4096);
+    out.push_str("{\"results\":[");
+    for (i, v) in views.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_object(&mut out, v, spec, registry);
+        if out.len() >= CHUNK {
+            let chunk = std::mem::replace(&mut out, String::with_capacity(CHUNK + 4096));
+            if tx.blocking_send(Bytes::from(chunk)).is_err() {
+                return;
+            }
+        }
+    }
+    out.push_str("]}");
+    let _ = tx.blocking_send(Bytes::from(out));
+}

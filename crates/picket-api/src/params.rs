@@ -1,0 +1,188 @@
+//! Request parameters as Icinga collects them: the JSON body is the
+//! starting dictionary, then every URL query parameter is added as an
+//! array of its values (`attrs=a&attrs=b`, `attrs[]=a`). Handlers read a
+//! single value as the last element of such an array.
+
+use serde_json::{Map, Value as Json};
+
+#[derive(Debug, Default, Clone)]
+pub struct Params(pub Map<String, Json>);
+
+/// Why the parameters could not be read.
+#[derive(Debug)]
+pub enum ParamsError {
+    /// The body is not JSON, or not a JSON object.
+    Body(String),
+}
+
+impl Params {
+    pub fn parse(body: &[u8], query: Option<&str>) -> Result<Params, ParamsError> {
+        let mut map = if body.iter().all(u8::is_ascii_whitespace) {
+            Map::new()
+        } else {
+            match serde_json::from_slice::<Json>(body) {
+                Ok(Json::Object(m)) => m,
+                Ok(_) => {
+                    return Err(ParamsError::Body(
+                        "Invalid request body: JSON must be an object".into(),
+                    ))
+                }
+                Err(e) => return Err(ParamsError::Body(format!("Invalid request body: {e}"))),
+            }
+        };
+        for (key, value) in form_urlencoded(query.unwrap_or("")) {
+            let key = key.strip_suffix("[]").unwrap_or(&key).to_string();
+            let entry = map.remove(&key);
+            let mut list = match entry {
+                Some(Json::Array(a)) => a,
+                Some(other) => vec![other],
+                None => Vec::new(),
+            };
+            list.push(Json::String(value));
+            map.insert(key, Json::Array(list));
+        }
+        Ok(Params(map))
+    }
+
+    /// The value of `key`; for an array, its last element.
+    pub fn last(&self, key: &str) -> Option<&Json> {
+        match self.0.get(key)? {
+            Json::Array(a) => a.last(),
+            other => Some(other),
+        }
+    }
+
+    pub fn string(&self, key: &str) -> Option<String> {
+        self.last(key).and_then(|v| match v {
+            Json::Null => None,
+            Json::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        })
+    }
+
+    /// Truth as Icinga's values have it: a non-empty string is true
+    /// (`cascade=1`, and also `cascade=0` from a query string).
+    pub fn flag(&self, key: &str) -> bool {
+        match self.last(key) {
+            None | Some(Json::Null) => false,
+            Some(Json::Bool(b)) => *b,
+            Some(Json::Number(n)) => n.as_f64().is_some_and(|n| n != 0.0),
+            Some(Json::String(s)) => !s.is_empty(),
+            Some(_) => true,
+        }
+    }
+
+    pub fn number(&self, key: &str) -> Option<f64> {
+        match self.last(key)? {
+            Json::Number(n) => n.as_f64(),
+            Json::String(s) => s.trim().parse().ok(),
+            Json::Bool(b) => Some(f64::from(u8::from(*b))),
+            _ => None,
+        }
+    }
+
+    /// A list parameter (`attrs`, `joins`, `types`): an array, or a single
+    /// value taken as a list of one.
+    pub fn list(&self, key: &str) -> Vec<String> {
+        match self.0.get(key) {
+            None | Some(Json::Null) => Vec::new(),
+            Some(Json::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    Json::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect(),
+            Some(Json::String(s)) => vec![s.clone()],
+            Some(other) => vec![other.to_string()],
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Json> {
+        self.0.get(key)
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.0.contains_key(key)
+    }
+}
+
+/// `application/x-www-form-urlencoded` pairs: `+` is a space, `%XX` a byte.
+pub fn form_urlencoded(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k, true), decode(v, true))
+        })
+        .collect()
+}
+
+/// Percent-decoding; invalid escapes are kept as they are.
+pub fn decode(text: &str, plus_is_space: bool) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                    }
+                    None => {
+                        out.push(b'%');
+                        i += 1;
+                    }
+                }
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_join_the_body_as_arrays() {
+        let p = Params::parse(
+            br#"{"filter":"true","attrs":"x"}"#,
+            Some("attrs=a&attrs%5B%5D=b&pretty=1&name=h%21s+1"),
+        )
+        .unwrap();
+        assert_eq!(p.list("attrs"), vec!["x", "a", "b"]);
+        assert_eq!(p.string("filter").as_deref(), Some("true"));
+        assert_eq!(p.string("name").as_deref(), Some("h!s 1"));
+        assert!(p.flag("pretty"));
+        assert!(!p.flag("cascade"));
+    }
+
+    #[test]
+    fn bad_bodies_are_refused() {
+        assert!(Params::parse(b"{nope", None).is_err());
+        assert!(Params::parse(b"[1]", None).is_err());
+        assert!(Params::parse(b"  ", None).is_ok());
+    }
+
+    #[test]
+    fn broken_escapes_stay() {
+        assert_eq!(decode("100%", false), "100%");
+        assert_eq!(decode("%4", false), "%4");
+        assert_eq!(decode("%41", false), "A");
+    }
+}

@@ -1,0 +1,404 @@
+//! Objects as the API shows them: every configuration attribute with its
+//! default, plus the runtime attributes Icinga adds (live state for hosts
+//! and services, the bookkeeping every object has). The same view serves
+//! filters (`host.state == 1` reads live state) and JSON output.
+
+use std::sync::Arc;
+
+use picket_lang::value::{Dict, ScriptObject, Str};
+use picket_lang::{Array, Value};
+use picket_model::monitor::Entry;
+use picket_model::result::{CheckResult, Perfdata};
+use picket_model::state::StateType;
+use picket_model::ConfigObject;
+
+/// Attributes every configuration object has at runtime, with the values
+/// of an object loaded from files that nothing has changed.
+const BASE: &[&str] = &[
+    "active",
+    "ha_mode",
+    "original_attributes",
+    "paused",
+    "version",
+];
+
+const CHECKABLE: &[&str] = &[
+    "acknowledgement",
+    "acknowledgement_expiry",
+    "acknowledgement_last_change",
+    "check_attempt",
+    "downtime_depth",
+    "executions",
+    "flapping",
+    "flapping_current",
+    "flapping_last_change",
+    "force_next_check",
+    "force_next_notification",
+    "handled",
+    "last_check",
+    "last_check_result",
+    "last_hard_state",
+    "last_hard_state_change",
+    "last_reachable",
+    "last_state",
+    "last_state_change",
+    "last_state_type",
+    "last_state_unreachable",
+    "next_check",
+    "next_update",
+    "previous_state_change",
+    "problem",
+    "severity",
+    "state",
+    "state_type",
+];
+
+/// Runtime attributes of other types: (type, attribute).
+const OTHER: &[(&str, &str)] = &[("User", "last_notification")];
+
+/// Attributes the API never shows (Icinga's `no_user_view`).
+pub const HIDDEN: &[(&str, &str)] = &[("ApiUser", "password"), ("ApiUser", "password_hash")];
+
+const HOST_STATES: &[&str] = &["last_state_down", "last_state_up"];
+const SERVICE_STATES: &[&str] = &[
+    "last_state_critical",
+    "last_state_ok",
+    "last_state_unknown",
+    "last_state_warning",
+];
+
+/// The live part of a host or service, copied from the monitor.
+#[derive(Debug, Clone)]
+pub struct LiveCopy {
+    pub entry: Entry,
+    pub check_interval: f64,
+    pub retry_interval: f64,
+    pub active_checks: bool,
+    /// For a service: whether its host is UP (severity depends on it).
+    pub host_up: bool,
+}
+
+/// An object with its live state, as filters and output see it.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub object: Arc<ConfigObject>,
+    pub live: Option<Arc<LiveCopy>>,
+    /// A service's host.
+    pub host: Option<Arc<View>>,
+}
+
+impl View {
+    /// An object without live state.
+    pub fn config(object: Arc<ConfigObject>) -> View {
+        View {
+            object,
+            live: None,
+            host: None,
+        }
+    }
+}
+
+fn is_host(object: &ConfigObject) -> bool {
+    object.schema.name == "Host"
+}
+
+/// Whether a host (or a service) has the runtime attribute `name`.
+pub fn checkable_attribute(host: bool, name: &str) -> bool {
+    CHECKABLE.contains(&name)
+        || if host {
+            HOST_STATES.contains(&name)
+        } else {
+            SERVICE_STATES.contains(&name)
+        }
+}
+
+/// The runtime attribute names of an object, besides its configuration.
+pub fn runtime_names(view: &View) -> Vec<&'static str> {
+    let mut names = BASE.to_vec();
+    let type_name = view.object.schema.name;
+    names.extend(
+        OTHER
+            .iter()
+            .filter(|(t, _)| *t == type_name)
+            .map(|(_, n)| *n),
+    );
+    if view.live.is_some() {
+        names.extend_from_slice(CHECKABLE);
+        names.extend_from_slice(if is_host(&view.object) {
+            HOST_STATES
+        } else {
+            SERVICE_STATES
+        });
+    }
+    names
+}
+
+fn num(n: f64) -> Value {
+    Value::Number(n)
+}
+
+fn state_type(t: StateType) -> Value {
+    num(f64::from(t as u8))
+}
+
+/// A checkable's state before or after a result (`vars_before`,
+/// `vars_after` of a check result).
+#[derive(Debug, Clone, Copy)]
+pub struct VarsState {
+    pub state: u8,
+    pub state_type: StateType,
+    pub attempt: u32,
+    pub reachable: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Vars {
+    pub before: VarsState,
+    pub after: VarsState,
+}
+
+impl Vars {
+    /// The states around the last result of `live`.
+    pub fn of(live: &picket_model::state::Live) -> Vars {
+        Vars {
+            before: VarsState {
+                state: live.last_state,
+                state_type: live.last_state_type,
+                attempt: live.check_attempt,
+                reachable: live.last_reachable,
+            },
+            after: VarsState {
+                state: live.state,
+                state_type: live.state_type,
+                attempt: live.check_attempt,
+                reachable: live.last_reachable,
+            },
+        }
+    }
+}
+
+/// A check result as Icinga serialises `last_check_result`.
+/// `object`, when known, names the command of built-in checks.
+pub fn check_result(
+    cr: &CheckResult,
+    vars_of: Option<Vars>,
+    object: Option<&ConfigObject>,
+) -> Value {
+    let d = Dict::new();
+    d.insert("active", Value::Bool(cr.active));
+    d.insert("check_source", Value::from(cr.check_source.as_str()));
+    d.insert(
+        "command",
+        match &cr.command {
+            Some(args) => Value::Array(Array::new(
+                args.iter().map(|a| Value::from(a.as_str())).collect(),
+            )),
+            // Built-in checks record the name of their command, as Icinga's.
+            None => match object {
+                Some(o) if cr.active => Value::from(o.get_str("check_command")),
+                _ => Value::Null,
+            },
+        },
+    );
+    d.insert("execution_end", num(cr.execution_end));
+    d.insert("execution_start", num(cr.execution_start));
+    d.insert("exit_status", num(cr.exit_status as f64));
+    d.insert("output", Value::from(cr.output.as_str()));
+    let perfdata = cr
+        .performance_data
+        .iter()
+        .map(|p| match p {
+            Perfdata::Text(t) => Value::from(t.as_str()),
+            Perfdata::Value(v) => {
+                let pv = Dict::new();
+                pv.insert("counter", Value::Bool(v.counter));
+                let opt = |x: Option<f64>| x.map_or(Value::Null, num);
+                pv.insert("crit", opt(v.crit));
+                pv.insert("label", Value::from(v.label.as_str()));
+                pv.insert("max", opt(v.max));
+                pv.insert("min", opt(v.min));
+                pv.insert("type", Value::from("PerfdataValue"));
+                pv.insert("unit", Value::from(v.unit.as_str()));
+                pv.insert("value", num(v.value));
+                pv.insert("warn", opt(v.warn));
+                Value::Dict(pv)
+            }
+        })
+        .collect();
+    d.insert("performance_data", Value::Array(Array::new(perfdata)));
+    d.insert("previous_hard_state", num(99.0));
+    d.insert("schedule_end", num(cr.schedule_end));
+    d.insert("schedule_start", num(cr.schedule_start));
+    d.insert("scheduling_source", Value::from(cr.check_source.as_str()));
+    d.insert("state", num(f64::from(cr.state)));
+    d.insert("ttl", num(0.0));
+    d.insert("type", Value::from("CheckResult"));
+    let vars = |v: &VarsState| {
+        let d = Dict::new();
+        d.insert("attempt", num(f64::from(v.attempt)));
+        d.insert("reachable", Value::Bool(v.reachable));
+        d.insert("state", num(f64::from(v.state)));
+        d.insert("state_type", state_type(v.state_type));
+        Value::Dict(d)
+    };
+    match vars_of {
+        Some(v) => {
+            d.insert("vars_after", vars(&v.after));
+            d.insert("vars_before", vars(&v.before));
+        }
+        None => {
+            d.insert("vars_after", Value::Null);
+            d.insert("vars_before", Value::Null);
+        }
+    }
+    Value::Dict(d)
+}
+
+/// Icinga's `severity`: a sort key for problem lists.
+fn severity(host: bool, live: &LiveCopy) -> f64 {
+    let l = &live.entry.live;
+    if live.entry.last_result.is_none() {
+        return 16.0;
+    }
+    if l.state == 0 {
+        return 0.0;
+    }
+    if host {
+        let base = if l.last_reachable { 64.0 } else { 32.0 };
+        return base + 2048.0;
+    }
+    let base = match l.state {
+        1 => 32.0,
+        3 => 64.0,
+        2 => 128.0,
+        _ => 256.0,
+    };
+    base + if live.host_up { 2048.0 } else { 1024.0 }
+}
+
+/// The value of a runtime attribute; `None` when the object has none of
+/// that name.
+pub fn runtime(view: &View, name: &str) -> Option<Value> {
+    match name {
+        "active" => return Some(Value::Bool(true)),
+        "ha_mode" | "version" => return Some(num(0.0)),
+        "original_attributes" => return Some(Value::Null),
+        "paused" => return Some(Value::Bool(false)),
+        "last_notification" if view.object.schema.name == "User" => return Some(num(0.0)),
+        _ => {}
+    }
+    let live = view.live.as_deref()?;
+    let host = is_host(&view.object);
+    let l = &live.entry.live;
+    let checked = live.entry.last_result.is_some();
+    Some(match name {
+        "acknowledgement"
+        | "acknowledgement_expiry"
+        | "acknowledgement_last_change"
+        | "downtime_depth" => num(0.0),
+        "executions" => Value::Null,
+        "flapping" => Value::Bool(l.flapping.is_flapping),
+        "flapping_current" => num(l.flapping.current),
+        "flapping_last_change" => num(l.flapping.last_change),
+        "force_next_check" | "force_next_notification" | "handled" => Value::Bool(false),
+        "check_attempt" => num(f64::from(l.check_attempt)),
+        "last_check" => num(if checked { l.last_check } else { -1.0 }),
+        "last_check_result" => match &live.entry.last_result {
+            Some(cr) => check_result(cr, Some(Vars::of(l)), Some(&view.object)),
+            None => Value::Null,
+        },
+        "last_hard_state" => num(f64::from(l.last_hard_state)),
+        "last_hard_state_change" => num(l.last_hard_state_change),
+        "last_reachable" => Value::Bool(l.last_reachable),
+        "last_state" => num(f64::from(l.last_state)),
+        "last_state_change" => num(l.last_state_change),
+        "last_state_type" => state_type(l.last_state_type),
+        "last_state_unreachable" => num(l.last_unreachable),
+        "next_check" => num(live.entry.next_check),
+        "next_update" => {
+            let interval = if l.state_type == StateType::Soft {
+                live.retry_interval
+            } else {
+                live.check_interval
+            };
+            let latency = live
+                .entry
+                .last_result
+                .as_ref()
+                .map_or(0.0, |cr| cr.execution_end - cr.schedule_start);
+            let next = if live.active_checks {
+                live.entry.next_check
+            } else {
+                picket_model::result::now()
+            };
+            num(next + interval + 2.0 * latency)
+        }
+        "previous_state_change" => num(l.previous_state_change),
+        "problem" => Value::Bool(l.state != 0),
+        "severity" => num(severity(host, live)),
+        "state" => num(f64::from(l.state)),
+        "state_type" => state_type(l.state_type),
+        "last_state_up" if host => num(l.last_in_state[0]),
+        "last_state_down" if host => num(l.last_in_state[1]),
+        "last_state_ok" if !host => num(l.last_in_state[0]),
+        "last_state_warning" if !host => num(l.last_in_state[1]),
+        "last_state_critical" if !host => num(l.last_in_state[2]),
+        "last_state_unknown" if !host => num(l.last_in_state[3]),
+        _ => return None,
+    })
+}
+
+impl View {
+    /// The value of any attribute, runtime or configuration.
+    pub fn get(&self, name: &str) -> Option<Value> {
+        if name == "groups" && self.object.field_schema("groups").is_some() {
+            return Some(self.object.runtime_groups());
+        }
+        runtime(self, name).or_else(|| self.object.get(name))
+    }
+
+    /// Whether the object has an attribute of that name.
+    pub fn has(&self, name: &str) -> bool {
+        runtime_names(self).contains(&name)
+            || name == "type"
+            || self.object.field_schema(name).is_some()
+            || picket_model::schema::COMMON_FIELDS.contains(&name)
+    }
+
+    /// Every attribute, sorted by name.
+    pub fn all(&self) -> Vec<(Str, Value)> {
+        let type_name = self.object.schema.name;
+        let mut out = self.object.all_fields();
+        out.retain(|(k, _)| !HIDDEN.contains(&(type_name, k.as_ref())));
+        for (k, v) in &mut out {
+            if k.as_ref() == "groups" {
+                *v = self.object.runtime_groups();
+            }
+        }
+        for name in runtime_names(self) {
+            if let Some(v) = runtime(self, name) {
+                out.push((Str::from(name), v));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+}
+
+impl ScriptObject for View {
+    fn type_name(&self) -> Str {
+        self.object.schema.name.into()
+    }
+
+    fn get_field(&self, name: &str) -> Option<Value> {
+        self.get(name)
+    }
+
+    fn fields(&self) -> Vec<(Str, Value)> {
+        self.all()
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}

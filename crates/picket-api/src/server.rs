@@ -1,0 +1,251 @@
+//! Serving the port: one task per connection, hyper for HTTP/1.x, and the
+//! request pipeline Icinga runs before a handler sees a request (Accept
+//! header, authentication, body limits, parameters, method override).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, SERVER, WWW_AUTHENTICATE};
+use hyper::{Method, Request, Response, Version};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use openssl::ssl::SslContext;
+use picket_pki::tls::Peer;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::auth::{self, User};
+use crate::body::Body;
+use crate::engine::{Config, Engine};
+use crate::listener::{self, ListenerSettings, Protocol};
+use crate::params::{self, Params, ParamsError};
+use crate::reply::{self, Reply};
+use crate::routes;
+
+/// Request bodies of ordinary users are limited to 1 MiB; users who may
+/// change configuration packages may send 512 MiB, as in Icinga.
+const BODY_LIMIT: u64 = 1 << 20;
+const BODY_LIMIT_CONFIG: u64 = 512 << 20;
+
+/// Request heads are limited as in Icinga (1 MiB).
+const HEAD_LIMIT: usize = 1 << 20;
+
+/// A keep-alive connection with no request for this long is closed
+/// (Icinga's liveness timeout), and so is one slow to send its head.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The API of one node.
+pub struct Api<E: Engine> {
+    pub engine: E,
+    pub settings: ListenerSettings,
+    /// Bounds the CPU-heavy work of requests (filters, big answers) so
+    /// that the I/O threads never stall.
+    pub pool: Arc<Semaphore>,
+    /// What `Server:` and `/v1/status` call this program.
+    pub version: String,
+    pub node_name: String,
+}
+
+impl<E: Engine> Api<E> {
+    pub fn new(engine: E, settings: ListenerSettings, node_name: &str, version: &str) -> Api<E> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Api {
+            engine,
+            settings,
+            pool: Arc::new(Semaphore::new((cores * 3 / 2).max(2))),
+            version: version.to_string(),
+            node_name: node_name.to_string(),
+        }
+    }
+
+    /// Runs `work` on a blocking thread once a pool slot is free.
+    pub async fn heavy<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        let _slot = self.pool.clone().acquire_owned().await.ok()?;
+        tokio::task::spawn_blocking(work).await.ok()
+    }
+}
+
+/// Serves the port until the task is dropped. Cluster connections are
+/// handed to `cluster` (the JSON-RPC side of the port).
+pub async fn serve<E: Engine>(
+    api: Arc<Api<E>>,
+    listener: TcpListener,
+    tls: SslContext,
+    cluster: Option<Arc<dyn Fn(listener::Connection) + Send + Sync>>,
+) {
+    let tls = Arc::new(tls);
+    loop {
+        let (tcp, remote) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(target: "ApiListener", "Cannot accept a connection: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let (api, tls, cluster) = (api.clone(), tls.clone(), cluster.clone());
+        tokio::spawn(async move {
+            match listener::accept(&tls, tcp, remote).await {
+                Ok(Protocol::Http(c)) => serve_http(api, c).await,
+                Ok(Protocol::JsonRpc(c)) => match cluster {
+                    Some(handle) => handle(c),
+                    None => tracing::info!(
+                        target: "ApiListener",
+                        "Closing the JSON-RPC connection from {remote}: this node has no cluster endpoint configured."
+                    ),
+                },
+                Err(why) => tracing::info!(target: "ApiListener", "{why} (from {remote})"),
+            }
+        });
+    }
+}
+
+async fn serve_http<E: Engine>(api: Arc<Api<E>>, c: listener::Connection) {
+    let peer = Arc::new(c.peer);
+    let remote = c.remote;
+    let service = hyper::service::service_fn(move |req| {
+        let (api, peer) = (api.clone(), peer.clone());
+        async move { Ok::<_, std::convert::Infallible>(handle(&api, &peer, remote, req).await) }
+    });
+    let served = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(IDLE_TIMEOUT)
+        .max_buf_size(HEAD_LIMIT)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(c.stream), service)
+        .await;
+    if let Err(e) = served {
+        tracing::debug!(target: "HttpServerConnection", "Connection from {remote} ended: {e}");
+    }
+}
+
+/// One request, after Icinga's checks, as the handlers see it.
+pub struct Call<'a, E: Engine> {
+    pub api: &'a Arc<Api<E>>,
+    pub config: Config,
+    pub user: User,
+    pub method: Method,
+    /// The path's segments, percent-decoded (`["v1", "objects", "hosts"]`).
+    pub path: Vec<String>,
+    pub params: Params,
+    pub pretty: bool,
+    pub version: Version,
+    /// The client sent `Accept: application/json`.
+    pub wants_json: bool,
+}
+
+fn header(req: &Request<Incoming>, name: impl hyper::header::AsHeaderName) -> Option<&str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+fn wants_json(req: &Request<Incoming>) -> bool {
+    header(req, ACCEPT).is_some_and(|a| a.contains("application/json"))
+}
+
+async fn handle<E: Engine>(
+    api: &Arc<Api<E>>,
+    peer: &Peer,
+    remote: SocketAddr,
+    req: Request<Incoming>,
+) -> Response<Body> {
+    let mut reply = pipeline(api, peer, remote, req).await;
+    if let Ok(v) = HeaderValue::from_str(&format!("Icinga/{}", api.version)) {
+        reply.headers_mut().insert(SERVER, v);
+    }
+    reply
+}
+
+async fn pipeline<E: Engine>(
+    api: &Arc<Api<E>>,
+    peer: &Peer,
+    remote: SocketAddr,
+    req: Request<Incoming>,
+) -> Reply {
+    let query_pretty = req
+        .uri()
+        .query()
+        .map(params::form_urlencoded)
+        .unwrap_or_default()
+        .iter()
+        .any(|(k, v)| k == "pretty" && !v.is_empty());
+    if req.method() != Method::GET && header(&req, ACCEPT) != Some("application/json") {
+        return reply::html(
+            400,
+            "Accept header is missing or not set to 'application/json'.",
+        );
+    }
+    let config = api.engine.config();
+    let Some(user) = auth::authenticate(&config.registry, peer, header(&req, AUTHORIZATION)) else {
+        tracing::warn!(target: "HttpServerConnection", "Unauthorized request from {remote}: {} {}", req.method(), req.uri());
+        let mut r = if wants_json(&req) {
+            reply::error(
+                401,
+                "Unauthorized. Please check your user credentials.",
+                query_pretty,
+            )
+        } else {
+            reply::html(401, "Unauthorized. Please check your user credentials.")
+        };
+        r.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"Icinga 2\""),
+        );
+        return r;
+    };
+    let limit = if user.may("config/modify") {
+        BODY_LIMIT_CONFIG
+    } else {
+        BODY_LIMIT
+    };
+    let declared = header(&req, CONTENT_LENGTH).and_then(|l| l.trim().parse::<u64>().ok());
+    if declared.is_some_and(|l| l > limit) {
+        return reply::error(413, "Request body too large.", query_pretty);
+    }
+    let method = req.method().clone();
+    let version = req.version();
+    let wants_json = wants_json(&req);
+    let override_method = header(&req, "x-http-method-override").map(str::to_ascii_uppercase);
+    let uri = req.uri().clone();
+    let body = match http_body_util::Limited::new(req.into_body(), limit as usize)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return reply::error(413, "Request body too large.", query_pretty)
+        }
+        Err(_) => Bytes::new(),
+    };
+    let params = match Params::parse(&body, uri.query()) {
+        Ok(p) => p,
+        Err(ParamsError::Body(text)) => return reply::error(400, &text, query_pretty),
+    };
+    let method = match (method, override_method) {
+        (Method::POST, Some(m)) => Method::from_bytes(m.as_bytes()).unwrap_or(Method::POST),
+        (m, _) => m,
+    };
+    let path: Vec<String> = uri
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(|s| params::decode(s, false))
+        .collect();
+    let call = Call {
+        api,
+        config,
+        pretty: params.flag("pretty"),
+        user,
+        method,
+        path,
+        params,
+        version,
+        wants_json,
+    };
+    routes::route(call).await
+}

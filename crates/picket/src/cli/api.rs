@@ -1,0 +1,214 @@
+//! The REST API of the running node: the [`picket_api::Engine`] on the
+//! checker, and the listener started when the configuration has an
+//! `ApiListener`.
+
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+use picket_api::{Api, Engine, ListenerSettings};
+use picket_checker::scheduler::{Checker, Command, Config};
+use picket_model::event::Bus;
+use picket_model::result::CheckResult;
+use picket_pki::tls::Identity;
+use serde_json::{json, Map, Value as Json};
+use tokio::sync::oneshot;
+
+use crate::log;
+
+/// The node as the API sees it.
+pub struct NodeEngine {
+    pub checker: Checker,
+    pub bus: Bus,
+    /// The configuration in force; a reload replaces it.
+    pub config: Arc<RwLock<Config>>,
+    pub node_name: String,
+    pub started: f64,
+}
+
+impl Engine for NodeEngine {
+    fn config(&self) -> picket_api::Config {
+        let c = match self.config.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        picket_api::Config {
+            registry: c.registry,
+            ctx: c.ctx,
+        }
+    }
+
+    fn bus(&self) -> Bus {
+        self.bus.clone()
+    }
+
+    async fn look(&self, look: picket_api::Look) -> bool {
+        self.checker.inspect(move |m, _, _| look(m)).await.is_some()
+    }
+
+    async fn submit(&self, full_name: String, result: CheckResult) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        let command = Command::Submit {
+            full_name,
+            result,
+            reply: tx,
+        };
+        if !self.checker.send(command).await {
+            return Err("The node is stopping.".into());
+        }
+        rx.await
+            .unwrap_or_else(|_| Err("The node is stopping.".into()))
+    }
+
+    async fn reschedule(&self, full_name: String, at: f64, force: bool) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        let command = Command::Reschedule {
+            full_name,
+            at,
+            force,
+            reply: tx,
+        };
+        if !self.checker.send(command).await {
+            return Err("The node is stopping.".into());
+        }
+        rx.await
+            .unwrap_or_else(|_| Err("The node is stopping.".into()))
+    }
+
+    async fn status(&self) -> Vec<(String, Json)> {
+        let node = self.node_name.clone();
+        let started = self.started;
+        let figures = self
+            .checker
+            .inspect(move |m, c, s| {
+                let health = picket_checker::builtin::health(m, s, 0);
+                let app = app_status(&node, started, c);
+                (health, app)
+            })
+            .await;
+        let Some((health, app)) = figures else {
+            return Vec::new();
+        };
+        let mut cib = Map::new();
+        let mut perfdata = Vec::new();
+        for p in &health {
+            if let picket_model::result::Perfdata::Value(v) = p {
+                // The checker's and the cluster's own figures are not the CIB's.
+                let elsewhere = ["checkercomponent_", "last_messages_", "sum_"];
+                if !elsewhere.iter().any(|p| v.label.starts_with(p)) {
+                    cib.insert(v.label.clone(), figure(v.value));
+                }
+                perfdata.push(json!({
+                    "counter": false, "crit": null, "label": v.label, "max": null,
+                    "min": null, "type": "PerfdataValue", "unit": "", "value": figure(v.value), "warn": null,
+                }));
+            }
+        }
+        cib.insert(
+            "uptime".into(),
+            json!(picket_model::result::now() - started),
+        );
+        vec![
+            ("CIB".into(), json!({ "perfdata": [], "status": cib })),
+            (
+                "IcingaApplication".into(),
+                json!({ "perfdata": [], "status": { "icingaapplication": { "app": app } } }),
+            ),
+            (
+                "CheckerComponent".into(),
+                json!({
+                    "perfdata": perfdata,
+                    "status": { "checkercomponent": { "checker": { "idle": 0, "pending": 0 } } },
+                }),
+            ),
+        ]
+    }
+}
+
+/// A figure as Icinga prints numbers: integral values without a fraction.
+fn figure(v: f64) -> Json {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        json!(v as i64)
+    } else {
+        json!(v)
+    }
+}
+
+/// `IcingaApplication`'s status: the node and its global switches.
+fn app_status(node: &str, started: f64, config: &Config) -> Json {
+    let app = config
+        .registry
+        .committed("IcingaApplication")
+        .into_iter()
+        .next();
+    let flag = |name: &str| {
+        app.as_ref()
+            .and_then(|a| a.get(name))
+            .is_none_or(|v| v.to_bool())
+    };
+    json!({
+        "enable_event_handlers": flag("enable_event_handlers"),
+        "enable_flapping": flag("enable_flapping"),
+        "enable_host_checks": flag("enable_host_checks"),
+        "enable_notifications": flag("enable_notifications"),
+        "enable_perfdata": flag("enable_perfdata"),
+        "enable_service_checks": flag("enable_service_checks"),
+        "environment": "",
+        "node_name": node,
+        "pid": std::process::id(),
+        "program_start": started,
+        "version": picket_checker::builtin::app_version(),
+    })
+}
+
+/// Starts the API when the configuration has an `ApiListener`; logs why
+/// not otherwise. Returns the listener task.
+pub async fn start(engine: NodeEngine, certs_dir: &Path) -> Option<tokio::task::JoinHandle<()>> {
+    let settings = ListenerSettings::from_registry(&engine.config().registry)?;
+    let identity = match Identity::load(certs_dir, &engine.node_name) {
+        Ok(i) => i,
+        Err(e) => {
+            log::critical(
+                "ApiListener",
+                &format!(
+                    "Cannot load this node's certificate from {} ({e}); the API is not started.",
+                    certs_dir.display()
+                ),
+            );
+            return None;
+        }
+    };
+    let tls = match picket_pki::tls::server_context(&identity, &settings.tls) {
+        Ok(t) => t,
+        Err(e) => {
+            log::critical("ApiListener", &format!("{e}; the API is not started."));
+            return None;
+        }
+    };
+    let listener = match picket_api::listener::bind(&settings).await {
+        Ok(l) => l,
+        Err(e) => {
+            log::critical(
+                "ApiListener",
+                &format!(
+                    "Cannot bind to [{}]:{} ({e}); the API is not started.",
+                    settings.bind_host, settings.bind_port
+                ),
+            );
+            return None;
+        }
+    };
+    if let Ok(addr) = listener.local_addr() {
+        log::info(
+            "ApiListener",
+            &format!("Started new listener on '[{}]:{}'", addr.ip(), addr.port()),
+        );
+    }
+    let node = engine.node_name.clone();
+    let api = Arc::new(Api::new(
+        engine,
+        settings,
+        &node,
+        &picket_checker::builtin::app_version(),
+    ));
+    Some(tokio::spawn(picket_api::serve(api, listener, tls, None)))
+}

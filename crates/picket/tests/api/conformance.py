@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Sends every request of requests.json to a real Icinga 2 and to Picket,
+both started from the same configuration, and compares the answers: the
+status code, the content type, and the shape of JSON bodies (keys, value
+types, nesting; values themselves are ignored, they differ between runs).
+Lists are compared as the set of their elements' shapes, since object
+order is not defined. Exit status 1 lists every difference.
+
+usage: conformance.py ICINGA_BASE_URL PICKET_BASE_URL requests.json
+"""
+import base64
+import http.client
+import json
+import ssl
+import sys
+import time
+import urllib.parse
+
+PASSWORDS = {"root": "rootpw", "viewer": "viewpw", "filtered": "filtpw"}
+
+
+def send(base, req):
+    url = urllib.parse.urlsplit(base)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection(url.hostname, url.port, context=ctx, timeout=30)
+    headers = {}
+    accept = req.get("accept", "application/json")
+    if accept:
+        headers["Accept"] = accept
+    user = req.get("user")
+    if user:
+        if ":" not in user:
+            user = f"{user}:{PASSWORDS[user]}"
+        headers["Authorization"] = "Basic " + base64.b64encode(user.encode()).decode()
+    if req.get("override"):
+        headers["X-HTTP-Method-Override"] = req["override"]
+    body = None
+    if "raw" in req:
+        body = req["raw"].encode()
+    elif "body" in req:
+        body = json.dumps(req["body"]).encode()
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    conn.request(req["method"], req["path"], body=body, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    conn.close()
+    ctype = (resp.getheader("Content-Type") or "").split(";")[0]
+    try:
+        doc = json.loads(data) if data else None
+    except ValueError:
+        doc = None
+    return resp.status, ctype, doc, dict((k.lower(), v) for k, v in resp.getheaders())
+
+
+def shape(v):
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if v is None:
+        return "null"
+    if isinstance(v, list):
+        return ["list", sorted({json.dumps(shape(x), sort_keys=True) for x in v})]
+    return {k: shape(x) for k, x in v.items()}
+
+
+def diff(a, b, path="$"):
+    """The places where shapes a (Icinga) and b (Picket) differ."""
+    out = []
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in b:
+                out.append(f"{path}.{k}: missing in Picket")
+            elif k not in a:
+                out.append(f"{path}.{k}: not in Icinga")
+            else:
+                out.extend(diff(a[k], b[k], f"{path}.{k}"))
+    elif isinstance(a, list) and isinstance(b, list):
+        if a[1] != b[1]:
+            sa = [json.loads(x) for x in a[1]]
+            sb = [json.loads(x) for x in b[1]]
+            if len(sa) == 1 and len(sb) == 1:
+                out.extend(diff(sa[0], sb[0], path + "[]"))
+            else:
+                out.append(f"{path}[]: element shapes differ: {a[1]} vs {b[1]}")
+    elif a != b:
+        out.append(f"{path}: {a} in Icinga, {b} in Picket")
+    return out
+
+
+def ready(base):
+    """Whether the node answers and every active check has a result."""
+    try:
+        status, _, doc, _ = send(base, {"user": "root", "method": "GET",
+            "path": "/v1/objects/services?attrs=last_check_result&attrs=enable_active_checks"})
+    except OSError:
+        return False
+    if status != 200 or not doc or not doc.get("results"):
+        return False
+    return all(r["attrs"]["last_check_result"] for r in doc["results"]
+               if r["attrs"]["enable_active_checks"])
+
+
+def values(doc):
+    return sorted(json.dumps([r.get("name"), r.get("attrs")], sort_keys=True)
+                  for r in (doc or {}).get("results", []))
+
+
+def main():
+    icinga, picket, path = sys.argv[1:4]
+    requests = json.load(open(path))
+    deadline = time.time() + 90
+    while not (ready(icinga) and ready(picket)):
+        if time.time() > deadline:
+            print("the nodes did not get ready (API up, every active check done) in 90 s")
+            sys.exit(2)
+        time.sleep(0.5)
+    failures = 0
+    for req in requests:
+        i = send(icinga, req)
+        p = send(picket, req)
+        problems = []
+        if i[0] != p[0]:
+            problems.append(f"status {i[0]} in Icinga, {p[0]} in Picket")
+        if i[1] != p[1]:
+            problems.append(f"content type {i[1]!r} in Icinga, {p[1]!r} in Picket")
+        if i[2] is not None or p[2] is not None:
+            problems.extend(diff(shape(i[2]), shape(p[2])))
+            if isinstance(i[2], dict) and "status" in i[2] and "error" in i[2]:
+                ti, tp = i[2].get("status"), (p[2] or {}).get("status")
+                # The JSON parser's own words after the colon differ.
+                if str(ti).startswith("Invalid request body:"):
+                    ti, tp = ti.split(":")[0], str(tp).split(":")[0]
+                if ti != tp:
+                    problems.append(f"error text {i[2].get('status')!r} in Icinga, {(p[2] or {}).get('status')!r} in Picket")
+        for h in ("www-authenticate", "location"):
+            if i[3].get(h) != p[3].get(h):
+                problems.append(f"header {h}: {i[3].get(h)!r} in Icinga, {p[3].get(h)!r} in Picket")
+        if req.get("same_values") and values(i[2]) != values(p[2]):
+            problems.append(f"values differ: {values(i[2])} in Icinga, {values(p[2])} in Picket")
+        if "ticket" in req.get("label", "") and i[2] and p[2]:
+            if i[2]["results"][0].get("ticket") != p[2]["results"][0].get("ticket"):
+                problems.append("the tickets differ")
+        tag = "ok  " if not problems else "FAIL"
+        print(f"{tag} {req['method']} {req['path']} ({req['label']}): {i[0]}")
+        for pr in problems:
+            print(f"       {pr}")
+        failures += bool(problems)
+    print(f"{len(requests) - failures} of {len(requests)} requests answered alike")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
