@@ -29,14 +29,9 @@ pub async fn handle<E: Engine>(call: Call<'_, E>, action: &str) -> Reply {
     };
     let permission = format!("actions/{name}");
     if types.is_empty() {
+        // Icinga hides what a user may not do behind an unknown path.
         if !call.user.may(&permission) {
-            return reply::error(
-                403,
-                &format!(
-                    "No permission to access this resource (missing permission: {permission})."
-                ),
-                pretty,
-            );
+            return crate::routes::not_found(&call);
         }
         let r = match *name {
             "generate-ticket" => generate_ticket(&call),
@@ -179,7 +174,7 @@ async fn reschedule_check<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
 
 fn generate_ticket<E: Engine>(call: &Call<'_, E>) -> Json {
     let Some(cn) = call.params.string("cn") else {
-        return result(400, "Parameter 'cn' is required");
+        return result(400, "Option 'cn' is required");
     };
     let salt = &call.api.settings.ticket_salt;
     if salt.is_empty() {

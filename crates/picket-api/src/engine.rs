@@ -47,8 +47,19 @@ pub trait Engine: Send + Sync + 'static {
         at: f64,
         force: bool,
     ) -> impl Future<Output = Result<(), String>> + Send;
-    /// The `status` of the node's components, keyed by component name
-    /// (`IcingaApplication`, `CIB`, `CheckerComponent`, ...), each
-    /// `{"status": {...}, "perfdata": [...]}`.
-    fn status(&self) -> impl Future<Output = Vec<(String, Json)>> + Send;
+    /// The node's figures for `/v1/status`.
+    fn status(&self) -> impl Future<Output = Option<NodeStatus>> + Send;
+}
+
+/// What the node reports about itself; the API shapes it as Icinga's
+/// status components.
+#[derive(Debug, Clone, Default)]
+pub struct NodeStatus {
+    /// The CIB's figures (check rates, latencies, state counts, uptime).
+    pub cib: Vec<(String, f64)>,
+    /// `IcingaApplication`'s `app` dictionary.
+    pub app: Json,
+    /// Checks waiting for their time, and checks running.
+    pub checks_idle: usize,
+    pub checks_pending: usize,
 }

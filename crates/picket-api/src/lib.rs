@@ -18,6 +18,7 @@ pub mod body;
 pub mod engine;
 pub mod events;
 pub mod filter;
+pub mod introspect;
 pub mod listener;
 pub mod objects;
 pub mod params;
@@ -27,6 +28,6 @@ pub mod routes;
 pub mod server;
 pub mod status;
 
-pub use engine::{Config, Engine, Look};
+pub use engine::{Config, Engine, Look, NodeStatus};
 pub use listener::ListenerSettings;
 pub use server::{serve, Api};

@@ -30,14 +30,16 @@ impl Params {
                 Err(e) => return Err(ParamsError::Body(format!("Invalid request body: {e}"))),
             }
         };
+        // A key in the URL replaces the body's value of that key.
+        let mut from_url = std::collections::HashSet::new();
         for (key, value) in form_urlencoded(query.unwrap_or("")) {
             let key = key.strip_suffix("[]").unwrap_or(&key).to_string();
             let entry = map.remove(&key);
             let mut list = match entry {
-                Some(Json::Array(a)) => a,
-                Some(other) => vec![other],
-                None => Vec::new(),
+                Some(Json::Array(a)) if from_url.contains(&key) => a,
+                _ => Vec::new(),
             };
+            from_url.insert(key.clone());
             list.push(Json::String(value));
             map.insert(key, Json::Array(list));
         }
@@ -107,14 +109,15 @@ impl Params {
     }
 }
 
-/// `application/x-www-form-urlencoded` pairs: `+` is a space, `%XX` a byte.
+/// Query pairs: `%XX` is a byte. Unlike HTML forms, `+` stays a plus, as
+/// Icinga reads it (`filter=a+b` adds).
 pub fn form_urlencoded(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
         .map(|pair| {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            (decode(k, true), decode(v, true))
+            (decode(k, false), decode(v, false))
         })
         .collect()
 }
@@ -162,11 +165,11 @@ mod tests {
     fn query_values_join_the_body_as_arrays() {
         let p = Params::parse(
             br#"{"filter":"true","attrs":"x"}"#,
-            Some("attrs=a&attrs%5B%5D=b&pretty=1&name=h%21s+1"),
+            Some("attrs=a&attrs%5B%5D=b&pretty=1&name=h%21s%201&filter=1+1"),
         )
         .unwrap();
-        assert_eq!(p.list("attrs"), vec!["x", "a", "b"]);
-        assert_eq!(p.string("filter").as_deref(), Some("true"));
+        assert_eq!(p.list("attrs"), vec!["a", "b"]);
+        assert_eq!(p.string("filter").as_deref(), Some("1+1"));
         assert_eq!(p.string("name").as_deref(), Some("h!s 1"));
         assert!(p.flag("pretty"));
         assert!(!p.flag("cascade"));

@@ -204,7 +204,7 @@ pub fn check_result(
     d.insert("execution_start", num(cr.execution_start));
     d.insert("exit_status", num(cr.exit_status as f64));
     d.insert("output", Value::from(cr.output.as_str()));
-    let perfdata = cr
+    let perfdata: Vec<Value> = cr
         .performance_data
         .iter()
         .map(|p| match p {
@@ -225,7 +225,15 @@ pub fn check_result(
             }
         })
         .collect();
-    d.insert("performance_data", Value::Array(Array::new(perfdata)));
+    // A passive result given without performance data has none at all.
+    d.insert(
+        "performance_data",
+        if perfdata.is_empty() && !cr.active {
+            Value::Null
+        } else {
+            Value::Array(Array::new(perfdata))
+        },
+    );
     d.insert("previous_hard_state", num(99.0));
     d.insert("schedule_end", num(cr.schedule_end));
     d.insert("schedule_start", num(cr.schedule_start));
@@ -300,7 +308,8 @@ pub fn runtime(view: &View, name: &str) -> Option<Value> {
         "flapping" => Value::Bool(l.flapping.is_flapping),
         "flapping_current" => num(l.flapping.current),
         "flapping_last_change" => num(l.flapping.last_change),
-        "force_next_check" | "force_next_notification" | "handled" => Value::Bool(false),
+        "force_next_check" => Value::Bool(live.entry.force_next_check),
+        "force_next_notification" | "handled" => Value::Bool(false),
         "check_attempt" => num(f64::from(l.check_attempt)),
         "last_check" => num(if checked { l.last_check } else { -1.0 }),
         "last_check_result" => match &live.entry.last_result {

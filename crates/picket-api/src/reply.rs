@@ -15,14 +15,20 @@ pub fn status(code: u16) -> StatusCode {
 }
 
 /// Encodes `value`, indented with `pretty`.
+/// Encodes `value`; `pretty` indents by four spaces and ends with a
+/// newline, as Icinga's pretty output does.
 pub fn encode(value: &Json, pretty: bool) -> Vec<u8> {
-    let encoded = if pretty {
-        serde_json::to_vec_pretty(value)
-    } else {
-        serde_json::to_vec(value)
-    };
-    // Serialising a `serde_json::Value` cannot fail.
-    encoded.unwrap_or_default()
+    use serde::Serialize as _;
+    if !pretty {
+        // Serialising a `serde_json::Value` cannot fail.
+        return serde_json::to_vec(value).unwrap_or_default();
+    }
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
+    let _ = value.serialize(&mut ser);
+    out.push(b'\n');
+    out
 }
 
 pub fn json(code: u16, value: &Json, pretty: bool) -> Reply {

@@ -7,7 +7,7 @@ use crate::body::Body;
 use crate::engine::Engine;
 use crate::reply::{self, Reply};
 use crate::server::Call;
-use crate::{actions, events, objects, status};
+use crate::{actions, events, introspect, objects, status};
 
 pub async fn route<E: Engine>(call: Call<'_, E>) -> Reply {
     let path: Vec<String> = call.path.clone();
@@ -41,6 +41,15 @@ pub async fn route<E: Engine>(call: Call<'_, E>) -> Reply {
             actions::handle(call, &action).await
         }
         (&Method::POST, ["v1", "events"]) => events::handle(call).await,
+        (&Method::GET, ["v1", "variables"]) => introspect::variables(&call, None),
+        (&Method::GET, ["v1", "variables", name]) => {
+            let name = name.to_string();
+            introspect::variables(&call, Some(&name))
+        }
+        (&Method::GET, ["v1", "templates", plural, rest @ ..]) if rest.len() <= 1 => {
+            let name = rest.first().map(|n| n.to_string());
+            introspect::templates(&call, plural, name.as_ref())
+        }
         _ => not_found(&call),
     }
 }

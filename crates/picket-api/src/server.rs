@@ -47,6 +47,8 @@ pub struct Api<E: Engine> {
     /// What `Server:` and `/v1/status` call this program.
     pub version: String,
     pub node_name: String,
+    /// HTTP connections open now.
+    clients: std::sync::atomic::AtomicUsize,
 }
 
 impl<E: Engine> Api<E> {
@@ -58,7 +60,12 @@ impl<E: Engine> Api<E> {
             pool: Arc::new(Semaphore::new((cores * 3 / 2).max(2))),
             version: version.to_string(),
             node_name: node_name.to_string(),
+            clients: Default::default(),
         }
+    }
+
+    pub fn http_clients(&self) -> usize {
+        self.clients.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs `work` on a blocking thread once a pool slot is free.
@@ -106,7 +113,20 @@ pub async fn serve<E: Engine>(
     }
 }
 
+/// Counts an HTTP connection while it is open.
+struct Client<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for Client<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 async fn serve_http<E: Engine>(api: Arc<Api<E>>, c: listener::Connection) {
+    api.clients
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let counted = api.clone();
+    let _client = Client(&counted.clients);
     let peer = Arc::new(c.peer);
     let remote = c.remote;
     let service = hyper::service::service_fn(move |req| {
@@ -145,7 +165,7 @@ fn header(req: &Request<Incoming>, name: impl hyper::header::AsHeaderName) -> Op
 }
 
 fn wants_json(req: &Request<Incoming>) -> bool {
-    header(req, ACCEPT).is_some_and(|a| a.contains("application/json"))
+    header(req, ACCEPT) == Some("application/json")
 }
 
 async fn handle<E: Engine>(
@@ -196,6 +216,8 @@ async fn pipeline<E: Engine>(
             WWW_AUTHENTICATE,
             HeaderValue::from_static("Basic realm=\"Icinga 2\""),
         );
+        r.headers_mut()
+            .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
         return r;
     };
     let limit = if user.may("config/modify") {

@@ -166,6 +166,19 @@ impl Registry {
             .unwrap_or_default()
     }
 
+    /// The templates of a type, by name.
+    pub fn templates(&self, type_name: &str) -> Vec<Arc<Item>> {
+        let store = self.store.read();
+        let mut items: Vec<Arc<Item>> = store
+            .by_name
+            .values()
+            .filter(|i| i.is_template && i.schema.name == type_name)
+            .cloned()
+            .collect();
+        items.sort_by(|a, b| a.name.cmp(&b.name));
+        items
+    }
+
     /// Takes an object back out (an `ignore_on_error` object that failed).
     pub fn remove_committed(&self, obj: &ConfigObject) {
         let mut store = self.store.write();

@@ -5,12 +5,12 @@
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
-use picket_api::{Api, Engine, ListenerSettings};
+use picket_api::{Api, Engine, ListenerSettings, NodeStatus};
 use picket_checker::scheduler::{Checker, Command, Config};
 use picket_model::event::Bus;
 use picket_model::result::CheckResult;
 use picket_pki::tls::Identity;
-use serde_json::{json, Map, Value as Json};
+use serde_json::{json, Value as Json};
 use tokio::sync::oneshot;
 
 use crate::log;
@@ -74,62 +74,31 @@ impl Engine for NodeEngine {
             .unwrap_or_else(|_| Err("The node is stopping.".into()))
     }
 
-    async fn status(&self) -> Vec<(String, Json)> {
+    async fn status(&self) -> Option<NodeStatus> {
         let node = self.node_name.clone();
         let started = self.started;
-        let figures = self
-            .checker
+        self.checker
             .inspect(move |m, c, s| {
-                let health = picket_checker::builtin::health(m, s, 0);
-                let app = app_status(&node, started, c);
-                (health, app)
-            })
-            .await;
-        let Some((health, app)) = figures else {
-            return Vec::new();
-        };
-        let mut cib = Map::new();
-        let mut perfdata = Vec::new();
-        for p in &health {
-            if let picket_model::result::Perfdata::Value(v) = p {
-                // The checker's and the cluster's own figures are not the CIB's.
-                let elsewhere = ["checkercomponent_", "last_messages_", "sum_"];
-                if !elsewhere.iter().any(|p| v.label.starts_with(p)) {
-                    cib.insert(v.label.clone(), figure(v.value));
+                let mut cib = Vec::new();
+                for p in picket_checker::builtin::health(m, s, 0) {
+                    if let picket_model::result::Perfdata::Value(v) = p {
+                        // The checker's and the cluster's own figures are
+                        // not the CIB's.
+                        let elsewhere = ["checkercomponent_", "last_messages_", "sum_"];
+                        if !elsewhere.iter().any(|e| v.label.starts_with(e)) {
+                            cib.push((v.label, v.value));
+                        }
+                    }
                 }
-                perfdata.push(json!({
-                    "counter": false, "crit": null, "label": v.label, "max": null,
-                    "min": null, "type": "PerfdataValue", "unit": "", "value": figure(v.value), "warn": null,
-                }));
-            }
-        }
-        cib.insert(
-            "uptime".into(),
-            json!(picket_model::result::now() - started),
-        );
-        vec![
-            ("CIB".into(), json!({ "perfdata": [], "status": cib })),
-            (
-                "IcingaApplication".into(),
-                json!({ "perfdata": [], "status": { "icingaapplication": { "app": app } } }),
-            ),
-            (
-                "CheckerComponent".into(),
-                json!({
-                    "perfdata": perfdata,
-                    "status": { "checkercomponent": { "checker": { "idle": 0, "pending": 0 } } },
-                }),
-            ),
-        ]
-    }
-}
-
-/// A figure as Icinga prints numbers: integral values without a fraction.
-fn figure(v: f64) -> Json {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        json!(v as i64)
-    } else {
-        json!(v)
+                cib.push(("uptime".into(), picket_model::result::now() - started));
+                NodeStatus {
+                    cib,
+                    app: app_status(&node, started, c),
+                    checks_idle: m.len(),
+                    checks_pending: 0,
+                }
+            })
+            .await
     }
 }
 

@@ -111,6 +111,66 @@ def values(doc):
                   for r in (doc or {}).get("results", []))
 
 
+def first_events(base, types, count, trigger):
+    """Opens /v1/events on `base`, runs `trigger`, and returns the first
+    `count` events (parsed lines) and the response headers."""
+    url = urllib.parse.urlsplit(base)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conn = http.client.HTTPSConnection(url.hostname, url.port, context=ctx, timeout=30)
+    auth = "Basic " + base64.b64encode(b"root:rootpw").decode()
+    query = urllib.parse.urlencode([("types", t) for t in types] + [
+        ("queue", "conformance"),
+        ("filter", 'event.service == "passive"'),
+    ], quote_via=urllib.parse.quote)
+    conn.request("POST", "/v1/events?" + query, headers={"Accept": "application/json", "Authorization": auth})
+    resp = conn.getresponse()
+    headers = dict((k.lower(), v) for k, v in resp.getheaders())
+    trigger()
+    events = []
+    while len(events) < count:
+        line = resp.readline()
+        if not line:
+            break
+        events.append(json.loads(line))
+    conn.close()
+    return resp.status, headers, events
+
+
+def stream_check(icinga, picket):
+    """The same passive result sent to both nodes must come out of their
+    event streams as events of the same shape and values."""
+    problems = []
+    outputs = {}
+    got = {}
+    for name, base in (("Icinga", icinga), ("Picket", picket)):
+        output = f"stream check for {name}"
+        outputs[name] = output
+        def trigger(base=base, output=output):
+            send(base, {"user": "root", "method": "POST", "path": "/v1/actions/process-check-result",
+                        "body": {"type": "Service", "service": "host1!passive", "exit_status": 2,
+                                 "plugin_output": output}})
+        got[name] = first_events(base, ["CheckResult", "StateChange"], 2, trigger)
+    (si, hi, ei), (sp, hp, ep) = got["Icinga"], got["Picket"]
+    if si != sp:
+        problems.append(f"stream status {si} in Icinga, {sp} in Picket")
+    if hi.get("content-type") != hp.get("content-type"):
+        problems.append(f"stream content type {hi.get('content-type')!r} vs {hp.get('content-type')!r}")
+    key = lambda e: e.get("type")
+    for a, b in zip(sorted(ei, key=key), sorted(ep, key=key)):
+        problems.extend(diff(shape(a), shape(b), f"$event({a.get('type')})"))
+        for field in ("type", "host", "service", "state", "state_type"):
+            if a.get(field) != b.get(field):
+                problems.append(f"event {a.get('type')}: {field} {a.get(field)!r} in Icinga, {b.get(field)!r} in Picket")
+    if len(ei) != len(ep):
+        problems.append(f"{len(ei)} events from Icinga, {len(ep)} from Picket")
+    for e in ep:
+        if e["check_result"]["output"] != outputs["Picket"]:
+            problems.append(f"Picket streamed output {e['check_result']['output']!r}")
+    return problems
+
+
 def main():
     icinga, picket, path = sys.argv[1:4]
     requests = json.load(open(path))
@@ -143,15 +203,20 @@ def main():
                 problems.append(f"header {h}: {i[3].get(h)!r} in Icinga, {p[3].get(h)!r} in Picket")
         if req.get("same_values") and values(i[2]) != values(p[2]):
             problems.append(f"values differ: {values(i[2])} in Icinga, {values(p[2])} in Picket")
-        if "ticket" in req.get("label", "") and i[2] and p[2]:
-            if i[2]["results"][0].get("ticket") != p[2]["results"][0].get("ticket"):
-                problems.append("the tickets differ")
+        ticket = lambda d: [r.get("ticket") for r in (d or {}).get("results", []) if isinstance(r, dict)]
+        if ticket(i[2]) != ticket(p[2]):
+            problems.append(f"tickets {ticket(i[2])} in Icinga, {ticket(p[2])} in Picket")
         tag = "ok  " if not problems else "FAIL"
         print(f"{tag} {req['method']} {req['path']} ({req['label']}): {i[0]}")
         for pr in problems:
             print(f"       {pr}")
         failures += bool(problems)
-    print(f"{len(requests) - failures} of {len(requests)} requests answered alike")
+    problems = stream_check(icinga, picket)
+    print(("ok  " if not problems else "FAIL") + " /v1/events: a passive result streamed as CheckResult and StateChange")
+    for pr in problems:
+        print(f"       {pr}")
+    failures += bool(problems)
+    print(f"{len(requests) + 1 - failures} of {len(requests) + 1} checks answered alike")
     sys.exit(1 if failures else 0)
 
 
