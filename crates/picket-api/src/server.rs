@@ -181,6 +181,15 @@ async fn handle<E: Engine>(
     reply
 }
 
+/// Icinga's answer to a body over the limit; the connection is closed,
+/// since the rest of the body is not read.
+fn body_limit_exceeded(pretty: bool) -> Reply {
+    let mut r = reply::error(400, "Bad Request: body limit exceeded", pretty);
+    r.headers_mut()
+        .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
 async fn pipeline<E: Engine>(
     api: &Arc<Api<E>>,
     peer: &Peer,
@@ -227,7 +236,7 @@ async fn pipeline<E: Engine>(
     };
     let declared = header(&req, CONTENT_LENGTH).and_then(|l| l.trim().parse::<u64>().ok());
     if declared.is_some_and(|l| l > limit) {
-        return reply::error(413, "Request body too large.", query_pretty);
+        return body_limit_exceeded(query_pretty);
     }
     let method = req.method().clone();
     let version = req.version();
@@ -240,7 +249,7 @@ async fn pipeline<E: Engine>(
     {
         Ok(b) => b.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return reply::error(413, "Request body too large.", query_pretty)
+            return body_limit_exceeded(query_pretty)
         }
         Err(_) => Bytes::new(),
     };

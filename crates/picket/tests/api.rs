@@ -5,9 +5,13 @@
 
 mod common;
 
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use openssl::ssl::{SslConnector, SslMethod, SslStream, SslVerifyMode};
 
 use common::node::Node;
 
@@ -105,4 +109,166 @@ fn api_answers_as_icinga_does() {
         "answers differ:\n{report}\n{}\nPicket's log:\n{log}",
         String::from_utf8_lossy(&run.stderr)
     );
+}
+
+/// A TLS connection to the API, as a client that does not check the
+/// server's certificate.
+fn connect(port: u16) -> SslStream<TcpStream> {
+    let mut b = SslConnector::builder(SslMethod::tls()).unwrap();
+    b.set_verify(SslVerifyMode::NONE);
+    let tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    b.build()
+        .configure()
+        .unwrap()
+        .verify_hostname(false)
+        .connect("picket-lab", tcp)
+        .unwrap()
+}
+
+/// Sends one request (closing the connection after it) and returns the
+/// status code and the body.
+fn request(port: u16, method: &str, path: &str, user: &str, body: &[u8]) -> (u16, String) {
+    let mut s = connect(port);
+    let auth = openssl::base64::encode_block(user.as_bytes());
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: picket\r\nAccept: application/json\r\n\
+         Authorization: Basic {auth}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    // The server may answer before it has read a body it refuses.
+    let _ = s.write_all(body);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let code = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (code, body)
+}
+
+#[test]
+fn bad_clients_get_errors_while_others_are_served() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = fixtures().join("icinga2.conf");
+    let dir = tmp.path().join("picket");
+    let data = format!("DataDir={}", dir.display());
+    let setup = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(["api", "setup", "--cn", "picket-lab", "-c"])
+        .arg(&config)
+        .args(["-D", &data])
+        .output()
+        .unwrap();
+    assert!(setup.status.success(), "{setup:?}");
+    let port = free_port();
+    let port_define = format!("ApiPort={port}");
+    let config_arg = config.display().to_string();
+    let node = Node::start(
+        &dir,
+        &["-c", &config_arg, "-D", &data, "-D", &port_define],
+        &[],
+    );
+
+    // Clients that stall: one in the middle of its head, one after the
+    // handshake without a byte, one half way through a declared body.
+    let mut slow_head = connect(port);
+    slow_head
+        .write_all(b"GET /v1/status HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    let _silent = connect(port);
+    let mut slow_body = connect(port);
+    slow_body
+        .write_all(b"POST /v1/actions/reschedule-check HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\nAuthorization: Basic cm9vdDpyb290cHc=\r\nContent-Length: 100\r\n\r\n{\"type\":")
+        .unwrap();
+
+    // Everyone else is served meanwhile, many at once.
+    let started = Instant::now();
+    let workers: Vec<_> = (0..32)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let path = if i % 2 == 0 {
+                    "/v1/objects/hosts?attrs=name"
+                } else {
+                    "/v1/status/CIB"
+                };
+                request(port, "GET", path, "root:rootpw", b"")
+            })
+        })
+        .collect();
+    for w in workers {
+        let (code, body) = w.join().unwrap();
+        assert_eq!(code, 200, "{body}");
+    }
+    println!(
+        "32 requests beside 3 stalled clients: {:?}",
+        started.elapsed()
+    );
+
+    // A body over a user's limit (1 MiB without config/modify).
+    let huge = vec![b' '; (1 << 20) + 4096];
+    let (code, body) = request(
+        port,
+        "POST",
+        "/v1/actions/reschedule-check",
+        "viewer:viewpw",
+        &huge,
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("body limit exceeded"), "{body}");
+    // Malformed JSON, an unknown type, a filter that does not parse.
+    let (code, body) = request(
+        port,
+        "POST",
+        "/v1/actions/reschedule-check",
+        "root:rootpw",
+        b"{\"type\": ",
+    );
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("Invalid request body"), "{body}");
+    let (code, _) = request(port, "GET", "/v1/objects/nopes", "root:rootpw", b"");
+    assert_eq!(code, 400);
+    let (code, body) = request(
+        port,
+        "GET",
+        "/v1/objects/hosts?filter=(((&verbose=1",
+        "root:rootpw",
+        b"",
+    );
+    assert_eq!(code, 404);
+    assert!(body.contains("<API query>"), "{body}");
+    // A filter that would run forever is stopped.
+    let (code, _) = request(
+        port,
+        "GET",
+        "/v1/objects/hosts?filter=while%20(true)%20%7B%7D",
+        "root:rootpw",
+        b"",
+    );
+    assert_eq!(code, 404);
+    // Garbage instead of HTTP ends only that connection.
+    let mut garbage = connect(port);
+    let _ = garbage.write_all(b"\x01\x02 nonsense\r\n\r\n");
+    let mut sink = Vec::new();
+    let _ = garbage.read_to_end(&mut sink);
+
+    let (code, body) = request(
+        port,
+        "GET",
+        "/v1/status/IcingaApplication",
+        "root:rootpw",
+        b"",
+    );
+    assert_eq!(code, 200, "{body}");
+    drop(slow_head);
+    drop(slow_body);
+    let (status, log) = node.stop();
+    assert!(status.success(), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
 }
