@@ -1,13 +1,11 @@
 //! `/v1/events`: a long-lived answer with one JSON object per line for
 //! every event of the requested types (and filter) on the node's bus.
 
-use std::sync::Arc;
+use picket_lang::Value;
 
 use bytes::Bytes;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::Version;
-use picket_lang::source::FileId;
-use picket_lang::{Dict, Frame, Interp, Value};
 use picket_model::event::{Event, Subject};
 use serde_json::{json, Map, Value as Json};
 use tokio::sync::broadcast::error::RecvError;
@@ -22,9 +20,6 @@ use crate::server::Call;
 /// Events queued for a slow client before the stream waits (the bus keeps
 /// its own, larger, buffer and tells how many a lagging reader lost).
 const QUEUE: usize = 256;
-
-/// Filter steps per event.
-const STEP_LIMIT: u64 = 100_000;
 
 pub async fn handle<E: Engine>(call: Call<'_, E>) -> Reply {
     let pretty = call.pretty;
@@ -43,19 +38,12 @@ pub async fn handle<E: Engine>(call: Call<'_, E>) -> Reply {
         return reply::error(400, "'queue' query parameter is required.", pretty);
     }
     let filter = match call.params.string("filter") {
-        Some(text) => {
-            match picket_lang::parser::parse_expression(&text, FileId(u32::MAX), "<API query>") {
-                Ok(e) => Some(Arc::new(e)),
-                Err(e) => {
-                    return reply::error_with(
-                        400,
-                        "Invalid filter specified.",
-                        &diagnostic(&e),
-                        pretty,
-                    )
-                }
+        Some(text) => match crate::filter::parse(&text) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                return reply::error_with(400, "Invalid filter specified.", &diagnostic(&e), pretty)
             }
-        }
+        },
         None => None,
     };
     let ctx = call.config.ctx.clone();
@@ -75,17 +63,8 @@ pub async fn handle<E: Engine>(call: Call<'_, E>) -> Reply {
                 continue;
             }
             if let Some(f) = &filter {
-                let scope = Dict::new();
-                scope.insert("event", picket_lang::json::from_serde(&doc));
-                let mut frame = Frame {
-                    locals: scope.clone(),
-                    this: Value::Dict(scope),
-                };
-                let pass = Interp::new(&ctx)
-                    .with_step_limit(STEP_LIMIT)
-                    .run(&mut frame, f)
-                    .is_ok_and(|v| v.to_bool());
-                if !pass {
+                let event = picket_lang::json::from_serde(&doc);
+                if !crate::filter::holds_for(&ctx, f, "event", event).unwrap_or(false) {
                     continue;
                 }
             }

@@ -39,6 +39,27 @@ pub fn diagnostic(e: &LangError) -> String {
     out
 }
 
+/// Parses a filter expression of a request.
+pub fn parse(text: &str) -> Result<Arc<Expr>, LangError> {
+    picket_lang::parser::parse_expression(text, FileId(u32::MAX), QUERY_PATH).map(Arc::new)
+}
+
+/// Evaluates `expr` with `var` bound to `value` (the event of a stream, the
+/// variable or template of a listing).
+pub fn holds_for(ctx: &Context, expr: &Expr, var: &str, value: Value) -> Result<bool, String> {
+    let scope = Dict::new();
+    scope.insert(var, value);
+    let mut frame = Frame {
+        locals: scope.clone(),
+        this: Value::Dict(scope),
+    };
+    Interp::new(ctx)
+        .with_step_limit(STEP_LIMIT)
+        .run(&mut frame, expr)
+        .map(|v| v.to_bool())
+        .map_err(|e| diagnostic(&e))
+}
+
 impl Selection {
     /// The selection of a request: its `filter` text, its `filter_vars`
     /// and what the user's permission allows.
@@ -48,10 +69,7 @@ impl Selection {
         access: &Access,
     ) -> Result<Selection, String> {
         let expr = match filter {
-            Some(text) => Some(Arc::new(
-                picket_lang::parser::parse_expression(text, FileId(u32::MAX), QUERY_PATH)
-                    .map_err(|e| diagnostic(&e))?,
-            )),
+            Some(text) => Some(parse(text).map_err(|e| diagnostic(&e))?),
             None => None,
         };
         let vars = match filter_vars {

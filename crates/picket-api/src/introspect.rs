@@ -1,39 +1,21 @@
 //! `/v1/variables` and `/v1/templates`: the configuration's global
 //! variables and its templates, as Icinga lists them.
 
-use picket_lang::{Dict, Frame, Interp, Value};
+use picket_lang::{Dict, Value};
 use serde_json::json;
 
 use crate::engine::Engine;
-use crate::filter::diagnostic;
 use crate::reply::{self, Reply};
 use crate::server::Call;
 
-/// Filter steps per listed item.
-const STEP_LIMIT: u64 = 100_000;
-
-/// Evaluates an optional `filter` with `name` bound to `item`.
+/// Whether an item passes the request's optional `filter`, with `var`
+/// bound to it.
 fn passes<E: Engine>(call: &Call<'_, E>, var: &str, item: Value) -> Result<bool, String> {
     let Some(text) = call.params.string("filter") else {
         return Ok(true);
     };
-    let expr = picket_lang::parser::parse_expression(
-        &text,
-        picket_lang::source::FileId(u32::MAX),
-        "<API query>",
-    )
-    .map_err(|e| diagnostic(&e))?;
-    let scope = Dict::new();
-    scope.insert(var, item);
-    let mut frame = Frame {
-        locals: scope.clone(),
-        this: Value::Dict(scope),
-    };
-    Interp::new(&call.config.ctx)
-        .with_step_limit(STEP_LIMIT)
-        .run(&mut frame, &expr)
-        .map(|v| v.to_bool())
-        .map_err(|e| diagnostic(&e))
+    let expr = crate::filter::parse(&text).map_err(|e| crate::filter::diagnostic(&e))?;
+    crate::filter::holds_for(&call.config.ctx, &expr, var, item)
 }
 
 /// `GET /v1/variables[/<name>]`.

@@ -162,12 +162,6 @@ pub struct Prefixed<S> {
     inner: S,
 }
 
-impl<S> Prefixed<S> {
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-}
-
 impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,

@@ -64,26 +64,6 @@ fn navigations(
     NAVIGATIONS.iter().filter(move |n| n.0 == type_name)
 }
 
-/// Whether objects of `schema` have an attribute `name`.
-pub fn has_attribute(schema: &TypeSchema, name: &str) -> bool {
-    let checkable = matches!(schema.name, "Host" | "Service");
-    let sample_runtime = |n: &str| {
-        [
-            "active",
-            "ha_mode",
-            "original_attributes",
-            "paused",
-            "version",
-        ]
-        .contains(&n)
-            || (checkable && render::checkable_attribute(schema.name == "Host", n))
-    };
-    name == "type"
-        || picket_model::schema::COMMON_FIELDS.contains(&name)
-        || schema.fields.iter().any(|f| f.name == name)
-        || sample_runtime(name)
-}
-
 /// A join requested with `joins`: which navigation, and which of the
 /// target's attributes (all when `None`).
 struct Join {
@@ -116,7 +96,7 @@ fn parse_joins(schema: &TypeSchema, call_joins: &[String], all: bool) -> Result<
         };
         if let Some(a) = attr {
             let target = type_of_name(nav.3);
-            if !target.is_some_and(|t| has_attribute(t, a)) {
+            if !target.is_some_and(|t| render::has_attribute(t, a)) {
                 return Err(format!("Invalid field specified: {a}"));
             }
         }
@@ -339,7 +319,7 @@ pub async fn query<E: Engine>(
     let pretty = call.pretty;
     let attrs = call.params.list("attrs");
     for a in &attrs {
-        if !has_attribute(schema, a) {
+        if !render::has_attribute(schema, a) {
             return reply::error(400, &format!("Invalid field specified: {a}"), pretty);
         }
     }

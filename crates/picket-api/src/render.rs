@@ -102,14 +102,20 @@ fn is_host(object: &ConfigObject) -> bool {
     object.schema.name == "Host"
 }
 
-/// Whether a host (or a service) has the runtime attribute `name`.
-pub fn checkable_attribute(host: bool, name: &str) -> bool {
-    CHECKABLE.contains(&name)
-        || if host {
-            HOST_STATES.contains(&name)
-        } else {
-            SERVICE_STATES.contains(&name)
-        }
+/// Whether objects of `schema` have an attribute `name` (configuration
+/// or runtime), as `attrs` and `joins` require.
+pub fn has_attribute(schema: &picket_model::schema::TypeSchema, name: &str) -> bool {
+    let runtime = BASE.contains(&name)
+        || OTHER.contains(&(schema.name, name))
+        || match schema.name {
+            "Host" => CHECKABLE.contains(&name) || HOST_STATES.contains(&name),
+            "Service" => CHECKABLE.contains(&name) || SERVICE_STATES.contains(&name),
+            _ => false,
+        };
+    runtime
+        || name == "type"
+        || picket_model::schema::COMMON_FIELDS.contains(&name)
+        || schema.fields.iter().any(|f| f.name == name)
 }
 
 /// The runtime attribute names of an object, besides its configuration.
@@ -364,14 +370,6 @@ impl View {
             return Some(self.object.runtime_groups());
         }
         runtime(self, name).or_else(|| self.object.get(name))
-    }
-
-    /// Whether the object has an attribute of that name.
-    pub fn has(&self, name: &str) -> bool {
-        runtime_names(self).contains(&name)
-            || name == "type"
-            || self.object.field_schema(name).is_some()
-            || picket_model::schema::COMMON_FIELDS.contains(&name)
     }
 
     /// Every attribute, sorted by name.

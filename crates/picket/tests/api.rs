@@ -19,6 +19,15 @@ fn fixtures() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api"))
 }
 
+/// The test configuration, copied into `dir`: `picket api setup` writes
+/// its feature and user files beside the configuration it is given.
+fn config_in(dir: &Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let config = dir.join("icinga2.conf");
+    std::fs::copy(fixtures().join("icinga2.conf"), &config).unwrap();
+    config
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -64,7 +73,7 @@ fn start_icinga(dir: &Path, config: &Path, port: u16) -> Icinga {
 #[test]
 fn api_answers_as_icinga_does() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = fixtures().join("icinga2.conf");
+    let config = config_in(&tmp.path().join("etc"));
     let picket_dir = tmp.path().join("picket");
     let data = format!("DataDir={}", picket_dir.display());
     // `api setup` makes the CA and the node certificate; Icinga is given
@@ -157,7 +166,7 @@ fn request(port: u16, method: &str, path: &str, user: &str, body: &[u8]) -> (u16
 #[test]
 fn bad_clients_get_errors_while_others_are_served() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = fixtures().join("icinga2.conf");
+    let config = config_in(&tmp.path().join("etc"));
     let dir = tmp.path().join("picket");
     let data = format!("DataDir={}", dir.display());
     let setup = Command::new(env!("CARGO_BIN_EXE_picket"))
@@ -167,6 +176,24 @@ fn bad_clients_get_errors_while_others_are_served() {
         .output()
         .unwrap();
     assert!(setup.status.success(), "{setup:?}");
+    // What `api setup` leaves: the certificates, the enabled feature, and
+    // a user file only its owner reads, whose password was printed once.
+    use std::os::unix::fs::PermissionsExt;
+    let etc = config.parent().unwrap();
+    assert!(dir.join("certs/picket-lab.crt").exists());
+    assert!(etc.join("features-enabled/api.conf").exists());
+    let users = etc.join("conf.d/api-users.conf");
+    let mode = std::fs::metadata(&users).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert!(String::from_utf8_lossy(&setup.stdout).contains("password"));
+    let again = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(["api", "setup", "--cn", "picket-lab", "-c"])
+        .arg(&config)
+        .args(["-D", &data])
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{again:?}");
+    assert!(!String::from_utf8_lossy(&again.stdout).contains("password"));
     let port = free_port();
     let port_define = format!("ApiPort={port}");
     let config_arg = config.display().to_string();
