@@ -15,7 +15,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -202,13 +202,20 @@ fn send(mut stream: UnixStream, data_dir: &Path, request: &Request) -> anyhow::R
 }
 
 /// Serves the control socket until the task is dropped.
-pub async fn serve(data_dir: PathBuf, node: Arc<Node>) -> std::io::Result<()> {
+/// Binds the control socket of the data directory (readable by its owner
+/// only). Done before the node says it runs, so that a command sent right
+/// after finds it.
+pub fn bind(data_dir: &Path) -> std::io::Result<tokio::net::UnixListener> {
     use std::os::unix::fs::PermissionsExt;
     let path = data_dir.join(SOCKET);
     // A socket left by a node that died: this node holds the lock now.
     let _ = std::fs::remove_file(&path);
     let listener = tokio::net::UnixListener::bind(&path)?;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(listener)
+}
+
+pub async fn serve(listener: tokio::net::UnixListener, node: Arc<Node>) -> std::io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         let node = node.clone();

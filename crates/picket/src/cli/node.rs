@@ -315,7 +315,10 @@ pub fn run(
             bus,
             reload: reload_tx,
         });
-        let control = tokio::spawn(control::serve(data_dir.to_path_buf(), node));
+        let control = match control::bind(data_dir) {
+            Ok(listener) => tokio::spawn(control::serve(listener, node)),
+            Err(e) => tokio::spawn(async move { Err(e) }),
+        };
         let mut control = std::pin::pin!(control);
         log::info(
             "cli",
