@@ -247,6 +247,19 @@ pub async fn select<E: Engine>(
     pick: Pick,
     permission: &str,
 ) -> Result<Vec<View>, String> {
+    let _slot = call.api.slot().await;
+    select_in_slot(call, schema, pick, permission).await
+}
+
+/// [`select`] for a caller that holds a slot of the pool: the copy of the
+/// live state and the filtering happen only with one, so that concurrent
+/// big queries cannot each hold a copy of 100,000 objects.
+async fn select_in_slot<E: Engine>(
+    call: &Call<'_, E>,
+    schema: &'static TypeSchema,
+    pick: Pick,
+    permission: &str,
+) -> Result<Vec<View>, String> {
     let access = call.user.access(permission);
     if !access.allowed() {
         return Err(format!("Missing permission: {}", permission.to_lowercase()));
@@ -296,18 +309,17 @@ pub async fn select<E: Engine>(
         return Ok(views);
     }
     let ctx = call.config.ctx.clone();
-    call.api
-        .heavy(move || {
-            let mut out = Vec::new();
-            for v in views {
-                if selection.matches(&ctx, &v)? {
-                    out.push(v);
-                }
+    tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        for v in views {
+            if selection.matches(&ctx, &v)? {
+                out.push(v);
             }
-            Ok(out)
-        })
-        .await
-        .unwrap_or_else(|| Err("the node is stopping".into()))
+        }
+        Ok(out)
+    })
+    .await
+    .unwrap_or_else(|_| Err("the filter stopped unexpectedly".into()))
 }
 
 /// `GET /v1/objects/<type>[/<name>]`.
@@ -343,7 +355,9 @@ pub async fn query<E: Engine>(
     }
     let pick = pick(&call, schema, name);
     let permission = format!("objects/query/{}", schema.name);
-    let views = match select(&call, schema, pick, &permission).await {
+    // One slot of the pool for the whole request: copy, filter, render.
+    let slot = call.api.slot().await;
+    let views = match select_in_slot(&call, schema, pick, &permission).await {
         Ok(v) => v,
         Err(diagnostic) => return not_found(&call, &diagnostic),
     };
@@ -351,10 +365,9 @@ pub async fn query<E: Engine>(
     let registry = call.config.registry.clone();
     let (tx, body) = Body::channel(4);
     let spec = Spec { attrs, joins, meta };
-    let api = call.api.clone();
-    tokio::spawn(async move {
-        api.heavy(move || stream(views, &spec, &registry, pretty, tx))
-            .await;
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        stream(views, &spec, &registry, pretty, tx);
     });
     let mut r = hyper::Response::new(body);
     r.headers_mut().insert(

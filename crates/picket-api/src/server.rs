@@ -68,13 +68,10 @@ impl<E: Engine> Api<E> {
         self.clients.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Runs `work` on a blocking thread once a pool slot is free.
-    pub async fn heavy<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Option<T> {
-        let _slot = self.pool.clone().acquire_owned().await.ok()?;
-        tokio::task::spawn_blocking(work).await.ok()
+    /// A slot of the pool for CPU-heavy work; `None` once the pool is
+    /// closed (never, in practice: work then goes ahead unbounded).
+    pub async fn slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.pool.clone().acquire_owned().await.ok()
     }
 }
 
