@@ -1,7 +1,7 @@
 //! `/v1/events`: a long-lived answer with one JSON object per line for
 //! every event of the requested types (and filter) on the node's bus.
 
-use picket_lang::Value;
+use picket_model::result::CheckResult;
 
 use bytes::Bytes;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
@@ -56,9 +56,7 @@ pub async fn handle<E: Engine>(call: Call<'_, E>) -> Reply {
                 Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => return,
             };
-            let Some(doc) = document(&event) else {
-                continue;
-            };
+            let doc = document(&event);
             if !types.iter().any(|t| doc["type"] == **t) {
                 continue;
             }
@@ -81,43 +79,41 @@ pub async fn handle<E: Engine>(call: Call<'_, E>) -> Reply {
     r
 }
 
-fn subject(doc: &mut Map<String, Json>, s: &Subject) {
+/// The `type`, the object and the `timestamp` every event has.
+fn head(kind: &str, s: &Subject, timestamp: f64) -> Map<String, Json> {
+    let mut doc = Map::new();
+    doc.insert("type".into(), json!(kind));
     doc.insert("host".into(), json!(s.host.as_ref()));
     if let Some(service) = &s.service {
         doc.insert("service".into(), json!(service.as_ref()));
     }
+    doc.insert("timestamp".into(), json!(timestamp));
+    doc
 }
 
-fn to_json(v: &Value) -> Json {
-    picket_lang::json::to_serde(v)
+/// What CheckResult and StateChange events both carry about the result.
+fn with_result(doc: &mut Map<String, Json>, cr: &CheckResult, vars: render::Vars) {
+    doc.insert("acknowledgement".into(), json!(false));
+    let cr = render::check_result(cr, Some(vars), None);
+    doc.insert("check_result".into(), picket_lang::json::to_serde(&cr));
+    doc.insert("downtime_depth".into(), json!(0));
 }
 
 /// An event as Icinga's stream shows it.
-pub fn document(event: &Event) -> Option<Json> {
-    let mut doc = Map::new();
-    match event {
+pub fn document(event: &Event) -> Json {
+    let doc = match event {
         Event::CheckResult {
-            subject: s,
+            subject,
             check_result,
             live,
             timestamp,
         } => {
-            doc.insert("type".into(), json!("CheckResult"));
-            subject(&mut doc, s);
-            doc.insert("acknowledgement".into(), json!(false));
-            doc.insert(
-                "check_result".into(),
-                to_json(&render::check_result(
-                    check_result,
-                    Some(render::Vars::of(live)),
-                    None,
-                )),
-            );
-            doc.insert("downtime_depth".into(), json!(0));
-            doc.insert("timestamp".into(), json!(timestamp));
+            let mut doc = head("CheckResult", subject, *timestamp);
+            with_result(&mut doc, check_result, render::Vars::of(live));
+            doc
         }
         Event::StateChange {
-            subject: s,
+            subject,
             state,
             state_type,
             last_state,
@@ -125,9 +121,7 @@ pub fn document(event: &Event) -> Option<Json> {
             timestamp,
             ..
         } => {
-            doc.insert("type".into(), json!("StateChange"));
-            subject(&mut doc, s);
-            doc.insert("acknowledgement".into(), json!(false));
+            let mut doc = head("StateChange", subject, *timestamp);
             let vars = render::Vars {
                 before: render::VarsState {
                     state: *last_state,
@@ -142,17 +136,13 @@ pub fn document(event: &Event) -> Option<Json> {
                     reachable: true,
                 },
             };
-            doc.insert(
-                "check_result".into(),
-                to_json(&render::check_result(check_result, Some(vars), None)),
-            );
-            doc.insert("downtime_depth".into(), json!(0));
+            with_result(&mut doc, check_result, vars);
             doc.insert("state".into(), json!(state));
             doc.insert("state_type".into(), json!(*state_type as u8));
-            doc.insert("timestamp".into(), json!(timestamp));
+            doc
         }
         Event::Flapping {
-            subject: s,
+            subject,
             state,
             state_type,
             is_flapping,
@@ -161,16 +151,15 @@ pub fn document(event: &Event) -> Option<Json> {
             threshold_high,
             timestamp,
         } => {
-            doc.insert("type".into(), json!("Flapping"));
-            subject(&mut doc, s);
+            let mut doc = head("Flapping", subject, *timestamp);
             doc.insert("current_flapping".into(), json!(flapping_current));
             doc.insert("is_flapping".into(), json!(is_flapping));
             doc.insert("state".into(), json!(state));
             doc.insert("state_type".into(), json!(*state_type as u8));
             doc.insert("threshold_high".into(), json!(threshold_high));
             doc.insert("threshold_low".into(), json!(threshold_low));
-            doc.insert("timestamp".into(), json!(timestamp));
+            doc
         }
-    }
-    Some(Json::Object(doc))
+    };
+    Json::Object(doc)
 }

@@ -31,18 +31,25 @@ pub fn type_of_plural(plural: &str) -> Option<&'static TypeSchema> {
 }
 
 /// Fields a join may follow: (type, join name, the attribute holding the
-/// target's name, the target's type).
+/// target's name, the target's type). "Checkable" stands for hosts and
+/// services alike.
 const NAVIGATIONS: &[(&str, &str, &str, &str)] = &[
     ("Service", "host", "host_name", "Host"),
-    ("Host", "check_command", "check_command", "CheckCommand"),
-    ("Host", "check_period", "check_period", "TimePeriod"),
-    ("Host", "event_command", "event_command", "EventCommand"),
-    ("Host", "command_endpoint", "command_endpoint", "Endpoint"),
-    ("Service", "check_command", "check_command", "CheckCommand"),
-    ("Service", "check_period", "check_period", "TimePeriod"),
-    ("Service", "event_command", "event_command", "EventCommand"),
     (
-        "Service",
+        "Checkable",
+        "check_command",
+        "check_command",
+        "CheckCommand",
+    ),
+    ("Checkable", "check_period", "check_period", "TimePeriod"),
+    (
+        "Checkable",
+        "event_command",
+        "event_command",
+        "EventCommand",
+    ),
+    (
+        "Checkable",
         "command_endpoint",
         "command_endpoint",
         "Endpoint",
@@ -61,7 +68,10 @@ const NAVIGATIONS: &[(&str, &str, &str, &str)] = &[
 fn navigations(
     type_name: &str,
 ) -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str, &'static str)> + '_ {
-    NAVIGATIONS.iter().filter(move |n| n.0 == type_name)
+    let checkable = matches!(type_name, "Host" | "Service");
+    NAVIGATIONS
+        .iter()
+        .filter(move |n| n.0 == type_name || (checkable && n.0 == "Checkable"))
 }
 
 /// A join requested with `joins`: which navigation, and which of the

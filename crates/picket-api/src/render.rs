@@ -102,41 +102,31 @@ fn is_host(object: &ConfigObject) -> bool {
     object.schema.name == "Host"
 }
 
-/// Whether objects of `schema` have an attribute `name` (configuration
-/// or runtime), as `attrs` and `joins` require.
-pub fn has_attribute(schema: &picket_model::schema::TypeSchema, name: &str) -> bool {
-    let runtime = BASE.contains(&name)
-        || OTHER.contains(&(schema.name, name))
-        || match schema.name {
-            "Host" => CHECKABLE.contains(&name) || HOST_STATES.contains(&name),
-            "Service" => CHECKABLE.contains(&name) || SERVICE_STATES.contains(&name),
-            _ => false,
-        };
-    runtime
-        || name == "type"
-        || picket_model::schema::COMMON_FIELDS.contains(&name)
-        || schema.fields.iter().any(|f| f.name == name)
-}
-
-/// The runtime attribute names of an object, besides its configuration.
-pub fn runtime_names(view: &View) -> Vec<&'static str> {
+/// The runtime attribute names of objects of a type, besides their
+/// configuration.
+fn runtime_names_of(type_name: &str) -> Vec<&'static str> {
     let mut names = BASE.to_vec();
-    let type_name = view.object.schema.name;
     names.extend(
         OTHER
             .iter()
             .filter(|(t, _)| *t == type_name)
             .map(|(_, n)| *n),
     );
-    if view.live.is_some() {
-        names.extend_from_slice(CHECKABLE);
-        names.extend_from_slice(if is_host(&view.object) {
-            HOST_STATES
-        } else {
-            SERVICE_STATES
-        });
+    match type_name {
+        "Host" => names.extend(CHECKABLE.iter().chain(HOST_STATES)),
+        "Service" => names.extend(CHECKABLE.iter().chain(SERVICE_STATES)),
+        _ => {}
     }
     names
+}
+
+/// Whether objects of `schema` have an attribute `name` (configuration
+/// or runtime), as `attrs` and `joins` require.
+pub fn has_attribute(schema: &picket_model::schema::TypeSchema, name: &str) -> bool {
+    name == "type"
+        || picket_model::schema::COMMON_FIELDS.contains(&name)
+        || schema.fields.iter().any(|f| f.name == name)
+        || runtime_names_of(schema.name).contains(&name)
 }
 
 fn num(n: f64) -> Value {
@@ -382,7 +372,7 @@ impl View {
                 *v = self.object.runtime_groups();
             }
         }
-        for name in runtime_names(self) {
+        for name in runtime_names_of(type_name) {
             if let Some(v) = runtime(self, name) {
                 out.push((Str::from(name), v));
             }

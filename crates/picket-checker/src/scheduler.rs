@@ -311,18 +311,12 @@ impl Task {
                 result,
                 reply,
             } => {
-                let outcome = match self.monitor.find(&full_name) {
-                    None => Err(format!("Object '{full_name}' does not exist.")),
-                    Some(id) => {
-                        let kind = self.monitor.checkable(id).rules.kind;
-                        let done = self.monitor.process(id, result, now());
-                        if done.is_ok() {
-                            self.stats.record(kind, false);
-                            self.push(id);
-                        }
-                        done.map_err(|e| e.to_string())
-                    }
-                };
+                let outcome = self.on_object(&full_name, |task, id| {
+                    let kind = task.monitor.checkable(id).rules.kind;
+                    task.monitor.process(id, result, now())?;
+                    task.stats.record(kind, false);
+                    Ok(())
+                });
                 let _ = reply.send(outcome);
             }
             Command::Reload { config, reply } => {
@@ -335,18 +329,30 @@ impl Task {
                 force,
                 reply,
             } => {
-                let outcome = match self.monitor.find(&full_name) {
-                    None => Err(format!("Object '{full_name}' does not exist.")),
-                    Some(id) => {
-                        self.monitor.reschedule(id, at, force);
-                        self.push(id);
-                        Ok(())
-                    }
-                };
+                let outcome = self.on_object(&full_name, |task, id| {
+                    task.monitor.reschedule(id, at, force);
+                    Ok(())
+                });
                 let _ = reply.send(outcome);
             }
             Command::Stop => {}
         }
+    }
+
+    /// Runs `change` on the object named `full_name` and schedules it
+    /// again after a change that went through.
+    fn on_object(
+        &mut self,
+        full_name: &str,
+        change: impl FnOnce(&mut Task, Id) -> Result<(), picket_model::monitor::Refused>,
+    ) -> Result<(), String> {
+        let id = self
+            .monitor
+            .find(full_name)
+            .ok_or_else(|| format!("Object '{full_name}' does not exist."))?;
+        change(self, id).map_err(|e| e.to_string())?;
+        self.push(id);
+        Ok(())
     }
 
     fn reload(&mut self, config: Config) -> Reloaded {

@@ -6,13 +6,14 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{SslConnector, SslMethod, SslStream, SslVerifyMode};
 
+use common::free_port;
 use common::node::Node;
 
 fn fixtures() -> &'static Path {
@@ -28,12 +29,16 @@ fn config_in(dir: &Path) -> std::path::PathBuf {
     config
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// `picket api setup` for node `picket-lab` on `config` and data `define`.
+fn api_setup(config: &Path, define: &str) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(["api", "setup", "--cn", "picket-lab", "-c"])
+        .arg(config)
+        .args(["-D", define])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    out
 }
 
 /// Kills Icinga when the test ends, however it ends.
@@ -78,13 +83,7 @@ fn api_answers_as_icinga_does() {
     let data = format!("DataDir={}", picket_dir.display());
     // `api setup` makes the CA and the node certificate; Icinga is given
     // the same certificates.
-    let setup = Command::new(env!("CARGO_BIN_EXE_picket"))
-        .args(["api", "setup", "--cn", "picket-lab", "-c"])
-        .arg(&config)
-        .args(["-D", &data])
-        .output()
-        .unwrap();
-    assert!(setup.status.success(), "{setup:?}");
+    api_setup(&config, &data);
     let icinga_dir = tmp.path().join("icinga");
     std::fs::create_dir_all(icinga_dir.join("data/certs")).unwrap();
     for f in ["ca.crt", "picket-lab.crt", "picket-lab.key"] {
@@ -169,13 +168,7 @@ fn bad_clients_get_errors_while_others_are_served() {
     let config = config_in(&tmp.path().join("etc"));
     let dir = tmp.path().join("picket");
     let data = format!("DataDir={}", dir.display());
-    let setup = Command::new(env!("CARGO_BIN_EXE_picket"))
-        .args(["api", "setup", "--cn", "picket-lab", "-c"])
-        .arg(&config)
-        .args(["-D", &data])
-        .output()
-        .unwrap();
-    assert!(setup.status.success(), "{setup:?}");
+    let setup = api_setup(&config, &data);
     // What `api setup` leaves: the certificates, the enabled feature, and
     // a user file only its owner reads, whose password was printed once.
     use std::os::unix::fs::PermissionsExt;
@@ -186,13 +179,7 @@ fn bad_clients_get_errors_while_others_are_served() {
     let mode = std::fs::metadata(&users).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     assert!(String::from_utf8_lossy(&setup.stdout).contains("password"));
-    let again = Command::new(env!("CARGO_BIN_EXE_picket"))
-        .args(["api", "setup", "--cn", "picket-lab", "-c"])
-        .arg(&config)
-        .args(["-D", &data])
-        .output()
-        .unwrap();
-    assert!(again.status.success(), "{again:?}");
+    let again = api_setup(&config, &data);
     assert!(!String::from_utf8_lossy(&again.stdout).contains("password"));
     let port = free_port();
     let port_define = format!("ApiPort={port}");

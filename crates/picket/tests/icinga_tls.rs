@@ -4,6 +4,8 @@
 //! Picket's listener and presents a certificate Picket verifies; `picket
 //! pki save-cert` fetches the master's certificate.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -16,6 +18,8 @@ use picket_pki::tls::{self, Identity, TlsSettings};
 use picket_pki::{cert, Authority};
 use picket_store::{Actor, DataDir, StoreOptions};
 
+use common::free_port;
+
 fn icinga2(args: &[&str]) -> Command {
     let mut c = Command::new("icinga2");
     c.args(args)
@@ -27,14 +31,6 @@ fn icinga2(args: &[&str]) -> Command {
 fn ok(c: &mut Command) {
     let out = c.output().expect("icinga2 is not installed: run .ci/run");
     assert!(out.status.success(), "{c:?}: {out:?}");
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A running Icinga 2 master; killed when dropped.

@@ -25,6 +25,21 @@ pub struct NodeEngine {
     pub started: f64,
 }
 
+impl NodeEngine {
+    /// Sends the checker a command that answers with an outcome.
+    async fn ask(
+        &self,
+        command: impl FnOnce(oneshot::Sender<Result<(), String>>) -> Command,
+    ) -> Result<(), String> {
+        let stopping = || Err("The node is stopping.".to_string());
+        let (tx, rx) = oneshot::channel();
+        if !self.checker.send(command(tx)).await {
+            return stopping();
+        }
+        rx.await.unwrap_or_else(|_| stopping())
+    }
+}
+
 impl Engine for NodeEngine {
     fn config(&self) -> picket_api::Config {
         let c = match self.config.read() {
@@ -46,32 +61,22 @@ impl Engine for NodeEngine {
     }
 
     async fn submit(&self, full_name: String, result: CheckResult) -> Result<(), String> {
-        let (tx, rx) = oneshot::channel();
-        let command = Command::Submit {
+        self.ask(|reply| Command::Submit {
             full_name,
             result,
-            reply: tx,
-        };
-        if !self.checker.send(command).await {
-            return Err("The node is stopping.".into());
-        }
-        rx.await
-            .unwrap_or_else(|_| Err("The node is stopping.".into()))
+            reply,
+        })
+        .await
     }
 
     async fn reschedule(&self, full_name: String, at: f64, force: bool) -> Result<(), String> {
-        let (tx, rx) = oneshot::channel();
-        let command = Command::Reschedule {
+        self.ask(|reply| Command::Reschedule {
             full_name,
             at,
             force,
-            reply: tx,
-        };
-        if !self.checker.send(command).await {
-            return Err("The node is stopping.".into());
-        }
-        rx.await
-            .unwrap_or_else(|_| Err("The node is stopping.".into()))
+            reply,
+        })
+        .await
     }
 
     async fn status(&self) -> Option<NodeStatus> {

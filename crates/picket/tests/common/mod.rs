@@ -34,3 +34,13 @@ pub fn run_until_running(mut cmd: Command) -> String {
 
 #[allow(dead_code)]
 pub mod node;
+
+/// A TCP port free on 127.0.0.1 right now, for a node or peer to listen on.
+#[allow(dead_code)]
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
