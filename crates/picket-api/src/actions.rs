@@ -7,6 +7,7 @@ use serde_json::{json, Value as Json};
 
 use crate::engine::Engine;
 use crate::objects;
+use crate::operator;
 use crate::render::View;
 use crate::reply::{self, Reply};
 use crate::server::Call;
@@ -15,6 +16,12 @@ use crate::server::Call;
 const ACTIONS: &[(&str, &[&str])] = &[
     ("process-check-result", &["Service", "Host"]),
     ("reschedule-check", &["Service", "Host"]),
+    ("acknowledge-problem", &["Service", "Host"]),
+    ("remove-acknowledgement", &["Service", "Host"]),
+    ("add-comment", &["Service", "Host"]),
+    ("remove-comment", &["Comment", "Service", "Host"]),
+    ("schedule-downtime", &["Service", "Host"]),
+    ("remove-downtime", &["Downtime", "Service", "Host"]),
     ("generate-ticket", &[]),
 ];
 
@@ -63,6 +70,12 @@ pub async fn handle<E: Engine>(call: Call<'_, E>, action: &str) -> Reply {
         results.push(match *name {
             "process-check-result" => process_check_result(&call, view).await,
             "reschedule-check" => reschedule_check(&call, view).await,
+            "acknowledge-problem" => operator::acknowledge(&call, view).await,
+            "remove-acknowledgement" => operator::remove_acknowledgement(&call, view).await,
+            "add-comment" => operator::add_comment(&call, view).await,
+            "remove-comment" => operator::remove_comment(&call, view).await,
+            "schedule-downtime" => operator::schedule_downtime(&call, view).await,
+            "remove-downtime" => operator::remove_downtime(&call, view).await,
             _ => result(500, "Action is not implemented."),
         });
     }

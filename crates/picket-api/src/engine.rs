@@ -9,8 +9,10 @@ use std::sync::Arc;
 use picket_lang::Context;
 use picket_model::event::Bus;
 use picket_model::monitor::Monitor;
+use picket_model::operations::{Operation, Operations, Refusal};
 use picket_model::result::CheckResult;
 use picket_model::Registry;
+use picket_store::Versioned;
 use serde_json::Value as Json;
 
 /// The configuration the node runs: replaced as a whole on reload.
@@ -47,8 +49,30 @@ pub trait Engine: Send + Sync + 'static {
         at: f64,
         force: bool,
     ) -> impl Future<Output = Result<(), String>> + Send;
+    /// Runs an operation on the operations of `checkable` (a host or
+    /// `host!service`) for the API user `actor`; answered once durable.
+    fn operate(
+        &self,
+        actor: &str,
+        checkable: String,
+        operation: Operation,
+    ) -> impl Future<Output = Result<(), OperateError>> + Send;
+    /// The durable operations of every checkable that has any.
+    fn operations(&self) -> Vec<Arc<Versioned<Operations>>>;
+    /// The next `legacy_id` of a comment (or a downtime).
+    fn legacy_id(&self, downtime: bool) -> u64;
     /// The node's figures for `/v1/status`.
     fn status(&self) -> impl Future<Output = Option<NodeStatus>> + Send;
+}
+
+/// Why an operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum OperateError {
+    #[error("{0}")]
+    Refused(Refusal),
+    /// The node could not record it (stopping, a write failure).
+    #[error("{0}")]
+    Failed(String),
 }
 
 /// What the node reports about itself; the API shapes it as Icinga's

@@ -6,7 +6,8 @@ use picket_model::result::CheckResult;
 use bytes::Bytes;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::Version;
-use picket_model::event::{Event, Subject};
+use picket_model::event::{Event, Operated, Subject};
+use picket_model::operations::{Marks, OperationEvent};
 use serde_json::{json, Map, Value as Json};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -56,20 +57,21 @@ pub async fn handle<E: Engine>(call: Call<'_, E>) -> Reply {
                 Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => return,
             };
-            let doc = document(&event);
-            if !types.iter().any(|t| doc["type"] == **t) {
-                continue;
-            }
-            if let Some(f) = &filter {
-                let event = picket_lang::json::from_serde(&doc);
-                if !crate::filter::holds_for(&ctx, f, "event", event).unwrap_or(false) {
+            for doc in documents(&event) {
+                if !types.iter().any(|t| doc["type"] == **t) {
                     continue;
                 }
-            }
-            let mut line = serde_json::to_vec(&doc).unwrap_or_default();
-            line.push(b'\n');
-            if tx.send(Bytes::from(line)).await.is_err() {
-                return;
+                if let Some(f) = &filter {
+                    let event = picket_lang::json::from_serde(&doc);
+                    if !crate::filter::holds_for(&ctx, f, "event", event).unwrap_or(false) {
+                        continue;
+                    }
+                }
+                let mut line = serde_json::to_vec(&doc).unwrap_or_default();
+                line.push(b'\n');
+                if tx.send(Bytes::from(line)).await.is_err() {
+                    return;
+                }
             }
         }
     });
@@ -92,16 +94,66 @@ fn head(kind: &str, s: &Subject, timestamp: f64) -> Map<String, Json> {
 }
 
 /// What CheckResult and StateChange events both carry about the result.
-fn with_result(doc: &mut Map<String, Json>, cr: &CheckResult, vars: render::Vars) {
-    doc.insert("acknowledgement".into(), json!(false));
+fn with_result(doc: &mut Map<String, Json>, cr: &CheckResult, vars: render::Vars, marks: &Marks) {
+    doc.insert("acknowledgement".into(), json!(marks.acknowledgement != 0));
     let cr = render::check_result(cr, Some(vars), None);
     doc.insert("check_result".into(), picket_lang::json::to_serde(&cr));
-    doc.insert("downtime_depth".into(), json!(0));
+    doc.insert("downtime_depth".into(), json!(marks.downtime_depth));
 }
 
-/// An event as Icinga's stream shows it.
-pub fn document(event: &Event) -> Json {
+/// The documents of an operation: a comment or downtime event carries the
+/// object; a downtime that starts is both started and triggered.
+fn operation_documents(o: &Operated) -> Vec<Json> {
+    let with_state = |kind: &str| {
+        let mut doc = head(kind, &o.subject, o.timestamp);
+        doc.insert("state".into(), json!(o.state));
+        doc.insert("state_type".into(), json!(o.state_type as u8));
+        doc
+    };
+    let with_object = |kind: &str, key: &str| {
+        let mut doc = Map::new();
+        doc.insert("type".into(), json!(kind));
+        let object = o.object.as_ref().map_or(Json::Null, |object| {
+            let view = render::View::config(object.clone());
+            let dict = picket_lang::value::Dict::new();
+            for (k, v) in view.all() {
+                dict.insert(k, v);
+            }
+            picket_lang::json::to_serde(&picket_lang::Value::Dict(dict))
+        });
+        doc.insert(key.into(), object);
+        doc.insert("timestamp".into(), json!(o.timestamp));
+        Json::Object(doc)
+    };
+    match &o.change {
+        OperationEvent::AcknowledgementSet(a) => {
+            let mut doc = with_state("AcknowledgementSet");
+            doc.insert("acknowledgement_type".into(), json!(a.kind()));
+            doc.insert("author".into(), json!(a.author));
+            doc.insert("comment".into(), json!(a.comment));
+            doc.insert("expiry".into(), json!(a.expiry));
+            doc.insert("notify".into(), json!(a.notify));
+            doc.insert("persistent".into(), json!(a.persistent));
+            vec![Json::Object(doc)]
+        }
+        OperationEvent::AcknowledgementCleared { .. } => {
+            vec![Json::Object(with_state("AcknowledgementCleared"))]
+        }
+        OperationEvent::CommentAdded { .. } => vec![with_object("CommentAdded", "comment")],
+        OperationEvent::CommentRemoved { .. } => vec![with_object("CommentRemoved", "comment")],
+        OperationEvent::DowntimeAdded { .. } => vec![with_object("DowntimeAdded", "downtime")],
+        OperationEvent::DowntimeTriggered { .. } => vec![
+            with_object("DowntimeStarted", "downtime"),
+            with_object("DowntimeTriggered", "downtime"),
+        ],
+        OperationEvent::DowntimeRemoved { .. } => vec![with_object("DowntimeRemoved", "downtime")],
+    }
+}
+
+/// An event as Icinga's stream shows it (some events are several there).
+pub fn documents(event: &Event) -> Vec<Json> {
     let doc = match event {
+        Event::Operation(o) => return operation_documents(o),
         Event::CheckResult {
             subject,
             check_result,
@@ -109,7 +161,7 @@ pub fn document(event: &Event) -> Json {
             timestamp,
         } => {
             let mut doc = head("CheckResult", subject, *timestamp);
-            with_result(&mut doc, check_result, render::Vars::of(live));
+            with_result(&mut doc, check_result, render::Vars::of(live), &live.marks);
             doc
         }
         Event::StateChange {
@@ -118,6 +170,7 @@ pub fn document(event: &Event) -> Json {
             state_type,
             last_state,
             check_result,
+            marks,
             timestamp,
             ..
         } => {
@@ -136,7 +189,7 @@ pub fn document(event: &Event) -> Json {
                     reachable: true,
                 },
             };
-            with_result(&mut doc, check_result, vars);
+            with_result(&mut doc, check_result, vars, marks);
             doc.insert("state".into(), json!(state));
             doc.insert("state_type".into(), json!(*state_type as u8));
             doc
@@ -161,5 +214,5 @@ pub fn document(event: &Event) -> Json {
             doc
         }
     };
-    Json::Object(doc)
+    vec![Json::Object(doc)]
 }

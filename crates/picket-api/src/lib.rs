@@ -21,6 +21,7 @@ pub mod filter;
 pub mod introspect;
 pub mod listener;
 pub mod objects;
+pub mod operator;
 pub mod params;
 pub mod render;
 pub mod reply;
@@ -28,6 +29,6 @@ pub mod routes;
 pub mod server;
 pub mod status;
 
-pub use engine::{Config, Engine, Look, NodeStatus};
+pub use engine::{Config, Engine, Look, NodeStatus, OperateError};
 pub use listener::ListenerSettings;
 pub use server::{serve, Api};

@@ -61,6 +61,8 @@ const NAVIGATIONS: &[(&str, &str, &str, &str)] = &[
     ("Dependency", "parent_host", "parent_host_name", "Host"),
     ("Dependency", "period", "period", "TimePeriod"),
     ("ScheduledDowntime", "host", "host_name", "Host"),
+    ("Comment", "host", "host_name", "Host"),
+    ("Downtime", "host", "host_name", "Host"),
     ("User", "period", "period", "TimePeriod"),
     ("Zone", "parent", "parent", "Zone"),
 ];
@@ -134,6 +136,26 @@ fn type_of_name(name: &str) -> Option<&'static TypeSchema> {
         .find(|t| t.name == name)
 }
 
+/// Objects of the configuration, without live state.
+fn config_views(
+    registry: &Registry,
+    schema: &'static TypeSchema,
+    name: Option<String>,
+) -> Vec<View> {
+    match name {
+        Some(n) => registry
+            .find(schema.name, &n)
+            .map(|o| vec![View::config(o)])
+            .unwrap_or_default(),
+        None => registry
+            .committed(schema.name)
+            .into_iter()
+            .filter(|o| !o.hidden())
+            .map(View::config)
+            .collect(),
+    }
+}
+
 /// The views of the objects of `schema` (only `name` when given), with
 /// live state for hosts and services taken from the monitor.
 pub async fn views<E: Engine>(
@@ -142,19 +164,13 @@ pub async fn views<E: Engine>(
     schema: &'static TypeSchema,
     name: Option<String>,
 ) -> Vec<View> {
+    if matches!(schema.name, "Comment" | "Downtime") {
+        let mut out = crate::operator::views(&engine.operations(), schema.name, name.as_deref());
+        out.extend(config_views(registry, schema, name));
+        return out;
+    }
     if !matches!(schema.name, "Host" | "Service") {
-        return match name {
-            Some(n) => registry
-                .find(schema.name, &n)
-                .map(|o| vec![View::config(o)])
-                .unwrap_or_default(),
-            None => registry
-                .committed(schema.name)
-                .into_iter()
-                .filter(|o| !o.hidden())
-                .map(View::config)
-                .collect(),
-        };
+        return config_views(registry, schema, name);
     }
     let want_hosts = schema.name == "Host";
     let (tx, rx) = oneshot::channel();

@@ -57,7 +57,11 @@ const CHECKABLE: &[&str] = &[
 const OTHER: &[(&str, &str)] = &[("User", "last_notification")];
 
 /// Attributes the API never shows (Icinga's `no_user_view`).
-pub const HIDDEN: &[(&str, &str)] = &[("ApiUser", "password"), ("ApiUser", "password_hash")];
+pub const HIDDEN: &[(&str, &str)] = &[
+    ("ApiUser", "password"),
+    ("ApiUser", "password_hash"),
+    ("Comment", "sticky"),
+];
 
 const HOST_STATES: &[&str] = &["last_state_down", "last_state_up"];
 const SERVICE_STATES: &[&str] = &[
@@ -258,7 +262,8 @@ pub fn check_result(
     Value::Dict(d)
 }
 
-/// Icinga's `severity`: a sort key for problem lists.
+/// Icinga's `severity`: a sort key for problem lists, where handled
+/// problems (acknowledged, in downtime) sort below the others.
 fn severity(host: bool, live: &LiveCopy) -> f64 {
     let l = &live.entry.live;
     if live.entry.last_result.is_none() {
@@ -267,9 +272,16 @@ fn severity(host: bool, live: &LiveCopy) -> f64 {
     if l.state == 0 {
         return 0.0;
     }
+    let handling = if l.marks.acknowledgement != 0 {
+        512.0
+    } else if l.marks.downtime_depth > 0 {
+        256.0
+    } else {
+        2048.0
+    };
     if host {
         let base = if l.last_reachable { 64.0 } else { 32.0 };
-        return base + 2048.0;
+        return base + handling;
     }
     let base = match l.state {
         1 => 32.0,
@@ -277,7 +289,7 @@ fn severity(host: bool, live: &LiveCopy) -> f64 {
         2 => 128.0,
         _ => 256.0,
     };
-    base + if live.host_up { 2048.0 } else { 1024.0 }
+    base + if live.host_up { handling } else { 1024.0 }
 }
 
 /// The value of a runtime attribute; `None` when the object has none of
@@ -296,16 +308,19 @@ pub fn runtime(view: &View, name: &str) -> Option<Value> {
     let l = &live.entry.live;
     let checked = live.entry.last_result.is_some();
     Some(match name {
-        "acknowledgement"
-        | "acknowledgement_expiry"
-        | "acknowledgement_last_change"
-        | "downtime_depth" => num(0.0),
+        "acknowledgement" => num(f64::from(l.marks.acknowledgement)),
+        "acknowledgement_expiry" => num(l.marks.acknowledgement_expiry),
+        "acknowledgement_last_change" => num(l.marks.acknowledgement_last_change),
+        "downtime_depth" => num(f64::from(l.marks.downtime_depth)),
+        "handled" => Value::Bool(
+            l.state != 0 && (l.marks.acknowledgement != 0 || l.marks.downtime_depth > 0),
+        ),
         "executions" => Value::Null,
         "flapping" => Value::Bool(l.flapping.is_flapping),
         "flapping_current" => num(l.flapping.current),
         "flapping_last_change" => num(l.flapping.last_change),
         "force_next_check" => Value::Bool(live.entry.force_next_check),
-        "force_next_notification" | "handled" => Value::Bool(false),
+        "force_next_notification" => Value::Bool(false),
         "check_attempt" => num(f64::from(l.check_attempt)),
         "last_check" => num(if checked { l.last_check } else { -1.0 }),
         "last_check_result" => match &live.entry.last_result {

@@ -18,8 +18,9 @@ use std::time::Duration;
 use picket_lang::Context;
 use picket_model::event::Bus;
 use picket_model::monitor::{Entry, Id, Monitor};
+use picket_model::operations::{Marks, OperationEvent};
 use picket_model::result::{now, CheckResult};
-use picket_model::Registry;
+use picket_model::{ConfigObject, Registry};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
@@ -65,6 +66,13 @@ pub enum Command {
         at: f64,
         force: bool,
         reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// What operators did to an object: its new marks and the changes
+    /// to publish (in order with its results).
+    Operated {
+        full_name: String,
+        marks: Marks,
+        changes: Vec<(OperationEvent, Option<Arc<ConfigObject>>)>,
     },
     /// Stop checking; the task ends with its monitor.
     Stop,
@@ -334,6 +342,15 @@ impl Task {
                     Ok(())
                 });
                 let _ = reply.send(outcome);
+            }
+            Command::Operated {
+                full_name,
+                marks,
+                changes,
+            } => {
+                if let Some(id) = self.monitor.find(&full_name) {
+                    self.monitor.operated(id, marks, changes, now());
+                }
             }
             Command::Stop => {}
         }

@@ -56,6 +56,7 @@ pub enum Event {
         /// Whether this is a hard state change.
         hard: bool,
         check_result: Arc<CheckResult>,
+        marks: crate::operations::Marks,
         timestamp: f64,
     },
     /// Flapping started or ended (only with `enable_flapping`).
@@ -70,6 +71,23 @@ pub enum Event {
         threshold_high: f64,
         timestamp: f64,
     },
+    /// An acknowledgement, comment or downtime changed.
+    Operation(Operated),
+}
+
+/// An operation's events on the bus: what changed, with the state of
+/// the checkable at that moment and, for comments and downtimes, the
+/// object as it is (or was, when removed).
+#[derive(Debug, Clone, Serialize)]
+pub struct Operated {
+    #[serde(flatten)]
+    pub subject: Subject,
+    pub state: u8,
+    pub state_type: StateType,
+    pub change: crate::operations::OperationEvent,
+    #[serde(skip)]
+    pub object: Option<Arc<crate::ConfigObject>>,
+    pub timestamp: f64,
 }
 
 /// How many events a subscriber may fall behind before it loses some.

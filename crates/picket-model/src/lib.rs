@@ -6,7 +6,11 @@
 //! ([`registry`], [`commit`]: templates, default templates, `apply` rules,
 //! group assignment, full names such as `host!service`), validates them as
 //! Icinga does ([`validate`]) and ships Picket's own template library
-//! ([`itl`]). It does no I/O beyond reading configuration files.
+//! ([`itl`]). It also holds the live state of checkables and Icinga's rules
+//! for it ([`state`], [`monitor`]), and what operators do to them as an
+//! aggregate for `picket-store` ([`operations`]): the rules only, the
+//! binary wires the store. It does no I/O beyond reading configuration
+//! files.
 //!
 //! [`load`] is the entry point: it runs a configuration and commits it.
 
@@ -18,6 +22,7 @@ pub mod itl;
 pub mod methods;
 pub mod monitor;
 pub mod object;
+pub mod operations;
 pub mod registry;
 pub mod result;
 pub mod schema;

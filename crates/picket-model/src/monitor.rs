@@ -548,6 +548,53 @@ impl Monitor {
         now - adjust + interval
     }
 
+    /// Every checkable that depends on `id` through `Dependency` objects,
+    /// directly or further down (Icinga's children, for downtimes with
+    /// child options).
+    pub fn all_children(&self, id: Id) -> Vec<Id> {
+        let mut seen = vec![false; self.checkables.len()];
+        let mut out = Vec::new();
+        let mut queue = vec![id];
+        while let Some(parent) = queue.pop() {
+            for (child, c) in self.checkables.iter().enumerate() {
+                if !seen[child] && child != id && c.dependencies.iter().any(|d| d.parent == parent)
+                {
+                    seen[child] = true;
+                    out.push(child);
+                    queue.push(child);
+                }
+            }
+        }
+        out
+    }
+
+    /// Takes what operators did to `id` (its marks, derived from the
+    /// operations store) and publishes the changes that led there.
+    pub fn operated(
+        &mut self,
+        id: Id,
+        marks: crate::operations::Marks,
+        changes: Vec<(
+            crate::operations::OperationEvent,
+            Option<Arc<crate::ConfigObject>>,
+        )>,
+        now: f64,
+    ) {
+        let live = &mut self.entries[id].live;
+        live.marks = marks;
+        let (state, state_type) = (live.state, live.state_type);
+        for (change, object) in changes {
+            self.bus.publish(Event::Operation(crate::event::Operated {
+                subject: self.checkables[id].subject.clone(),
+                state,
+                state_type,
+                change,
+                object,
+                timestamp: now,
+            }));
+        }
+    }
+
     /// Processes a result for `id` at `now`: the state machine, reachability,
     /// the next check, and the events.
     pub fn process(&mut self, id: Id, result: CheckResult, now: f64) -> Result<(), Refused> {
@@ -590,6 +637,7 @@ impl Monitor {
                 last_hard_state: old_hard_state,
                 hard: change.hard_changed,
                 check_result: result.clone(),
+                marks: live.marks,
                 timestamp: now,
             });
         }

@@ -116,6 +116,10 @@ pub struct Live {
     /// The state change before the last one.
     #[serde(default)]
     pub previous_state_change: f64,
+    /// What operators did (acknowledgement, downtimes), as the node last
+    /// derived it from the operations store; not part of the rules.
+    #[serde(default)]
+    pub marks: crate::operations::Marks,
 }
 
 impl Live {
@@ -139,6 +143,7 @@ impl Live {
             last_in_state: [0.0; 4],
             last_unreachable: 0.0,
             previous_state_change: 0.0,
+            marks: Default::default(),
         }
     }
 }

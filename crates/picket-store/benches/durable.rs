@@ -42,7 +42,7 @@ impl Describe for Create {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Added(u64);
 
 impl Aggregate for Counter {

@@ -18,7 +18,9 @@ pub trait Aggregate: Clone + Send + Sync + Serialize + DeserializeOwned + 'stati
     /// What changing an instance asks for.
     type Command: Describe + Send;
     type InitEvent: Serialize + DeserializeOwned + Send + Sync + 'static;
-    type Event: Serialize + DeserializeOwned + Send + Sync + 'static;
+    /// Cloned once per command, so that the caller can publish what
+    /// happened ([`crate::Pending::await_events`]).
+    type Event: Clone + Serialize + DeserializeOwned + Send + Sync + 'static;
     /// Why a command was refused; its text is stored in the history.
     type Error: std::fmt::Display + Send + 'static;
 

@@ -51,6 +51,6 @@ pub use migrate::MigrationReport;
 pub use open::OpenReport;
 pub use quarantine::{Kind as SetAsideKind, SetAside};
 pub use record::{now_millis, Actor, CommandSummary, Effect, Millis, Record};
-pub use store::{Pending, Store, StoreOptions};
+pub use store::{Outcome, Pending, Store, StoreOptions};
 pub use verify::{verify, Finding, StoreVerification, Verification};
 pub use writer::{LogPoint, OnWriteFailure, Position, EXIT_WRITE_FAILURE};

@@ -245,7 +245,11 @@ impl<A: Aggregate> Store<A> {
         });
         let rx = self.append(&entry, payload, head, next.clone())?;
         *latest = Some(next.clone());
-        Ok(Pending::waiting(rx, next, None))
+        Ok(Pending::Waiting {
+            rx,
+            next,
+            outcome: Ok(Vec::new()),
+        })
     }
 
     /// Decides a command and queues its record.
@@ -286,15 +290,15 @@ impl<A: Aggregate> Store<A> {
             Ok(events) => {
                 let payload = encode(&record(EffectRef::Events(&events)))?;
                 let mut state = current.state.clone();
-                for e in events {
+                for e in events.iter().cloned() {
                     state.apply(e);
                 }
-                (payload, state, None)
+                (payload, state, Ok(events))
             }
             Err(error) => {
                 let text = error.to_string();
                 let payload = encode(&record(EffectRef::Error(&text)))?;
-                (payload, current.state.clone(), Some(error))
+                (payload, current.state.clone(), Err(error))
             }
         };
         let head = Hash::of_record(&payload);
@@ -305,7 +309,11 @@ impl<A: Aggregate> Store<A> {
         });
         let rx = self.append(&entry, payload, head, next.clone())?;
         *latest = Some(next.clone());
-        Ok(Pending::waiting(rx, next, refused))
+        Ok(Pending::Waiting {
+            rx,
+            next,
+            outcome: refused,
+        })
     }
 
     /// Queues a record; once durable, its state becomes visible.
@@ -453,33 +461,29 @@ pub enum Pending<A: Aggregate> {
     Waiting {
         rx: oneshot::Receiver<bool>,
         next: Arc<Versioned<A>>,
-        refused: Option<A::Error>,
+        /// The events decided (none for a creation), or the refusal.
+        outcome: Result<Vec<A::Event>, A::Error>,
     },
 }
 
-impl<A: Aggregate> Pending<A> {
-    fn waiting(
-        rx: oneshot::Receiver<bool>,
-        next: Arc<Versioned<A>>,
-        refused: Option<A::Error>,
-    ) -> Pending<A> {
-        Pending::Waiting { rx, next, refused }
-    }
+/// The state after a command and the events it caused.
+pub type Outcome<A> = (Arc<Versioned<A>>, Vec<<A as Aggregate>::Event>);
 
+impl<A: Aggregate> Pending<A> {
     fn finish(
         durable: bool,
         next: Arc<Versioned<A>>,
-        refused: Option<A::Error>,
-    ) -> Result<Arc<Versioned<A>>, CommandError<A::Error>> {
+        outcome: Result<Vec<A::Event>, A::Error>,
+    ) -> Result<Outcome<A>, CommandError<A::Error>> {
         if !durable {
             return Err(CommandError::Stopped);
         }
-        match refused {
-            Some(error) => Err(CommandError::Refused {
+        match outcome {
+            Err(error) => Err(CommandError::Refused {
                 version: next.version,
                 error,
             }),
-            None => Ok(next),
+            Ok(events) => Ok((next, events)),
         }
     }
 
@@ -487,17 +491,23 @@ impl<A: Aggregate> Pending<A> {
     pub fn wait(self) -> Result<Arc<Versioned<A>>, CommandError<A::Error>> {
         match self {
             Pending::Ready(v) => Ok(v),
-            Pending::Waiting { rx, next, refused } => {
-                Self::finish(rx.blocking_recv().unwrap_or(false), next, refused)
+            Pending::Waiting { rx, next, outcome } => {
+                Self::finish(rx.blocking_recv().unwrap_or(false), next, outcome).map(|(v, _)| v)
             }
         }
     }
 
     pub async fn await_durable(self) -> Result<Arc<Versioned<A>>, CommandError<A::Error>> {
+        self.await_events().await.map(|(v, _)| v)
+    }
+
+    /// Like [`Pending::await_durable`], with the events the command caused
+    /// (none for a no-op), for callers that publish them.
+    pub async fn await_events(self) -> Result<Outcome<A>, CommandError<A::Error>> {
         match self {
-            Pending::Ready(v) => Ok(v),
-            Pending::Waiting { rx, next, refused } => {
-                Self::finish(rx.await.unwrap_or(false), next, refused)
+            Pending::Ready(v) => Ok((v, Vec::new())),
+            Pending::Waiting { rx, next, outcome } => {
+                Self::finish(rx.await.unwrap_or(false), next, outcome)
             }
         }
     }

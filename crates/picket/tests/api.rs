@@ -286,3 +286,185 @@ fn bad_clients_get_errors_while_others_are_served() {
     assert!(status.success(), "{log}");
     assert!(!log.contains("panicked"), "{log}");
 }
+
+/// `GET path` as root, parsed; panics on anything but 200.
+fn get(port: u16, path: &str) -> serde_json::Value {
+    let (code, body) = request(port, "GET", path, "root:rootpw", b"");
+    assert_eq!(code, 200, "{path}: {body}");
+    // Object lists come chunked.
+    serde_json::from_str(&body).unwrap_or_else(|_| serde_json::from_str(&dechunk(&body)).unwrap())
+}
+
+/// The payload of a chunked HTTP body.
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap();
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = &rest[n + 2..];
+    }
+    out
+}
+
+/// `POST /v1/actions/<action>` as root; the first result.
+fn act(port: u16, action: &str, body: serde_json::Value) -> serde_json::Value {
+    let (code, text) = request(
+        port,
+        "POST",
+        &format!("/v1/actions/{action}"),
+        "root:rootpw",
+        body.to_string().as_bytes(),
+    );
+    assert!(code == 200, "{action} {body}: {code} {text}");
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["results"][0].clone()
+}
+
+/// Polls `path` until `ok` holds for its first result's attributes.
+fn wait_attrs(port: u16, path: &str, ok: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let doc = get(port, path);
+        let attrs = doc["results"][0]["attrs"].clone();
+        if ok(&attrs) {
+            return attrs;
+        }
+        assert!(Instant::now() < deadline, "{path} never matched: {attrs}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn operator_actions_are_durable_and_follow_the_state() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_in(&tmp.path().join("etc"));
+    let dir = tmp.path().join("picket");
+    let data = format!("DataDir={}", dir.display());
+    api_setup(&config, &data);
+    let port = free_port();
+    let port_define = format!("ApiPort={port}");
+    let config_arg = config.display().to_string();
+    let args = ["-c", &config_arg, "-D", &data, "-D", &port_define];
+    let node = Node::start(&dir, &args, &[]);
+    let broken = "/v1/objects/services/host2!broken?attrs=state&attrs=acknowledgement&attrs=downtime_depth&attrs=handled";
+    wait_attrs(port, broken, |a| a["state"] == 2.0);
+
+    // A sticky acknowledgement, a comment, a fixed downtime in its window
+    // and a flexible one that the problem starts.
+    act(
+        port,
+        "acknowledge-problem",
+        serde_json::json!({
+        "service": "host2!broken", "author": "op", "comment": "on it", "sticky": true }),
+    );
+    let comment = act(
+        port,
+        "add-comment",
+        serde_json::json!({
+        "host": "host1", "author": "op", "comment": "note" }),
+    );
+    assert!(
+        comment["name"].as_str().unwrap().starts_with("host1!"),
+        "{comment}"
+    );
+    act(
+        port,
+        "schedule-downtime",
+        serde_json::json!({
+        "host": "host1", "author": "op", "comment": "fixed",
+        "start_time": 1, "end_time": 4102444800u64 }),
+    );
+    act(
+        port,
+        "schedule-downtime",
+        serde_json::json!({
+        "service": "host2!broken", "author": "op", "comment": "flexible", "fixed": false,
+        "duration": 3600, "start_time": 1, "end_time": 4102444800u64 }),
+    );
+    let before = wait_attrs(port, broken, |a| a["downtime_depth"] == 1.0);
+    assert_eq!(before["acknowledgement"], 2.0, "{before}");
+    assert_eq!(before["handled"], true, "{before}");
+
+    // A normal acknowledgement goes with the next state change.
+    let passive = "/v1/objects/services/host1!passive?attrs=state&attrs=acknowledgement";
+    let result = |exit: u8| {
+        serde_json::json!({
+        "service": "host1!passive", "exit_status": exit, "plugin_output": "scripted" })
+    };
+    act(port, "process-check-result", result(2));
+    act(
+        port,
+        "acknowledge-problem",
+        serde_json::json!({
+        "service": "host1!passive", "author": "op", "comment": "brief" }),
+    );
+    wait_attrs(port, passive, |a| a["acknowledgement"] == 1.0);
+    act(port, "process-check-result", result(1));
+    wait_attrs(port, passive, |a| {
+        a["state"] == 1.0 && a["acknowledgement"] == 0.0
+    });
+
+    // Killed without warning, the node comes back with all of it.
+    node.kill();
+    let node = Node::start(&dir, &args, &[]);
+    let after = wait_attrs(port, broken, |a| a["downtime_depth"] == 1.0);
+    assert_eq!(after["acknowledgement"], 2.0, "{after}");
+    let host1 = wait_attrs(port, "/v1/objects/hosts/host1?attrs=downtime_depth", |a| {
+        a["downtime_depth"] == 1.0
+    });
+    assert_eq!(host1["downtime_depth"], 1.0);
+    let comments = get(port, "/v1/objects/comments?attrs=text&attrs=entry_type");
+    let mut texts: Vec<String> = comments["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["attrs"]["text"].as_str().unwrap().to_string())
+        .collect();
+    texts.sort();
+    assert_eq!(texts, ["note", "on it"], "{comments}");
+    let downtimes = get(
+        port,
+        "/v1/objects/downtimes?attrs=comment&attrs=trigger_time",
+    );
+    assert_eq!(
+        downtimes["results"].as_array().unwrap().len(),
+        2,
+        "{downtimes}"
+    );
+    let (status, log) = node.stop();
+    assert!(status.success(), "{log}");
+
+    // The history names who did what: the API user, and the node itself
+    // for what followed from the state.
+    let history = |id: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_picket"))
+            .args(["store", "history", "operations", id, "--json", "--data-dir"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let broken_history = history("host2!broken");
+    assert!(broken_history.contains("user:root"), "{broken_history}");
+    assert!(
+        broken_history.contains("acknowledge-problem"),
+        "{broken_history}"
+    );
+    assert!(
+        broken_history.contains("schedule-downtime"),
+        "{broken_history}"
+    );
+    assert!(
+        broken_history.contains("system:operations"),
+        "{broken_history}"
+    );
+    let passive_history = history("host1!passive");
+    assert!(
+        passive_history.contains("remove-acknowledgement"),
+        "{passive_history}"
+    );
+}

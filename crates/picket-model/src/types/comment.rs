@@ -14,6 +14,8 @@ pub static COMMENT: TypeSchema = TypeSchema {
         F::new("host_name", K::String, D::Str(""))
             .required()
             .refers_to("Host"),
+        // State: a number per comment for the old interfaces.
+        F::new("legacy_id", K::Integer, D::Number(0.0)),
         F::new("persistent", K::Bool, D::Bool(false)),
         F::new("service_name", K::String, D::Str("")),
         // Internal.

@@ -21,11 +21,19 @@ pub static DOWNTIME: TypeSchema = TypeSchema {
         F::new("host_name", K::String, D::Str(""))
             .required()
             .refers_to("Host"),
+        // State: a number per downtime for the old interfaces.
+        F::new("legacy_id", K::Integer, D::Number(0.0)),
         F::new("parent", K::String, D::Str("")),
+        F::new("remove_time", K::Timestamp, D::Number(0.0)),
         F::new("scheduled_by", K::String, D::Str("")),
         F::new("service_name", K::String, D::Str("")),
         F::new("start_time", K::Timestamp, D::Number(0.0)),
+        // State: when it started (0 until then) and which downtimes its
+        // start starts.
+        F::new("trigger_time", K::Timestamp, D::Number(0.0)),
         F::new("triggered_by", K::String, D::Str("")),
+        F::new("triggers", K::Array, D::EmptyArray),
+        F::new("was_cancelled", K::Bool, D::Bool(false)),
     ],
     load_after: &["Host", "Service", "Zone"],
     apply_targets: &[],

@@ -5,11 +5,13 @@
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
-use picket_api::{Api, Engine, ListenerSettings, NodeStatus};
+use picket_api::{Api, Engine, ListenerSettings, NodeStatus, OperateError};
 use picket_checker::scheduler::{Checker, Command, Config};
 use picket_model::event::Bus;
+use picket_model::operations::{Operation, Operations};
 use picket_model::result::CheckResult;
 use picket_pki::tls::Identity;
+use picket_store::Versioned;
 use serde_json::{json, Value as Json};
 use tokio::sync::oneshot;
 
@@ -23,6 +25,7 @@ pub struct NodeEngine {
     pub config: Arc<RwLock<Config>>,
     pub node_name: String,
     pub started: f64,
+    pub operator: Arc<super::operator::Operator>,
 }
 
 impl NodeEngine {
@@ -77,6 +80,24 @@ impl Engine for NodeEngine {
             reply,
         })
         .await
+    }
+
+    async fn operate(
+        &self,
+        actor: &str,
+        checkable: String,
+        operation: Operation,
+    ) -> Result<(), OperateError> {
+        let actor = picket_store::Actor::new(format!("user:{actor}"));
+        self.operator.execute(&actor, &checkable, operation).await
+    }
+
+    fn operations(&self) -> Vec<Arc<Versioned<Operations>>> {
+        self.operator.all()
+    }
+
+    fn legacy_id(&self, downtime: bool) -> u64 {
+        self.operator.legacy_id(downtime)
     }
 
     async fn status(&self) -> Option<NodeStatus> {

@@ -315,7 +315,13 @@ fn run_node(
         super::first_run::ensure_pki(&authority, node_name)?;
     }
     renew_certificates(&authority, node_name);
-    super::node::run(data_dir, node_name, authority, setup)?;
+    let (operations, _) = dir
+        .store::<picket_model::operations::Operations>(
+            picket_model::operations::STORE,
+            &picket_store::StoreOptions::default(),
+        )
+        .context("cannot open the operations store")?;
+    super::node::run(data_dir, node_name, authority, operations, setup)?;
     drop(dir);
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ mod data_dir;
 mod first_run;
 mod node;
 mod object;
+mod operator;
 mod output;
 mod paths;
 mod pki;

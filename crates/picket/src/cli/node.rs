@@ -267,6 +267,7 @@ pub fn run(
     data_dir: &Path,
     node_name: &str,
     authority: Arc<Authority>,
+    operations: picket_store::Store<picket_model::operations::Operations>,
     setup: Setup,
 ) -> anyhow::Result<()> {
     let _pid = PidFile::write(setup.options.pid_file.clone())?;
@@ -300,12 +301,16 @@ pub fn run(
         let current = Arc::new(RwLock::new(setup.config.clone()));
         let (checker, finished) =
             Checker::start(setup.config, bus.clone(), settings, entries);
+        let operator = Arc::new(super::operator::Operator::new(operations, checker.clone()));
+        operator.restore().await;
+        tokio::spawn(operator.clone().keep(bus.clone()));
         let engine = super::api::NodeEngine {
             checker: checker.clone(),
             bus: bus.clone(),
             config: current.clone(),
             node_name: node_name.to_string(),
             started: picket_model::result::now(),
+            operator: operator.clone(),
         };
         let api = super::api::start(engine, &authority.certs_dir()).await;
         let (reload_tx, mut reload_rx) = mpsc::channel::<oneshot::Sender<Reply>>(4);
@@ -339,9 +344,11 @@ pub fn run(
                 _ = term.recv() => break,
                 _ = hup.recv() => {
                     reload(&checker, &setup.options, &current).await;
+                    operator.restore().await;
                 }
                 Some(reply) = reload_rx.recv() => {
                     let _ = reply.send(reload(&checker, &setup.options, &current).await);
+                    operator.restore().await;
                 }
                 _ = keep.tick() => save_now(&checker, &retention).await,
                 served = &mut control => {

@@ -11,6 +11,7 @@ usage: conformance.py ICINGA_BASE_URL PICKET_BASE_URL requests.json
 import base64
 import http.client
 import json
+import re
 import ssl
 import sys
 import time
@@ -19,7 +20,23 @@ import urllib.parse
 PASSWORDS = {"root": "rootpw", "viewer": "viewpw", "filtered": "filtpw"}
 
 
+# Names captured from earlier answers, per node: {"c1": "host1!<uuid>"}.
+CAPTURED = {}
+
+
+def fill(base, text):
+    """Puts captured names (`{c1}`) into a path or body, URL-quoted in
+    paths."""
+    for k, v in CAPTURED.get(base, {}).items():
+        text = text.replace("{" + k + "}", v)
+    return text
+
+
 def send(base, req):
+    req = dict(req)
+    req["path"] = fill(base, req["path"])
+    if "body" in req:
+        req["body"] = json.loads(fill(base, json.dumps(req["body"])))
     url = urllib.parse.urlsplit(base)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
@@ -106,6 +123,23 @@ def ready(base):
                if r["attrs"]["enable_active_checks"])
 
 
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def statuses(doc):
+    """The result texts of an action, with generated names made equal."""
+    return sorted(UUID.sub("<uuid>", str(r.get("status"))) for r in (doc or {}).get("results", [])
+                  if isinstance(r, dict))
+
+
+def capture(base, req, doc):
+    if req.get("capture"):
+        names = [r.get("name") for r in (doc or {}).get("results", []) if isinstance(r, dict)]
+        if names and names[0]:
+            CAPTURED.setdefault(base, {})[req["capture"]] = urllib.parse.quote(names[0]) \
+                if req.get("capture_quoted") else names[0]
+
+
 def values(doc):
     return sorted(json.dumps([r.get("name"), r.get("attrs")], sort_keys=True)
                   for r in (doc or {}).get("results", []))
@@ -184,7 +218,11 @@ def main():
     for req in requests:
         i = send(icinga, req)
         p = send(picket, req)
+        capture(icinga, req, i[2])
+        capture(picket, req, p[2])
         problems = []
+        if req.get("same_status") and statuses(i[2]) != statuses(p[2]):
+            problems.append(f"result texts differ: {statuses(i[2])} in Icinga, {statuses(p[2])} in Picket")
         if i[0] != p[0]:
             problems.append(f"status {i[0]} in Icinga, {p[0]} in Picket")
         if i[1] != p[1]:

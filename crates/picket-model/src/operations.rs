@@ -1,0 +1,778 @@
+//! What operators do to a host or service: acknowledge its problem,
+//! comment on it, put it in downtime. One aggregate per checkable (its
+//! full name is the id) in the `operations` store, so every change is a
+//! command from a named actor, durable before anyone is answered and kept
+//! in the history.
+//!
+//! The rules that are Icinga 2's live here, free of I/O and clocks (the
+//! time is in the commands): when an acknowledgement goes (a state change
+//! unless sticky, recovery always, its expiry), when a downtime starts
+//! (fixed: its window; flexible: the first problem inside its window;
+//! triggered: its parent), when it ends, and what all of it means for the
+//! checkable ([`Marks`]). The node turns [`Operations::due`] and
+//! [`Operations::on_state`] into commands and the events into bus events.
+
+use std::collections::BTreeMap;
+
+use picket_store::{Aggregate, CommandSummary, Describe};
+use serde::{Deserialize, Serialize};
+
+/// The store of the operations aggregates.
+pub const STORE: &str = "operations";
+
+/// Comment entry types, as Icinga numbers them.
+pub const COMMENT_USER: u8 = 1;
+pub const COMMENT_ACKNOWLEDGEMENT: u8 = 4;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    pub author: String,
+    pub comment: String,
+    /// Sticky acknowledgements stay through changes between problem
+    /// states and go only on recovery.
+    pub sticky: bool,
+    pub notify: bool,
+    /// Whether its comment stays after the acknowledgement goes.
+    pub persistent: bool,
+    /// When it goes by itself; 0 for never.
+    pub expiry: f64,
+    pub set_time: f64,
+}
+
+impl Acknowledgement {
+    /// `acknowledgement` as Icinga shows it: 1 normal, 2 sticky.
+    pub fn kind(&self) -> u8 {
+        if self.sticky {
+            2
+        } else {
+            1
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    pub author: String,
+    pub text: String,
+    pub entry_type: u8,
+    pub entry_time: f64,
+    /// When it goes by itself; 0 for never.
+    pub expire_time: f64,
+    pub persistent: bool,
+    pub legacy_id: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Downtime {
+    pub author: String,
+    pub comment: String,
+    pub start_time: f64,
+    pub end_time: f64,
+    /// How long a flexible downtime lasts once triggered.
+    pub duration: f64,
+    pub fixed: bool,
+    /// The downtime whose start starts this one ("" for none).
+    pub triggered_by: String,
+    /// The `ScheduledDowntime` that created it ("" for none).
+    pub scheduled_by: String,
+    /// The downtime this one was created for (child options, all services).
+    pub parent: String,
+    pub entry_time: f64,
+    /// When it started; 0 while it has not.
+    pub trigger_time: f64,
+    pub legacy_id: u64,
+}
+
+impl Downtime {
+    /// Whether it counts now (`downtime_depth`).
+    pub fn in_effect(&self, now: f64) -> bool {
+        if self.trigger_time <= 0.0 {
+            return false;
+        }
+        if self.fixed {
+            now >= self.start_time && now < self.end_time
+        } else {
+            now < self.trigger_time + self.duration
+        }
+    }
+
+    /// Whether a trigger at `now` starts it.
+    fn can_trigger(&self, now: f64) -> bool {
+        self.trigger_time <= 0.0 && now >= self.start_time && now < self.end_time
+    }
+
+    /// Whether it is over for good and goes.
+    pub fn expired(&self, now: f64) -> bool {
+        if !self.fixed && self.trigger_time > 0.0 {
+            return now >= self.trigger_time + self.duration;
+        }
+        now >= self.end_time
+    }
+}
+
+/// What the operations mean for the checkable: the attributes the API
+/// shows and notifications will read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Marks {
+    /// 0 none, 1 normal, 2 sticky.
+    pub acknowledgement: u8,
+    pub acknowledgement_expiry: f64,
+    pub acknowledgement_last_change: f64,
+    /// How many downtimes are in effect.
+    pub downtime_depth: u32,
+}
+
+/// Why an acknowledgement went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cleared {
+    /// `remove-acknowledgement`.
+    Removed,
+    /// The state changed (normal) or recovered (sticky).
+    StateChanged,
+    Expired,
+}
+
+/// The operations on one checkable.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Operations {
+    /// The checkable's full name (the aggregate's id).
+    pub checkable: String,
+    pub acknowledgement: Option<Acknowledgement>,
+    pub acknowledgement_last_change: f64,
+    /// By full name (`host!uuid`, `host!service!uuid`).
+    pub comments: BTreeMap<String, Comment>,
+    pub downtimes: BTreeMap<String, Downtime>,
+}
+
+/// A change asked of a checkable's operations. Names and legacy ids are
+/// chosen by the sender, times are in the command, so that deciding
+/// needs nothing but the aggregate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Operation {
+    Acknowledge {
+        acknowledgement: Acknowledgement,
+        /// The comment that goes with it.
+        comment_name: String,
+        comment_legacy_id: u64,
+    },
+    RemoveAcknowledgement {
+        why: Cleared,
+        at: f64,
+    },
+    AddComment {
+        name: String,
+        comment: Comment,
+    },
+    RemoveComment {
+        name: String,
+    },
+    ScheduleDowntime {
+        name: String,
+        downtime: Downtime,
+    },
+    /// Starts a downtime (its window opened, a problem came, its parent
+    /// started).
+    TriggerDowntime {
+        name: String,
+        at: f64,
+    },
+    RemoveDowntime {
+        name: String,
+        /// Removed by someone rather than expired.
+        cancelled: bool,
+        at: f64,
+    },
+}
+
+/// What happened; applied to the aggregate and published on the bus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum OperationEvent {
+    AcknowledgementSet(Acknowledgement),
+    AcknowledgementCleared {
+        why: Cleared,
+        at: f64,
+    },
+    CommentAdded {
+        name: String,
+        comment: Comment,
+    },
+    CommentRemoved {
+        name: String,
+    },
+    DowntimeAdded {
+        name: String,
+        downtime: Downtime,
+    },
+    DowntimeTriggered {
+        name: String,
+        at: f64,
+    },
+    DowntimeRemoved {
+        name: String,
+        cancelled: bool,
+        at: f64,
+    },
+}
+
+/// Why an operation was refused; the texts are Icinga's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{kind} {name} is already acknowledged.")]
+    AlreadyAcknowledged { kind: &'static str, name: String },
+    #[error("Object '{0}' already exists.")]
+    Exists(String),
+    #[error("Object '{0}' does not exist.")]
+    Missing(String),
+}
+
+fn kind_of(id: &str) -> &'static str {
+    if id.contains('!') {
+        "Service"
+    } else {
+        "Host"
+    }
+}
+
+impl Operations {
+    pub fn new(checkable: &str) -> Operations {
+        Operations {
+            checkable: checkable.to_string(),
+            ..Operations::default()
+        }
+    }
+
+    pub fn marks(&self, now: f64) -> Marks {
+        let ack = self.acknowledgement.as_ref();
+        Marks {
+            acknowledgement: ack.map_or(0, Acknowledgement::kind),
+            acknowledgement_expiry: ack.map_or(0.0, |a| a.expiry),
+            acknowledgement_last_change: self.acknowledgement_last_change,
+            downtime_depth: self.downtimes.values().filter(|d| d.in_effect(now)).count() as u32,
+        }
+    }
+
+    /// Whether nothing is left: the node may forget the checkable.
+    pub fn is_empty(&self) -> bool {
+        self.acknowledgement.is_none() && self.comments.is_empty() && self.downtimes.is_empty()
+    }
+
+    /// What time alone does at `now`: expired acknowledgements, comments
+    /// and downtimes go, fixed downtimes whose window opened start.
+    pub fn due(&self, now: f64) -> Vec<Operation> {
+        let mut out = Vec::new();
+        let ack_expires = self
+            .acknowledgement
+            .as_ref()
+            .is_some_and(|a| a.expiry > 0.0 && a.expiry <= now);
+        if ack_expires {
+            out.push(Operation::RemoveAcknowledgement {
+                why: Cleared::Expired,
+                at: now,
+            });
+        }
+        for (name, c) in &self.comments {
+            // The acknowledgement takes its own comments along.
+            let goes_with_ack =
+                ack_expires && c.entry_type == COMMENT_ACKNOWLEDGEMENT && !c.persistent;
+            if !goes_with_ack && c.expire_time > 0.0 && c.expire_time <= now {
+                out.push(Operation::RemoveComment { name: name.clone() });
+            }
+        }
+        for (name, d) in &self.downtimes {
+            if d.expired(now) {
+                out.push(Operation::RemoveDowntime {
+                    name: name.clone(),
+                    cancelled: false,
+                    at: now,
+                });
+            } else if d.fixed && d.triggered_by.is_empty() && d.can_trigger(now) {
+                out.push(Operation::TriggerDowntime {
+                    name: name.clone(),
+                    at: now,
+                });
+            }
+        }
+        out
+    }
+
+    /// What a result that moved the state from `old` to `new` does:
+    /// acknowledgements go (sticky ones only on recovery), and a problem
+    /// starts the flexible downtimes whose window is open.
+    pub fn on_state(&self, old: u8, new: u8, now: f64) -> Vec<Operation> {
+        let mut out = Vec::new();
+        if let Some(a) = &self.acknowledgement {
+            if old != new && (!a.sticky || new == 0) {
+                out.push(Operation::RemoveAcknowledgement {
+                    why: Cleared::StateChanged,
+                    at: now,
+                });
+            }
+        }
+        if new != 0 {
+            for (name, d) in &self.downtimes {
+                if !d.fixed && d.triggered_by.is_empty() && d.can_trigger(now) {
+                    out.push(Operation::TriggerDowntime {
+                        name: name.clone(),
+                        at: now,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether a flexible downtime waits, inside its window, for a problem.
+    pub fn awaits_problem(&self, now: f64) -> bool {
+        self.downtimes
+            .values()
+            .any(|d| !d.fixed && d.triggered_by.is_empty() && d.can_trigger(now))
+    }
+
+    /// The downtimes here that start when `parent` starts.
+    pub fn triggered_by(&self, parent: &str, now: f64) -> Vec<Operation> {
+        self.downtimes
+            .iter()
+            .filter(|(_, d)| d.triggered_by == parent && d.can_trigger(now))
+            .map(|(name, _)| Operation::TriggerDowntime {
+                name: name.clone(),
+                at: now,
+            })
+            .collect()
+    }
+
+    fn decide(&self, op: &Operation) -> Result<Vec<OperationEvent>, Refusal> {
+        use OperationEvent as E;
+        Ok(match op {
+            Operation::Acknowledge {
+                acknowledgement,
+                comment_name,
+                comment_legacy_id,
+            } => {
+                if self.acknowledgement.is_some() {
+                    return Err(Refusal::AlreadyAcknowledged {
+                        kind: kind_of(&self.checkable),
+                        name: self.checkable.clone(),
+                    });
+                }
+                let a = acknowledgement;
+                vec![
+                    E::AcknowledgementSet(a.clone()),
+                    E::CommentAdded {
+                        name: comment_name.clone(),
+                        comment: Comment {
+                            author: a.author.clone(),
+                            text: a.comment.clone(),
+                            entry_type: COMMENT_ACKNOWLEDGEMENT,
+                            entry_time: a.set_time,
+                            expire_time: a.expiry,
+                            persistent: a.persistent,
+                            legacy_id: *comment_legacy_id,
+                        },
+                    },
+                ]
+            }
+            Operation::RemoveAcknowledgement { why, at } => {
+                if self.acknowledgement.is_none() {
+                    return Ok(Vec::new());
+                }
+                let mut out = vec![E::AcknowledgementCleared { why: *why, at: *at }];
+                // Its comments go with it, unless persistent and the
+                // acknowledgement went by itself.
+                let keep_persistent = *why != Cleared::Removed;
+                out.extend(
+                    self.comments
+                        .iter()
+                        .filter(|(_, c)| c.entry_type == COMMENT_ACKNOWLEDGEMENT)
+                        .filter(|(_, c)| !(keep_persistent && c.persistent))
+                        .map(|(name, _)| E::CommentRemoved { name: name.clone() }),
+                );
+                out
+            }
+            Operation::AddComment { name, comment } => {
+                if self.comments.contains_key(name) {
+                    return Err(Refusal::Exists(name.clone()));
+                }
+                vec![E::CommentAdded {
+                    name: name.clone(),
+                    comment: comment.clone(),
+                }]
+            }
+            Operation::RemoveComment { name } => {
+                if !self.comments.contains_key(name) {
+                    return Err(Refusal::Missing(name.clone()));
+                }
+                vec![E::CommentRemoved { name: name.clone() }]
+            }
+            Operation::ScheduleDowntime { name, downtime } => {
+                if self.downtimes.contains_key(name) {
+                    return Err(Refusal::Exists(name.clone()));
+                }
+                let mut out = vec![E::DowntimeAdded {
+                    name: name.clone(),
+                    downtime: downtime.clone(),
+                }];
+                // A fixed downtime whose window is open starts at once.
+                let at = downtime.entry_time;
+                if downtime.fixed && downtime.triggered_by.is_empty() && downtime.can_trigger(at) {
+                    out.push(E::DowntimeTriggered {
+                        name: name.clone(),
+                        at,
+                    });
+                }
+                out
+            }
+            Operation::TriggerDowntime { name, at } => match self.downtimes.get(name) {
+                None => return Err(Refusal::Missing(name.clone())),
+                Some(d) if !d.can_trigger(*at) => Vec::new(),
+                Some(_) => vec![E::DowntimeTriggered {
+                    name: name.clone(),
+                    at: *at,
+                }],
+            },
+            Operation::RemoveDowntime {
+                name,
+                cancelled,
+                at,
+            } => {
+                if !self.downtimes.contains_key(name) {
+                    return Err(Refusal::Missing(name.clone()));
+                }
+                vec![E::DowntimeRemoved {
+                    name: name.clone(),
+                    cancelled: *cancelled,
+                    at: *at,
+                }]
+            }
+        })
+    }
+}
+
+impl Describe for Operation {
+    fn summary(&self) -> CommandSummary {
+        match self {
+            Operation::Acknowledge {
+                acknowledgement: a, ..
+            } => CommandSummary::new("acknowledge-problem")
+                .arg("author", &a.author)
+                .arg("comment", &a.comment)
+                .arg("sticky", a.sticky)
+                .arg("notify", a.notify)
+                .arg("expiry", a.expiry),
+            Operation::RemoveAcknowledgement { why, .. } => {
+                CommandSummary::new("remove-acknowledgement").arg("why", why)
+            }
+            Operation::AddComment { name, comment } => CommandSummary::new("add-comment")
+                .arg("name", name)
+                .arg("author", &comment.author)
+                .arg("text", &comment.text),
+            Operation::RemoveComment { name } => {
+                CommandSummary::new("remove-comment").arg("name", name)
+            }
+            Operation::ScheduleDowntime { name, downtime: d } => {
+                CommandSummary::new("schedule-downtime")
+                    .arg("name", name)
+                    .arg("author", &d.author)
+                    .arg("comment", &d.comment)
+                    .arg("start_time", d.start_time)
+                    .arg("end_time", d.end_time)
+                    .arg("fixed", d.fixed)
+                    .arg("duration", d.duration)
+            }
+            Operation::TriggerDowntime { name, at } => CommandSummary::new("trigger-downtime")
+                .arg("name", name)
+                .arg("at", at),
+            Operation::RemoveDowntime {
+                name, cancelled, ..
+            } => CommandSummary::new("remove-downtime")
+                .arg("name", name)
+                .arg("cancelled", cancelled),
+        }
+    }
+}
+
+impl Aggregate for Operations {
+    /// The first operation on a checkable creates its aggregate.
+    type InitCommand = Operation;
+    type Command = Operation;
+    type InitEvent = Vec<OperationEvent>;
+    type Event = OperationEvent;
+    type Error = Refusal;
+
+    fn process_init(id: &str, command: &Operation) -> Result<Vec<OperationEvent>, Refusal> {
+        Operations::new(id).decide(command)
+    }
+
+    fn init(id: &str, events: Vec<OperationEvent>) -> Operations {
+        let mut ops = Operations::new(id);
+        for e in events {
+            ops.apply(e);
+        }
+        ops
+    }
+
+    fn process(&self, command: &Operation) -> Result<Vec<OperationEvent>, Refusal> {
+        self.decide(command)
+    }
+
+    fn apply(&mut self, event: OperationEvent) {
+        match event {
+            OperationEvent::AcknowledgementSet(a) => {
+                self.acknowledgement_last_change = a.set_time;
+                self.acknowledgement = Some(a);
+            }
+            OperationEvent::AcknowledgementCleared { at, .. } => {
+                self.acknowledgement = None;
+                self.acknowledgement_last_change = at;
+            }
+            OperationEvent::CommentAdded { name, comment } => {
+                self.comments.insert(name, comment);
+            }
+            OperationEvent::CommentRemoved { name } => {
+                self.comments.remove(&name);
+            }
+            OperationEvent::DowntimeAdded { name, downtime } => {
+                self.downtimes.insert(name, downtime);
+            }
+            OperationEvent::DowntimeTriggered { name, at } => {
+                if let Some(d) = self.downtimes.get_mut(&name) {
+                    d.trigger_time = at;
+                }
+            }
+            OperationEvent::DowntimeRemoved { name, .. } => {
+                self.downtimes.remove(&name);
+            }
+        }
+    }
+}
+
+/// Splits a checkable's full name into host and service ("" for hosts).
+fn host_service(checkable: &str) -> (&str, &str) {
+    checkable.split_once('!').unwrap_or((checkable, ""))
+}
+
+/// A runtime object as the API and event streams show it: named by its
+/// last part, `__name` the full name, in the `_api` package.
+fn runtime_object(
+    schema: &'static crate::schema::TypeSchema,
+    full_name: &str,
+    checkable: &str,
+) -> std::sync::Arc<crate::ConfigObject> {
+    use picket_lang::Value;
+    let short = full_name.rsplit('!').next().unwrap_or(full_name);
+    let object = crate::ConfigObject::new(schema, short);
+    object.set_raw("__name", Value::from(full_name));
+    object.set_raw("package", Value::from("_api"));
+    object.push_template(&short.into());
+    let (host, service) = host_service(checkable);
+    object.set_raw("host_name", Value::from(host));
+    object.set_raw("service_name", Value::from(service));
+    object
+}
+
+/// A comment as a `Comment` object.
+pub fn comment_object(
+    full_name: &str,
+    checkable: &str,
+    c: &Comment,
+) -> std::sync::Arc<crate::ConfigObject> {
+    use picket_lang::Value;
+    let o = runtime_object(&crate::types::COMMENT, full_name, checkable);
+    o.set_raw("author", Value::from(c.author.as_str()));
+    o.set_raw("text", Value::from(c.text.as_str()));
+    o.set_raw("entry_type", Value::Number(f64::from(c.entry_type)));
+    o.set_raw("entry_time", Value::Number(c.entry_time));
+    o.set_raw("expire_time", Value::Number(c.expire_time));
+    o.set_raw("persistent", Value::Bool(c.persistent));
+    o.set_raw("legacy_id", Value::Number(c.legacy_id as f64));
+    o
+}
+
+/// A downtime as a `Downtime` object; `triggers` are the downtimes its
+/// start starts.
+pub fn downtime_object(
+    full_name: &str,
+    checkable: &str,
+    d: &Downtime,
+    triggers: Vec<String>,
+) -> std::sync::Arc<crate::ConfigObject> {
+    use picket_lang::{Array, Value};
+    let o = runtime_object(&crate::types::DOWNTIME, full_name, checkable);
+    o.set_raw("author", Value::from(d.author.as_str()));
+    o.set_raw("comment", Value::from(d.comment.as_str()));
+    o.set_raw("start_time", Value::Number(d.start_time));
+    o.set_raw("end_time", Value::Number(d.end_time));
+    o.set_raw("duration", Value::Number(d.duration));
+    o.set_raw("fixed", Value::Bool(d.fixed));
+    o.set_raw("triggered_by", Value::from(d.triggered_by.as_str()));
+    o.set_raw("scheduled_by", Value::from(d.scheduled_by.as_str()));
+    o.set_raw("config_owner", Value::from(d.scheduled_by.as_str()));
+    o.set_raw("parent", Value::from(d.parent.as_str()));
+    o.set_raw("entry_time", Value::Number(d.entry_time));
+    o.set_raw("trigger_time", Value::Number(d.trigger_time));
+    o.set_raw("legacy_id", Value::Number(d.legacy_id as f64));
+    o.set_raw(
+        "triggers",
+        Value::Array(Array::new(
+            triggers
+                .into_iter()
+                .map(|t| Value::from(t.as_str()))
+                .collect(),
+        )),
+    );
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(ops: &mut Operations, op: Operation) -> Result<Vec<OperationEvent>, Refusal> {
+        let events = ops.decide(&op)?;
+        for e in events.clone() {
+            ops.apply(e);
+        }
+        Ok(events)
+    }
+
+    fn ack(sticky: bool, expiry: f64) -> Operation {
+        Operation::Acknowledge {
+            acknowledgement: Acknowledgement {
+                author: "op".into(),
+                comment: "c".into(),
+                sticky,
+                notify: false,
+                persistent: false,
+                expiry,
+                set_time: 100.0,
+            },
+            comment_name: "h!s!a".into(),
+            comment_legacy_id: 1,
+        }
+    }
+
+    fn downtime(fixed: bool, start: f64, end: f64, duration: f64) -> Downtime {
+        Downtime {
+            author: "op".into(),
+            comment: "c".into(),
+            start_time: start,
+            end_time: end,
+            duration,
+            fixed,
+            triggered_by: String::new(),
+            scheduled_by: String::new(),
+            parent: String::new(),
+            entry_time: 100.0,
+            trigger_time: 0.0,
+            legacy_id: 1,
+        }
+    }
+
+    fn apply_all(ops: &mut Operations, list: Vec<Operation>) {
+        for op in list {
+            run(ops, op).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_normal_acknowledgement_goes_with_any_change_a_sticky_one_on_recovery() {
+        let mut ops = Operations::new("h!s");
+        run(&mut ops, ack(false, 0.0)).unwrap();
+        assert_eq!(ops.marks(0.0).acknowledgement, 1);
+        assert_eq!(ops.comments["h!s!a"].entry_type, COMMENT_ACKNOWLEDGEMENT);
+        assert!(ops.on_state(2, 2, 1.0).is_empty());
+        let change = ops.on_state(2, 1, 1.0);
+        apply_all(&mut ops, change);
+        assert!(ops.acknowledgement.is_none() && ops.comments.is_empty());
+
+        run(&mut ops, ack(true, 0.0)).unwrap();
+        assert_eq!(
+            run(&mut ops, ack(false, 0.0)),
+            Err(Refusal::AlreadyAcknowledged {
+                kind: "Service",
+                name: "h!s".into()
+            })
+        );
+        assert!(ops.on_state(2, 1, 1.0).is_empty());
+        let recovery = ops.on_state(1, 0, 2.0);
+        apply_all(&mut ops, recovery);
+        assert_eq!(ops.marks(3.0).acknowledgement, 0);
+        assert_eq!(ops.marks(3.0).acknowledgement_last_change, 2.0);
+    }
+
+    #[test]
+    fn an_acknowledgement_expires() {
+        let mut ops = Operations::new("h");
+        run(&mut ops, ack(false, 500.0)).unwrap();
+        assert!(ops.due(499.0).is_empty());
+        let due = ops.due(500.0);
+        // Its comment goes with it.
+        assert_eq!(due.len(), 1, "{due:?}");
+        apply_all(&mut ops, due);
+        assert!(ops.is_empty());
+    }
+
+    #[test]
+    fn a_fixed_downtime_counts_inside_its_window_only() {
+        let mut ops = Operations::new("h");
+        let events = run(
+            &mut ops,
+            Operation::ScheduleDowntime {
+                name: "h!d".into(),
+                downtime: downtime(true, 200.0, 300.0, 0.0),
+            },
+        )
+        .unwrap();
+        assert_eq!(events.len(), 1, "not started before its window");
+        assert_eq!(ops.marks(250.0).downtime_depth, 0);
+        let start = ops.due(200.0);
+        apply_all(&mut ops, start);
+        assert_eq!(ops.marks(250.0).downtime_depth, 1);
+        assert_eq!(ops.marks(300.0).downtime_depth, 0);
+        let end = ops.due(300.0);
+        apply_all(&mut ops, end);
+        assert!(ops.downtimes.is_empty());
+    }
+
+    #[test]
+    fn a_flexible_downtime_starts_with_a_problem_and_lasts_its_duration() {
+        let mut ops = Operations::new("h!s");
+        run(
+            &mut ops,
+            Operation::ScheduleDowntime {
+                name: "h!s!d".into(),
+                downtime: downtime(false, 0.0, 1000.0, 60.0),
+            },
+        )
+        .unwrap();
+        assert!(ops.on_state(0, 0, 150.0).is_empty());
+        assert!(ops.awaits_problem(150.0));
+        let problem = ops.on_state(0, 2, 150.0);
+        apply_all(&mut ops, problem);
+        assert_eq!(ops.marks(200.0).downtime_depth, 1);
+        assert!(ops.on_state(2, 2, 160.0).is_empty(), "starts once");
+        assert_eq!(ops.marks(210.0).downtime_depth, 0);
+        assert_eq!(ops.due(210.0).len(), 1);
+    }
+
+    #[test]
+    fn a_triggered_downtime_starts_with_its_parent() {
+        let mut child = Operations::new("c");
+        let mut d = downtime(true, 0.0, 1000.0, 0.0);
+        d.triggered_by = "p!d".into();
+        run(
+            &mut child,
+            Operation::ScheduleDowntime {
+                name: "c!d".into(),
+                downtime: d,
+            },
+        )
+        .unwrap();
+        assert!(child.due(150.0).is_empty(), "waits for its parent");
+        let follow = child.triggered_by("p!d", 150.0);
+        apply_all(&mut child, follow);
+        assert_eq!(child.marks(200.0).downtime_depth, 1);
+    }
+}

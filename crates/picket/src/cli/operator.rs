@@ -1,0 +1,324 @@
+//! Operator actions on the running node: the `operations` store, the
+//! commands the API, state changes and the clock send to it, and their
+//! effect on the checker (the marks of a checkable and the events on the
+//! bus, published only once the record is durable).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use picket_api::OperateError;
+use picket_checker::scheduler::{Checker, Command as CheckerCommand};
+use picket_model::event::{Bus, Event};
+use picket_model::operations::{self, Marks, Operation, OperationEvent, Operations};
+use picket_model::result::now;
+use picket_model::ConfigObject;
+use picket_store::{Actor, Aggregate, Command, CommandError, Store, Versioned};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::log;
+
+/// How often time-driven operations (expiry, fixed downtimes starting)
+/// are looked for; Icinga's own timers are coarser.
+const TICK: Duration = Duration::from_secs(1);
+
+pub struct Operator {
+    store: Store<Operations>,
+    checker: Checker,
+    next_comment: AtomicU64,
+    next_downtime: AtomicU64,
+    /// The marks the checker has, per checkable: sent again only when
+    /// they change.
+    sent: Mutex<HashMap<String, Marks>>,
+}
+
+fn refused(e: CommandError<operations::Refusal>) -> OperateError {
+    match e {
+        CommandError::Refused { error, .. } | CommandError::InitRefused(error) => {
+            OperateError::Refused(error)
+        }
+        other => OperateError::Failed(other.to_string()),
+    }
+}
+
+impl Operator {
+    pub fn new(store: Store<Operations>, checker: Checker) -> Operator {
+        let (mut comments, mut downtimes) = (0, 0);
+        for id in store.ids() {
+            if let Some(v) = store.get(&id) {
+                let o = &v.state;
+                comments = o
+                    .comments
+                    .values()
+                    .map(|c| c.legacy_id)
+                    .fold(comments, u64::max);
+                downtimes = o
+                    .downtimes
+                    .values()
+                    .map(|d| d.legacy_id)
+                    .fold(downtimes, u64::max);
+            }
+        }
+        Operator {
+            store,
+            checker,
+            next_comment: AtomicU64::new(comments + 1),
+            next_downtime: AtomicU64::new(downtimes + 1),
+            sent: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn legacy_id(&self, downtime: bool) -> u64 {
+        let counter = if downtime {
+            &self.next_downtime
+        } else {
+            &self.next_comment
+        };
+        counter.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn all(&self) -> Vec<Arc<Versioned<Operations>>> {
+        self.store
+            .ids()
+            .into_iter()
+            .filter_map(|id| self.store.get(&id))
+            .collect()
+    }
+
+    /// Runs an operation and what follows from it (downtimes triggered by
+    /// a downtime that started).
+    pub async fn execute(
+        &self,
+        actor: &Actor,
+        checkable: &str,
+        operation: Operation,
+    ) -> Result<(), OperateError> {
+        let mut queue = VecDeque::from([(checkable.to_string(), operation)]);
+        let mut first = true;
+        while let Some((id, op)) = queue.pop_front() {
+            let events = match self.one(actor, &id, op).await {
+                Ok(events) => events,
+                Err(e) if first => return Err(e),
+                Err(e) => {
+                    log::warning("operations", &format!("'{id}': {e}"));
+                    continue;
+                }
+            };
+            first = false;
+            for e in events {
+                if let OperationEvent::DowntimeTriggered { name, at } = e {
+                    for v in self.all() {
+                        for op in v.state.triggered_by(&name, at) {
+                            queue.push_back((v.state.checkable.clone(), op));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Records one operation; once durable, hands its effect to the
+    /// checker.
+    async fn one(
+        &self,
+        actor: &Actor,
+        id: &str,
+        operation: Operation,
+    ) -> Result<Vec<OperationEvent>, OperateError> {
+        let before = self.store.get(id);
+        let command = Command::new(id, actor.clone(), operation);
+        let (after, events) = if before.is_none() {
+            let events =
+                Operations::process_init(id, &command.details).map_err(OperateError::Refused)?;
+            match self.store.create(command.clone()).await {
+                Ok(v) => (v, events),
+                // Created meanwhile by someone else: a command then.
+                Err(CommandError::AlreadyExists(_)) => self
+                    .store
+                    .submit(command)
+                    .map_err(refused)?
+                    .await_events()
+                    .await
+                    .map_err(refused)?,
+                Err(e) => return Err(refused(e)),
+            }
+        } else {
+            self.store
+                .submit(command)
+                .map_err(refused)?
+                .await_events()
+                .await
+                .map_err(refused)?
+        };
+        let changes = events
+            .iter()
+            .map(|e| (e.clone(), object_of(e, before.as_deref(), &after)))
+            .collect();
+        self.send(id, after.state.marks(now()), changes).await;
+        Ok(events)
+    }
+
+    async fn send(
+        &self,
+        id: &str,
+        marks: Marks,
+        changes: Vec<(OperationEvent, Option<Arc<ConfigObject>>)>,
+    ) {
+        self.sent.lock().insert(id.to_string(), marks);
+        self.checker
+            .send(CheckerCommand::Operated {
+                full_name: id.to_string(),
+                marks,
+                changes,
+            })
+            .await;
+    }
+
+    /// Hands every checkable's marks to the checker (at startup, and after
+    /// a reload made new objects of old names).
+    pub async fn restore(&self) {
+        let t = now();
+        for v in self.all() {
+            self.send(&v.state.checkable, v.state.marks(t), Vec::new())
+                .await;
+        }
+    }
+
+    /// What state changes and time do: acknowledgements go, downtimes
+    /// start and end, comments expire. Runs until the bus closes.
+    pub async fn keep(self: Arc<Self>, bus: Bus) {
+        let actor = Actor::new("system:operations");
+        let mut events = bus.subscribe();
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                event = events.recv() => match event {
+                    Ok(event) => self.on_event(&actor, &event).await,
+                    Err(RecvError::Lagged(n)) => log::warning(
+                        "operations",
+                        &format!("Missed {n} events; acknowledgements and downtimes catch up on the next results."),
+                    ),
+                    Err(RecvError::Closed) => return,
+                },
+                _ = tick.tick() => self.on_tick(&actor).await,
+            }
+        }
+    }
+
+    async fn on_event(&self, actor: &Actor, event: &Event) {
+        let Event::StateChange {
+            subject,
+            state,
+            last_state,
+            ..
+        } = event
+        else {
+            return;
+        };
+        let id = subject.full_name();
+        let Some(v) = self.store.get(&id) else {
+            return;
+        };
+        for op in v.state.on_state(*last_state, *state, now()) {
+            if let Err(e) = self.execute(actor, &id, op).await {
+                log::warning("operations", &format!("'{id}': {e}"));
+            }
+        }
+    }
+
+    async fn on_tick(&self, actor: &Actor) {
+        let t = now();
+        let mut waiting = Vec::new();
+        for v in self.all() {
+            let id = &v.state.checkable;
+            for op in v.state.due(t) {
+                if let Err(e) = self.execute(actor, id, op).await {
+                    log::warning("operations", &format!("'{id}': {e}"));
+                }
+            }
+            if v.state.awaits_problem(t) {
+                waiting.push(id.clone());
+            }
+        }
+        // Flexible downtimes whose window opened while the problem was
+        // already there start now.
+        if !waiting.is_empty() {
+            let states = self
+                .checker
+                .inspect(move |m, _, _| {
+                    waiting
+                        .into_iter()
+                        .filter_map(|id| m.find(&id).map(|i| (id, m.entry(i).live.state)))
+                        .collect::<Vec<_>>()
+                })
+                .await
+                .unwrap_or_default();
+            for (id, state) in states {
+                let Some(v) = self.store.get(&id) else {
+                    continue;
+                };
+                for op in v.state.on_state(state, state, t) {
+                    if let Err(e) = self.execute(actor, &id, op).await {
+                        log::warning("operations", &format!("'{id}': {e}"));
+                    }
+                }
+            }
+        }
+        // Downtimes that came into or went out of effect with time alone.
+        for v in self.all() {
+            let marks = v.state.marks(t);
+            let id = &v.state.checkable;
+            if self.sent.lock().get(id) != Some(&marks) {
+                self.send(id, marks, Vec::new()).await;
+            }
+        }
+    }
+}
+
+/// The comment or downtime an event is about: as it is after the event,
+/// or, when removed, as it was.
+fn object_of(
+    event: &OperationEvent,
+    before: Option<&Versioned<Operations>>,
+    after: &Versioned<Operations>,
+) -> Option<Arc<ConfigObject>> {
+    let id = &after.state.checkable;
+    let triggers = |name: &str, o: &Operations| {
+        o.downtimes
+            .iter()
+            .filter(|(_, d)| d.triggered_by == name)
+            .map(|(n, _)| n.clone())
+            .collect()
+    };
+    let comment = |name: &str, o: &Operations| {
+        o.comments
+            .get(name)
+            .map(|c| operations::comment_object(name, id, c))
+    };
+    let downtime = |name: &str, o: &Operations| {
+        o.downtimes
+            .get(name)
+            .map(|d| operations::downtime_object(name, id, d, triggers(name, o)))
+    };
+    match event {
+        OperationEvent::CommentAdded { name, .. } => comment(name, &after.state),
+        OperationEvent::CommentRemoved { name } => comment(name, &before?.state),
+        OperationEvent::DowntimeAdded { name, .. }
+        | OperationEvent::DowntimeTriggered { name, .. } => downtime(name, &after.state),
+        OperationEvent::DowntimeRemoved {
+            name,
+            cancelled,
+            at,
+        } => {
+            let object = downtime(name, &before?.state)?;
+            object.set_raw("was_cancelled", picket_lang::Value::Bool(*cancelled));
+            object.set_raw("remove_time", picket_lang::Value::Number(*at));
+            Some(object)
+        }
+        _ => None,
+    }
+}
