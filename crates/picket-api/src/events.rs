@@ -113,12 +113,16 @@ fn operation_documents(o: &Operated) -> Vec<Json> {
     let with_object = |kind: &str, key: &str| {
         let mut doc = Map::new();
         doc.insert("type".into(), json!(kind));
+        // Icinga serialises the object's configuration here (with
+        // `version`), not what the API shows of it at runtime.
         let object = o.object.as_ref().map_or(Json::Null, |object| {
-            let view = render::View::config(object.clone());
             let dict = picket_lang::value::Dict::new();
-            for (k, v) in view.all() {
-                dict.insert(k, v);
+            for (k, v) in object.all_fields() {
+                if k.as_ref() != "was_cancelled" {
+                    dict.insert(k, v);
+                }
             }
+            dict.insert("version", picket_lang::Value::Number(0.0));
             picket_lang::json::to_serde(&picket_lang::Value::Dict(dict))
         });
         doc.insert(key.into(), object);
@@ -137,7 +141,9 @@ fn operation_documents(o: &Operated) -> Vec<Json> {
             vec![Json::Object(doc)]
         }
         OperationEvent::AcknowledgementCleared { .. } => {
-            vec![Json::Object(with_state("AcknowledgementCleared"))]
+            let mut doc = with_state("AcknowledgementCleared");
+            doc.insert("acknowledgement_type".into(), json!(0));
+            vec![Json::Object(doc)]
         }
         OperationEvent::CommentAdded { .. } => vec![with_object("CommentAdded", "comment")],
         OperationEvent::CommentRemoved { .. } => vec![with_object("CommentRemoved", "comment")],

@@ -486,8 +486,10 @@ pub async fn remove_downtime<E: Engine>(call: &Call<'_, E>, view: &View) -> Json
         .map(|v| v.state.downtimes.clone().into_iter().collect())
         .unwrap_or_default();
     let mut children = 0;
+    let mut owned = None;
     for (name, d) in downtimes {
         if !d.scheduled_by.is_empty() {
+            owned.get_or_insert((name, d.scheduled_by));
             continue;
         }
         match remove_with_children(call, checkable.clone(), name).await {
@@ -495,6 +497,13 @@ pub async fn remove_downtime<E: Engine>(call: &Call<'_, E>, view: &View) -> Json
             Err(OperateError::Refused(_)) => {}
             Err(e) => return failed(e),
         }
+    }
+    // As Icinga: a planned downtime among them fails the whole request.
+    if let Some((name, owner)) = owned {
+        return result(
+            400,
+            format!("Cannot remove downtime '{name}'. It is owned by scheduled downtime object '{owner}'"),
+        );
     }
     result(
         200,

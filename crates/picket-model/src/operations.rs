@@ -548,6 +548,61 @@ impl Aggregate for Operations {
     }
 }
 
+/// What a `ScheduledDowntime` asks for at `now`: the checkable, and the
+/// downtime of its running or next range (`None` when it has no range in
+/// the coming week). The name is left to the caller.
+pub fn planned(sd: &crate::ConfigObject, now: f64) -> Option<(String, Downtime)> {
+    use chrono::TimeZone;
+    let ranges = match sd.get("ranges") {
+        Some(picket_lang::Value::Dict(d)) => crate::timeperiod::Ranges::parse(&d),
+        _ => return None,
+    };
+    let local = chrono::DateTime::from_timestamp(now as i64, 0)?
+        .with_timezone(&chrono::Local)
+        .naive_local();
+    let (start, end) = ranges.segment_from(local)?;
+    let epoch = |t: chrono::NaiveDateTime| {
+        chrono::Local
+            .from_local_datetime(&t)
+            .earliest()
+            .map(|t| t.timestamp() as f64)
+    };
+    let host = sd.get_str("host_name");
+    let service = sd.get_str("service_name");
+    let checkable = if service.is_empty() {
+        host
+    } else {
+        format!("{host}!{service}")
+    };
+    let number = |f: &str| sd.get(f).and_then(|v| v.to_number().ok()).unwrap_or(0.0);
+    Some((
+        checkable,
+        Downtime {
+            author: sd.get_str("author"),
+            comment: sd.get_str("comment"),
+            start_time: epoch(start)?,
+            end_time: epoch(end)?,
+            duration: number("duration"),
+            fixed: sd.get("fixed").is_none_or(|v| v.to_bool()),
+            triggered_by: String::new(),
+            scheduled_by: sd.full_name(),
+            parent: String::new(),
+            entry_time: now,
+            trigger_time: 0.0,
+            legacy_id: 0,
+        },
+    ))
+}
+
+impl Operations {
+    /// Whether `sd` already made the downtime `planned` asks for.
+    pub fn has_planned(&self, planned: &Downtime) -> bool {
+        self.downtimes
+            .values()
+            .any(|d| d.scheduled_by == planned.scheduled_by && d.start_time == planned.start_time)
+    }
+}
+
 /// Splits a checkable's full name into host and service ("" for hosts).
 fn host_service(checkable: &str) -> (&str, &str) {
     checkable.split_once('!').unwrap_or((checkable, ""))

@@ -244,6 +244,34 @@ impl Ranges {
     }
 }
 
+impl Ranges {
+    /// The range running at `at` or, when none is, the next one to start
+    /// within a week: `(start, end)` in local time.
+    pub fn segment_from(&self, at: NaiveDateTime) -> Option<(NaiveDateTime, NaiveDateTime)> {
+        let mut best: Option<(NaiveDateTime, NaiveDateTime)> = None;
+        for offset in 0..8 {
+            let date = at.date() + chrono::Days::new(offset);
+            let midnight = date.and_hms_opt(0, 0, 0)?;
+            for (days, times) in &self.entries {
+                if !days.contains(date) {
+                    continue;
+                }
+                for (begin, end) in times {
+                    let start = midnight + chrono::Duration::minutes(i64::from(*begin));
+                    let stop = midnight + chrono::Duration::minutes(i64::from(*end));
+                    if stop > at && best.is_none_or(|(s, _)| start < s) {
+                        best = Some((start, stop));
+                    }
+                }
+            }
+            if best.is_some() {
+                return best;
+            }
+        }
+        best
+    }
+}
+
 /// The month `offset` months after the one of `(year, month)`.
 fn add_months(year: i32, month: u32, offset: i32) -> (i32, u32) {
     let index = year * 12 + month as i32 - 1 + offset;

@@ -303,7 +303,7 @@ pub fn run(
             Checker::start(setup.config, bus.clone(), settings, entries);
         let operator = Arc::new(super::operator::Operator::new(operations, checker.clone()));
         operator.restore().await;
-        tokio::spawn(operator.clone().keep(bus.clone()));
+        tokio::spawn(operator.clone().keep(bus.clone(), current.clone()));
         let engine = super::api::NodeEngine {
             checker: checker.clone(),
             bus: bus.clone(),

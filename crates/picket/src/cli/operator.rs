@@ -3,14 +3,14 @@
 //! effect on the checker (the marks of a checkable and the events on the
 //! bus, published only once the record is durable).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use parking_lot::Mutex;
 use picket_api::OperateError;
-use picket_checker::scheduler::{Checker, Command as CheckerCommand};
+use picket_checker::scheduler::{Checker, Command as CheckerCommand, Config};
 use picket_model::event::{Bus, Event};
 use picket_model::operations::{self, Marks, Operation, OperationEvent, Operations};
 use picket_model::result::now;
@@ -189,7 +189,7 @@ impl Operator {
 
     /// What state changes and time do: acknowledgements go, downtimes
     /// start and end, comments expire. Runs until the bus closes.
-    pub async fn keep(self: Arc<Self>, bus: Bus) {
+    pub async fn keep(self: Arc<Self>, bus: Bus, config: Arc<RwLock<Config>>) {
         let actor = Actor::new("system:operations");
         let mut events = bus.subscribe();
         let mut tick = tokio::time::interval(TICK);
@@ -204,7 +204,57 @@ impl Operator {
                     ),
                     Err(RecvError::Closed) => return,
                 },
-                _ = tick.tick() => self.on_tick(&actor).await,
+                _ = tick.tick() => {
+                    self.plan(&config).await;
+                    self.on_tick(&actor).await;
+                }
+            }
+        }
+    }
+
+    /// Makes the downtimes `ScheduledDowntime` objects ask for (their
+    /// running or next range) and removes those whose object is gone.
+    async fn plan(&self, config: &RwLock<Config>) {
+        let registry = match config.read() {
+            Ok(c) => c.registry.clone(),
+            Err(poisoned) => poisoned.into_inner().registry.clone(),
+        };
+        let actor = Actor::new("system:scheduled-downtime");
+        let t = now();
+        let mut owners = HashSet::new();
+        for sd in registry.committed("ScheduledDowntime") {
+            owners.insert(sd.full_name());
+            let Some((checkable, mut downtime)) = operations::planned(&sd, t) else {
+                continue;
+            };
+            if self
+                .store
+                .get(&checkable)
+                .is_some_and(|v| v.state.has_planned(&downtime))
+            {
+                continue;
+            }
+            downtime.legacy_id = self.legacy_id(true);
+            let op = Operation::ScheduleDowntime {
+                name: format!("{checkable}!{}", uuid::Uuid::new_v4()),
+                downtime,
+            };
+            if let Err(e) = self.execute(&actor, &checkable, op).await {
+                log::warning("operations", &format!("'{}': {e}", sd.full_name()));
+            }
+        }
+        for v in self.all() {
+            for (name, d) in &v.state.downtimes {
+                if !d.scheduled_by.is_empty() && !owners.contains(&d.scheduled_by) {
+                    let op = Operation::RemoveDowntime {
+                        name: name.clone(),
+                        cancelled: false,
+                        at: t,
+                    };
+                    if let Err(e) = self.execute(&actor, &v.state.checkable, op).await {
+                        log::warning("operations", &format!("'{name}': {e}"));
+                    }
+                }
             }
         }
     }
