@@ -37,6 +37,25 @@ fn failed(e: OperateError) -> Json {
     }
 }
 
+/// Runs `op` on `checkable` as the calling user; `done` answers when it
+/// went through.
+async fn run<E: Engine>(
+    call: &Call<'_, E>,
+    checkable: String,
+    op: Operation,
+    done: impl FnOnce() -> Json,
+) -> Json {
+    match call
+        .api
+        .engine
+        .operate(&call.user.name, checkable, op)
+        .await
+    {
+        Ok(()) => done(),
+        Err(e) => failed(e),
+    }
+}
+
 fn new_name(checkable: &str) -> String {
     format!("{checkable}!{}", uuid::Uuid::new_v4())
 }
@@ -131,18 +150,13 @@ pub async fn acknowledge<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
         comment_name: new_name(&name),
         comment_legacy_id: call.api.engine.legacy_id(false),
     };
-    match call
-        .api
-        .engine
-        .operate(&call.user.name, name.clone(), op)
-        .await
-    {
-        Ok(()) => result(
+    run(call, name.clone(), op, || {
+        result(
             200,
             format!("Successfully acknowledged problem for object '{name}'."),
-        ),
-        Err(e) => failed(e),
-    }
+        )
+    })
+    .await
 }
 
 pub async fn remove_acknowledgement<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
@@ -151,18 +165,13 @@ pub async fn remove_acknowledgement<E: Engine>(call: &Call<'_, E>, view: &View) 
         why: Cleared::Removed,
         at: now(),
     };
-    match call
-        .api
-        .engine
-        .operate(&call.user.name, name.clone(), op)
-        .await
-    {
-        Ok(()) => result(
+    run(call, name.clone(), op, || {
+        result(
             200,
             format!("Successfully removed acknowledgement for object '{name}'."),
-        ),
-        Err(e) => failed(e),
-    }
+        )
+    })
+    .await
 }
 
 pub async fn add_comment<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
@@ -185,20 +194,15 @@ pub async fn add_comment<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
             legacy_id,
         },
     };
-    match call
-        .api
-        .engine
-        .operate(&call.user.name, checkable.clone(), op)
-        .await
-    {
-        Ok(()) => json!({
+    run(call, checkable.clone(), op, || {
+        json!({
             "code": 200,
             "legacy_id": legacy_id,
             "name": name,
             "status": format!("Successfully added comment '{name}' for object '{checkable}'."),
-        }),
-        Err(e) => failed(e),
-    }
+        })
+    })
+    .await
 }
 
 /// The durable operations of one checkable.
@@ -219,10 +223,10 @@ pub async fn remove_comment<E: Engine>(call: &Call<'_, E>, view: &View) -> Json 
     if view.object.schema.name == "Comment" {
         let name = view.object.full_name();
         let op = Operation::RemoveComment { name: name.clone() };
-        return match engine.operate(actor, checkable_of(view), op).await {
-            Ok(()) => result(200, format!("Successfully removed comment '{name}'.")),
-            Err(e) => failed(e),
-        };
+        return run(call, checkable_of(view), op, || {
+            result(200, format!("Successfully removed comment '{name}'."))
+        })
+        .await;
     }
     let checkable = view.object.full_name();
     let names: Vec<String> = operations_of(call, &checkable)
