@@ -7,11 +7,12 @@ use std::future::Future;
 use std::sync::Arc;
 
 use picket_lang::Context;
+use picket_model::api_objects::Creation;
 use picket_model::event::Bus;
 use picket_model::monitor::Monitor;
 use picket_model::operations::{Operation, Operations, Refusal};
 use picket_model::result::CheckResult;
-use picket_model::Registry;
+use picket_model::{ConfigObject, Registry};
 use picket_store::Versioned;
 use serde_json::Value as Json;
 
@@ -61,9 +62,41 @@ pub trait Engine: Send + Sync + 'static {
     fn operations(&self) -> Vec<Arc<Versioned<Operations>>>;
     /// The next `legacy_id` of a comment (or a downtime).
     fn legacy_id(&self, downtime: bool) -> u64;
+    /// Creates an object (`PUT /v1/objects/<type>/<name>`) for the API
+    /// user `actor`; answered once durable. False when the object had
+    /// errors and was dropped as `ignore_on_error`; the errors are
+    /// Icinga's texts.
+    fn create_object(
+        &self,
+        actor: &str,
+        type_name: &'static str,
+        full_name: String,
+        creation: Creation,
+    ) -> impl Future<Output = Result<bool, Vec<String>>> + Send;
+    /// Changes attributes of objects (`POST /v1/objects/...`); per object,
+    /// the attribute that failed and why.
+    fn modify_objects(
+        &self,
+        actor: &str,
+        targets: Vec<(Arc<ConfigObject>, Changes)>,
+    ) -> impl Future<Output = Vec<Result<(), Unchanged>>> + Send;
+    /// Deletes objects the API created (`DELETE /v1/objects/...`), with
+    /// those that use them when `cascade`; per object, what kept it.
+    fn delete_objects(
+        &self,
+        actor: &str,
+        targets: Vec<Arc<ConfigObject>>,
+        cascade: bool,
+    ) -> impl Future<Output = Vec<Result<(), Vec<String>>>> + Send;
     /// The node's figures for `/v1/status`.
     fn status(&self) -> impl Future<Output = Option<NodeStatus>> + Send;
 }
+
+/// Attribute changes by path (`vars.os`), in the order to make them.
+pub type Changes = Vec<(String, Json)>;
+
+/// Why an object kept its attributes: the attribute and Icinga's text.
+pub type Unchanged = (String, String);
 
 /// Why an operation did not happen.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,8 @@
 //! handshake with the node's certificate, telling HTTP from cluster
 //! connections by their first byte), authentication (`ApiUser` passwords
 //! and client certificates), permissions with their filter functions, and
-//! the handlers: objects, actions, status and the event stream. Answers
+//! the handlers: objects (queried, created, changed, deleted), actions,
+//! status and the event stream. Answers
 //! keep Icinga's status codes, texts and JSON shapes so that existing
 //! clients work unchanged; big answers are streamed.
 //!
@@ -15,6 +16,7 @@
 pub mod actions;
 pub mod auth;
 pub mod body;
+pub mod changes;
 pub mod engine;
 pub mod events;
 pub mod filter;

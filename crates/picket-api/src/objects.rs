@@ -453,7 +453,10 @@ fn write_attrs(out: &mut String, view: &View, attrs: Option<&Vec<String>>) {
     out.push('}');
 }
 
-fn write_object(out: &mut String, view: &View, spec: &Spec, registry: &Registry) {
+/// Who uses each object, for `meta=used_by`: computed once per request.
+type Users = FxHashMap<(&'static str, picket_lang::Str), Vec<Arc<picket_model::ConfigObject>>>;
+
+fn write_object(out: &mut String, view: &View, spec: &Spec, registry: &Registry, users: &Users) {
     out.push_str("{\"attrs\":");
     write_attrs(out, view, spec.attrs.as_ref());
     out.push_str(",\"joins\":{");
@@ -486,7 +489,16 @@ fn write_object(out: &mut String, view: &View, spec: &Spec, registry: &Registry)
                 &view.object.get("source_location").unwrap_or_default(),
             ));
         } else {
-            out.push_str("[]");
+            let key = (view.object.schema.name, view.object.full_name_str());
+            let list: Vec<serde_json::Value> = users
+                .get(&key)
+                .map(|u| {
+                    u.iter()
+                        .map(|o| serde_json::json!({"name": o.full_name(), "type": o.schema.name}))
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push_str(&serde_json::Value::Array(list).to_string());
         }
     }
     out.push_str("},\"name\":");
@@ -504,13 +516,18 @@ fn stream(
     pretty: bool,
     tx: mpsc::Sender<Bytes>,
 ) {
+    let users = if spec.meta.iter().any(|m| m == "used_by") {
+        registry.users()
+    } else {
+        Users::default()
+    };
     if pretty {
         let mut out = String::from("[");
         for (i, v) in views.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            write_object(&mut out, v, spec, registry);
+            write_object(&mut out, v, spec, registry, &users);
         }
         out.push(']');
         let results: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
@@ -524,7 +541,7 @@ fn stream(
         if i > 0 {
             out.push(',');
         }
-        write_object(&mut out, v, spec, registry);
+        write_object(&mut out, v, spec, registry, &users);
         if out.len() >= CHUNK {
             let chunk = std::mem::replace(&mut out, String::with_capacity(CHUNK + 4096));
             if tx.blocking_send(Bytes::from(chunk)).is_err() {

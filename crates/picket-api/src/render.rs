@@ -297,8 +297,9 @@ fn severity(host: bool, live: &LiveCopy) -> f64 {
 pub fn runtime(view: &View, name: &str) -> Option<Value> {
     match name {
         "active" => return Some(Value::Bool(true)),
-        "ha_mode" | "version" => return Some(num(0.0)),
-        "original_attributes" => return Some(Value::Null),
+        "ha_mode" => return Some(num(0.0)),
+        "version" => return Some(num(view.object.version())),
+        "original_attributes" => return Some(view.object.original_attributes()),
         "paused" => return Some(Value::Bool(false)),
         "last_notification" if view.object.schema.name == "User" => return Some(num(0.0)),
         _ => {}

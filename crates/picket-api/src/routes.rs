@@ -7,7 +7,7 @@ use crate::body::Body;
 use crate::engine::Engine;
 use crate::reply::{self, Reply};
 use crate::server::Call;
-use crate::{actions, events, introspect, objects, status};
+use crate::{actions, changes, events, introspect, objects, status};
 
 pub async fn route<E: Engine>(call: Call<'_, E>) -> Reply {
     let path: Vec<String> = call.path.clone();
@@ -32,6 +32,28 @@ pub async fn route<E: Engine>(call: Call<'_, E>) -> Reply {
                 Some(schema) => {
                     let name = rest.first().map(|n| n.to_string());
                     objects::query(call, schema, name.as_ref()).await
+                }
+                None => reply::error(400, "Invalid type specified.", call.pretty),
+            }
+        }
+        (&Method::PUT, ["v1", "objects", plural, name]) => match objects::type_of_plural(plural) {
+            Some(schema) => {
+                let name = name.to_string();
+                changes::create(call, schema, &name).await
+            }
+            None => reply::error(400, "Invalid type specified.", call.pretty),
+        },
+        (&Method::POST | &Method::DELETE, ["v1", "objects", plural, rest @ ..])
+            if rest.len() <= 1 =>
+        {
+            match objects::type_of_plural(plural) {
+                Some(schema) => {
+                    let name = rest.first().map(|n| n.to_string());
+                    if method == Method::POST {
+                        changes::modify(call, schema, name.as_ref()).await
+                    } else {
+                        changes::delete(call, schema, name.as_ref()).await
+                    }
                 }
                 None => reply::error(400, "Invalid type specified.", call.pretty),
             }

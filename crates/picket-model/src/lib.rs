@@ -8,14 +8,16 @@
 //! Icinga does ([`validate`]) and ships Picket's own template library
 //! ([`itl`]). It also holds the live state of checkables and Icinga's rules
 //! for it ([`state`], [`monitor`]), and what operators do to them as an
-//! aggregate for `picket-store` ([`operations`]): the rules only, the
-//! binary wires the store. It does no I/O beyond reading configuration
+//! aggregate for `picket-store` ([`operations`]), and the objects the API
+//! creates and changes ([`api_objects`]): the rules only, the binary wires
+//! the stores. It does no I/O beyond reading configuration
 //! files.
 //!
 //! [`load`] is the entry point: it runs a configuration and commits it.
 
 #![forbid(unsafe_code)]
 
+pub mod api_objects;
 pub mod commit;
 pub mod event;
 pub mod itl;
@@ -171,6 +173,34 @@ pub fn run_files(options: &LoadOptions, logger: impl FnMut(LogRecord) + Send + '
 }
 
 impl Loaded {
+    /// Runs the declarations of objects created through the API, after
+    /// the files, in their package (`_api`) and zone. Returns the index
+    /// and error of each declaration that did not run.
+    pub fn run_declarations(
+        &mut self,
+        declarations: &[api_objects::Declaration],
+        zone: Option<&str>,
+    ) -> Vec<(usize, LangError)> {
+        let mut interp = Interp::new(&self.ctx);
+        interp.scope = picket_lang::eval::FileScope {
+            zone: zone.map(Into::into),
+            package: api_objects::PACKAGE.into(),
+        };
+        let mut failed = Vec::new();
+        for (i, d) in declarations.iter().enumerate() {
+            let mut frame = interp.top_frame();
+            if let Err(e) = interp.run_text(&mut frame, &d.path, d.text.as_str().into()) {
+                failed.push((i, e));
+            }
+        }
+        failed
+    }
+
+    /// The path of the file an error points into.
+    pub fn error_path(&self, e: &LangError) -> Option<std::sync::Arc<str>> {
+        e.span.map(|s| self.ctx.sources.path(s.file))
+    }
+
     /// Commits the declarations into objects (when the files ran cleanly).
     pub fn commit(&mut self) {
         if self.errors.is_empty() {

@@ -81,6 +81,19 @@ struct ObjectState {
     /// Groups whose `assign where` took this object: the running node
     /// lists them in `groups`, the objects file does not.
     assigned_groups: Option<Box<[Str]>>,
+    /// What the API changed (rare: boxed so that other objects pay one
+    /// pointer for it).
+    modified: Option<Box<Modified>>,
+}
+
+/// The bookkeeping of an object the API created or changed.
+#[derive(Default)]
+struct Modified {
+    /// `version`: when the API last changed a configuration attribute.
+    version: f64,
+    /// `original_attributes`: the value of each changed path before its
+    /// first change.
+    originals: Option<Dict>,
 }
 
 impl ObjectState {
@@ -208,6 +221,56 @@ impl ConfigObject {
         debug_assert!(name != "templates", "templates are set with push_template");
         if let Some(slot) = self.slot(name) {
             self.state.write().set(slot, value);
+        }
+    }
+
+    /// Forgets a field's value, so that it reads as its default again.
+    pub fn unset_raw(&self, name: &str) {
+        if let Some(slot) = self.slot(name) {
+            self.state.write().values.retain(|(s, _)| *s != slot);
+        }
+    }
+
+    /// `version`: 0 for an object as the files made it, else the time the
+    /// API created or last changed it.
+    pub fn version(&self) -> f64 {
+        self.state
+            .read()
+            .modified
+            .as_ref()
+            .map_or(0.0, |m| m.version)
+    }
+
+    pub fn set_version(&self, version: f64) {
+        self.state
+            .write()
+            .modified
+            .get_or_insert_with(Box::default)
+            .version = version;
+    }
+
+    /// `original_attributes`: null until the API changes an attribute.
+    pub fn original_attributes(&self) -> Value {
+        match self
+            .state
+            .read()
+            .modified
+            .as_ref()
+            .and_then(|m| m.originals.clone())
+        {
+            Some(d) => Value::Dict(d),
+            None => Value::Null,
+        }
+    }
+
+    /// Records the value `path` had before its first change; later
+    /// changes keep the first record.
+    pub fn record_original(&self, path: &str, value: Value) {
+        let mut st = self.state.write();
+        let m = st.modified.get_or_insert_with(Box::default);
+        let originals = m.originals.get_or_insert_with(Dict::new);
+        if !originals.contains(path) {
+            originals.insert(path, value);
         }
     }
 

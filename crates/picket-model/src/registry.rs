@@ -17,6 +17,7 @@ use picket_lang::ast::{ApplyDef, ObjectDef};
 use picket_lang::eval::{ApplyDecl, ConfigHooks, Frame, Interp, ObjectDecl};
 use picket_lang::source::Span;
 use picket_lang::{Dict, LangError, Str, Value};
+use rustc_hash::FxHashMap;
 
 use crate::object::ConfigObject;
 use crate::schema::TypeSchema;
@@ -81,6 +82,13 @@ struct Store {
     /// Committed objects per type, by full name, in commit order.
     committed: HashMap<&'static str, IndexMap<Str, Arc<ConfigObject>>>,
 }
+
+/// Pairs of fields that together name a service.
+const SERVICE_REFERENCES: &[(&str, &str)] = &[
+    ("host_name", "service_name"),
+    ("child_host_name", "child_service_name"),
+    ("parent_host_name", "parent_service_name"),
+];
 
 /// The declarations of one configuration and, after commit, its objects.
 #[derive(Default)]
@@ -202,6 +210,58 @@ impl Registry {
             .committed
             .get(type_name)
             .and_then(|m| m.get(full_name).cloned())
+    }
+
+    /// Who names whom, as Icinga's dependency graph has it: for each
+    /// object named in a reference of another (a Service's host, a Host's
+    /// check command and groups, a Dependency's parent service...), the
+    /// objects that name it. `meta=used_by` shows it; deleting an object
+    /// others use needs `cascade`.
+    pub fn users(&self) -> FxHashMap<(&'static str, Str), Vec<Arc<ConfigObject>>> {
+        let mut out: FxHashMap<(&'static str, Str), Vec<Arc<ConfigObject>>> = FxHashMap::default();
+        let all: Vec<Arc<ConfigObject>> = {
+            let store = self.store.read();
+            store
+                .committed
+                .values()
+                .flat_map(|m| m.values().cloned())
+                .collect()
+        };
+        for obj in all {
+            let mut named: Vec<(&'static str, Str)> = Vec::new();
+            for f in obj.schema.fields {
+                let Some(target) = f.reference else {
+                    continue;
+                };
+                let value = if f.name == "groups" {
+                    obj.runtime_groups()
+                } else {
+                    obj.raw(f.name).unwrap_or_default()
+                };
+                match value {
+                    Value::Array(a) => named.extend(
+                        a.to_vec()
+                            .into_iter()
+                            .map(|v| (target, Str::from(v.to_display()))),
+                    ),
+                    Value::String(s) if !s.is_empty() => named.push((target, s)),
+                    _ => {}
+                }
+            }
+            for (host, service) in SERVICE_REFERENCES {
+                let svc = obj.get_str(service);
+                if obj.field_schema(service).is_some() && !svc.is_empty() {
+                    let name = format!("{}!{svc}", obj.get_str(host));
+                    named.push(("Service", Str::from(name)));
+                }
+            }
+            named.sort();
+            named.dedup();
+            for key in named {
+                out.entry(key).or_default().push(obj.clone());
+            }
+        }
+        out
     }
 
     /// Objects of a type, not counting built-in ones.

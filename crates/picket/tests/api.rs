@@ -469,3 +469,186 @@ fn operator_actions_are_durable_and_follow_the_state() {
         "{passive_history}"
     );
 }
+
+/// `method path` as root with a JSON body; the status and the first result.
+fn change(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let (code, text) = request(
+        port,
+        method,
+        path,
+        "root:rootpw",
+        body.to_string().as_bytes(),
+    );
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    (code, doc["results"][0].clone())
+}
+
+#[test]
+fn objects_created_and_changed_through_the_api_are_durable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_in(&tmp.path().join("etc"));
+    let dir = tmp.path().join("picket");
+    let data = format!("DataDir={}", dir.display());
+    api_setup(&config, &data);
+    let port = free_port();
+    let port_define = format!("ApiPort={port}");
+    let config_arg = config.display().to_string();
+    let args = ["-c", &config_arg, "-D", &data, "-D", &port_define];
+    let node = Node::start(&dir, &args, &[]);
+    wait_attrs(port, "/v1/objects/hosts/host1?attrs=last_check", |a| {
+        a["last_check"].as_f64() > Some(0.0)
+    });
+
+    let (code, r) = change(
+        port,
+        "PUT",
+        "/v1/objects/hosts/web1",
+        serde_json::json!({"templates": ["generic-host"], "attrs": {"address": "10.0.0.1", "vars.os": "Linux"}}),
+    );
+    assert_eq!(
+        (code, r["status"].as_str()),
+        (200, Some("Object was created")),
+        "{r}"
+    );
+    let (code, r) = change(
+        port,
+        "PUT",
+        "/v1/objects/services/web1!http",
+        serde_json::json!({"attrs": {"check_command": "dummy", "check_interval": 1, "vars.dummy_state": 1}}),
+    );
+    assert_eq!(code, 200, "{r}");
+    // A failed create leaves nothing behind.
+    let (code, r) = change(
+        port,
+        "PUT",
+        "/v1/objects/hosts/web2",
+        serde_json::json!({"attrs": {"check_command": "no-such-command"}}),
+    );
+    assert_eq!(code, 500, "{r}");
+    // The new host is checked, and the apply rules took it.
+    wait_attrs(port, "/v1/objects/services/web1!http?attrs=state", |a| {
+        a["state"] == 1.0
+    });
+    get(port, "/v1/objects/services/web1!ping?attrs=name");
+    let (code, r) = change(
+        port,
+        "POST",
+        "/v1/objects/hosts/host1",
+        serde_json::json!({"attrs": {"vars.team": "ops", "check_interval": 30}}),
+    );
+    assert_eq!((code, r["code"].as_f64()), (200, Some(200.0)), "{r}");
+    let (code, r) = change(
+        port,
+        "PUT",
+        "/v1/objects/hosts/gone",
+        serde_json::json!({"attrs": {"check_command": "dummy"}}),
+    );
+    assert_eq!(code, 200, "{r}");
+    let (code, r) = change(
+        port,
+        "DELETE",
+        "/v1/objects/hosts/gone?cascade=1",
+        serde_json::json!({}),
+    );
+    assert_eq!(code, 200, "{r}");
+
+    // Killed without warning, the node comes back with all of it.
+    node.kill();
+    let node = Node::start(&dir, &args, &[]);
+    let web1 = get(
+        port,
+        "/v1/objects/hosts/web1?attrs=address&attrs=vars&attrs=package&attrs=templates&attrs=groups",
+    );
+    let attrs = &web1["results"][0]["attrs"];
+    assert_eq!(attrs["address"], "10.0.0.1", "{web1}");
+    assert_eq!(attrs["package"], "_api", "{web1}");
+    assert_eq!(
+        attrs["templates"],
+        serde_json::json!(["web1", "generic-host"]),
+        "{web1}"
+    );
+    assert_eq!(attrs["groups"], serde_json::json!(["linux"]), "{web1}");
+    wait_attrs(port, "/v1/objects/services/web1!http?attrs=state", |a| {
+        a["state"] == 1.0
+    });
+    let host1 = get(
+        port,
+        "/v1/objects/hosts/host1?attrs=vars&attrs=check_interval&attrs=original_attributes",
+    );
+    let attrs = &host1["results"][0]["attrs"];
+    assert_eq!(attrs["vars"]["team"], "ops", "{host1}");
+    assert_eq!(attrs["check_interval"], 30.0, "{host1}");
+    assert_eq!(
+        attrs["original_attributes"],
+        serde_json::json!({"check_interval": 2, "vars.team": null}),
+        "{host1}"
+    );
+    for gone in ["/v1/objects/hosts/web2", "/v1/objects/hosts/gone"] {
+        let (code, _) = request(port, "GET", gone, "root:rootpw", b"");
+        assert_eq!(code, 404, "{gone}");
+    }
+    let (status, log) = node.stop();
+    assert!(status.success(), "{log}");
+
+    // The history says who created and changed what.
+    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(["store", "history", "api-objects", "Host:web1", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let history = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        history.contains("user:root") && history.contains("create-object"),
+        "{history}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(["store", "history", "api-objects", "Host:gone", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let history = String::from_utf8_lossy(&out.stdout);
+    assert!(history.contains("delete-object"), "{history}");
+}
+
+/// A real client: the `icinga2apic` package from PyPI (`.ci/run` installs
+/// it) runs its scripted session against Picket, every step checked.
+#[test]
+fn icinga2apic_session_runs_against_picket() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = config_in(&tmp.path().join("etc"));
+    let dir = tmp.path().join("picket");
+    let data = format!("DataDir={}", dir.display());
+    api_setup(&config, &data);
+    let port = free_port();
+    let port_define = format!("ApiPort={port}");
+    let config_arg = config.display().to_string();
+    let node = Node::start(
+        &dir,
+        &["-c", &config_arg, "-D", &data, "-D", &port_define],
+        &[],
+    );
+    wait_attrs(
+        port,
+        "/v1/objects/services/host1!ping?attrs=last_check",
+        |a| a["last_check"].as_f64() > Some(0.0),
+    );
+    let run = Command::new("python3")
+        .arg(fixtures().join("icinga2apic_session.py"))
+        .arg(format!("https://127.0.0.1:{port}"))
+        .args(["root", "rootpw"])
+        .output()
+        .expect("python3 runs");
+    let report = String::from_utf8_lossy(&run.stdout);
+    println!("{report}");
+    let (_, log) = node.stop();
+    assert!(
+        run.status.success() && report.contains("session complete"),
+        "the session failed:\n{report}\n{}\nPicket's log:\n{log}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}

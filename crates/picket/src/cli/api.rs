@@ -3,13 +3,16 @@
 //! `ApiListener`.
 
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
+use picket_api::engine::{Changes, Unchanged};
 use picket_api::{Api, Engine, ListenerSettings, NodeStatus, OperateError};
 use picket_checker::scheduler::{Checker, Command, Config};
+use picket_model::api_objects::Creation;
 use picket_model::event::Bus;
 use picket_model::operations::{Operation, Operations};
 use picket_model::result::CheckResult;
+use picket_model::ConfigObject;
 use picket_pki::tls::Identity;
 use picket_store::Versioned;
 use serde_json::{json, Value as Json};
@@ -17,12 +20,17 @@ use tokio::sync::oneshot;
 
 use crate::log;
 
+/// The store's actor for an API user.
+fn user(name: &str) -> picket_store::Actor {
+    picket_store::Actor::new(format!("user:{name}"))
+}
+
 /// The node as the API sees it.
 pub struct NodeEngine {
     pub checker: Checker,
     pub bus: Bus,
-    /// The configuration in force; a reload replaces it.
-    pub config: Arc<RwLock<Config>>,
+    /// The configuration in force, and the way to change it.
+    pub configuration: Arc<super::configuration::Configuration>,
     pub node_name: String,
     pub started: f64,
     pub operator: Arc<super::operator::Operator>,
@@ -45,10 +53,7 @@ impl NodeEngine {
 
 impl Engine for NodeEngine {
     fn config(&self) -> picket_api::Config {
-        let c = match self.config.read() {
-            Ok(c) => c.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
+        let c = self.configuration.current();
         picket_api::Config {
             registry: c.registry,
             ctx: c.ctx,
@@ -88,8 +93,9 @@ impl Engine for NodeEngine {
         checkable: String,
         operation: Operation,
     ) -> Result<(), OperateError> {
-        let actor = picket_store::Actor::new(format!("user:{actor}"));
-        self.operator.execute(&actor, &checkable, operation).await
+        self.operator
+            .execute(&user(actor), &checkable, operation)
+            .await
     }
 
     fn operations(&self) -> Vec<Arc<Versioned<Operations>>> {
@@ -98,6 +104,37 @@ impl Engine for NodeEngine {
 
     fn legacy_id(&self, downtime: bool) -> u64 {
         self.operator.legacy_id(downtime)
+    }
+
+    async fn create_object(
+        &self,
+        actor: &str,
+        type_name: &'static str,
+        full_name: String,
+        creation: Creation,
+    ) -> Result<bool, Vec<String>> {
+        self.configuration
+            .create(&user(actor), type_name, &full_name, creation)
+            .await
+    }
+
+    async fn modify_objects(
+        &self,
+        actor: &str,
+        targets: Vec<(Arc<ConfigObject>, Changes)>,
+    ) -> Vec<Result<(), Unchanged>> {
+        self.configuration.modify(&user(actor), targets).await
+    }
+
+    async fn delete_objects(
+        &self,
+        actor: &str,
+        targets: Vec<Arc<ConfigObject>>,
+        cascade: bool,
+    ) -> Vec<Result<(), Vec<String>>> {
+        self.configuration
+            .delete(&user(actor), targets, cascade)
+            .await
     }
 
     async fn status(&self) -> Option<NodeStatus> {

@@ -53,7 +53,7 @@ pub fn load_options(args: &ConfigArgs, data_dir: &Path) -> anyhow::Result<Option
 
 /// The errors of a failed load as Icinga prints them; errors of the commit
 /// phase are followed by their count.
-fn rendered_errors(loaded: &Loaded, committed: bool) -> Vec<String> {
+pub fn rendered_errors(loaded: &Loaded, committed: bool) -> Vec<String> {
     let mut out: Vec<String> = loaded
         .errors
         .iter()
@@ -321,7 +321,38 @@ fn run_node(
             &picket_store::StoreOptions::default(),
         )
         .context("cannot open the operations store")?;
-    super::node::run(data_dir, node_name, authority, operations, setup)?;
+    let (api_objects, _) = dir
+        .store::<picket_model::api_objects::ApiObject>(
+            picket_model::api_objects::STORE,
+            &picket_store::StoreOptions::default(),
+        )
+        .context("cannot open the api-objects store")?;
+    let mut setup = setup;
+    let objects = super::configuration::stored(&api_objects);
+    if !objects.is_empty() {
+        // The files loaded alone first (the stores' settings are in them);
+        // now with what the API created and changed.
+        let dir = super::configuration::package_dir(data_dir);
+        match super::configuration::load(&setup.options.load, &dir, &objects, None) {
+            Ok(config) => setup.config = config,
+            Err(errors) => {
+                for e in errors {
+                    log::critical("config", &e);
+                }
+                bail!("the configuration does not load with the objects created through the API");
+            }
+        }
+    }
+    super::node::run(
+        data_dir,
+        node_name,
+        authority,
+        super::node::Stores {
+            operations,
+            api_objects,
+        },
+        setup,
+    )?;
     drop(dir);
     Ok(ExitCode::SUCCESS)
 }

@@ -3,6 +3,7 @@
 mod api;
 mod api_setup;
 mod ca;
+mod configuration;
 mod control;
 mod daemon;
 mod data_dir;

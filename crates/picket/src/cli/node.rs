@@ -13,6 +13,7 @@ use picket_model::monitor::{Entry, Monitor};
 use picket_pki::Authority;
 use tokio::sync::{mpsc, oneshot};
 
+use super::configuration::Configuration;
 use super::control::{self, Reply};
 use super::daemon::{self, Options};
 use crate::log;
@@ -27,6 +28,12 @@ const RENEW_INTERVAL: Duration = Duration::from_secs(24 * 3600);
 const RETENTION_INTERVAL: f64 = 300.0;
 
 /// What the node starts from.
+/// The stores the running node writes to.
+pub struct Stores {
+    pub operations: picket_store::Store<picket_model::operations::Operations>,
+    pub api_objects: picket_store::Store<picket_model::api_objects::ApiObject>,
+}
+
 pub struct Setup {
     pub config: Config,
     pub options: Options,
@@ -172,76 +179,6 @@ async fn save_now(checker: &Checker, path: &Path) {
     let _ = tokio::task::spawn_blocking(move || save(&path, &entries)).await;
 }
 
-/// Loads the configuration again on a thread with a large stack (the
-/// evaluator recurses with the input), and switches the checker to it.
-async fn reload(checker: &Checker, options: &Options, current: &RwLock<Config>) -> Reply {
-    log::info("cli", "Reloading: validating the configuration.");
-    let (tx, rx) = oneshot::channel();
-    let load = options.load.clone();
-    let spawned = std::thread::Builder::new()
-        .name("reload".into())
-        .stack_size(256 << 20)
-        .spawn(move || {
-            let _ = tx.send(daemon::load_config(&load));
-        });
-    if spawned.is_err() {
-        return failed_reload(vec!["cannot start the validation thread".into()]);
-    }
-    let config = match rx.await {
-        Ok(Ok(config)) => config,
-        Ok(Err(errors)) => return failed_reload(errors),
-        Err(_) => return failed_reload(vec!["the validation stopped unexpectedly".into()]),
-    };
-    let (tx, rx) = oneshot::channel();
-    let new = config.clone();
-    if !checker.send(Command::Reload { config, reply: tx }).await {
-        return failed_reload(vec!["the checker has stopped".into()]);
-    }
-    match rx.await {
-        Ok(r) => {
-            match current.write() {
-                Ok(mut c) => *c = new,
-                Err(poisoned) => *poisoned.into_inner() = new,
-            }
-            let text = format!(
-                "Reloaded the configuration: {} object(s) kept with their state, {} added, {} removed.",
-                r.kept, r.added, r.removed
-            );
-            log::info("cli", &text);
-            Reply {
-                output: log::line(picket_lang::eval::Severity::Information, "cli", &text),
-                ..Reply::default()
-            }
-        }
-        Err(_) => failed_reload(vec!["the checker has stopped".into()]),
-    }
-}
-
-fn failed_reload(errors: Vec<String>) -> Reply {
-    let mut output = String::new();
-    for e in &errors {
-        log::critical("config", e);
-        output.push_str(&log::line(
-            picket_lang::eval::Severity::Critical,
-            "config",
-            e,
-        ));
-    }
-    let last =
-        "Reload failed: the configuration is not valid; the node keeps running the previous one.";
-    log::critical("cli", last);
-    output.push_str(&log::line(
-        picket_lang::eval::Severity::Critical,
-        "cli",
-        last,
-    ));
-    Reply {
-        output,
-        code: 1,
-        ..Reply::default()
-    }
-}
-
 /// Removes the pid file when the node stops, however it stops.
 struct PidFile(PathBuf);
 
@@ -267,7 +204,7 @@ pub fn run(
     data_dir: &Path,
     node_name: &str,
     authority: Arc<Authority>,
-    operations: picket_store::Store<picket_model::operations::Operations>,
+    stores: Stores,
     setup: Setup,
 ) -> anyhow::Result<()> {
     let _pid = PidFile::write(setup.options.pid_file.clone())?;
@@ -301,13 +238,21 @@ pub fn run(
         let current = Arc::new(RwLock::new(setup.config.clone()));
         let (checker, finished) =
             Checker::start(setup.config, bus.clone(), settings, entries);
-        let operator = Arc::new(super::operator::Operator::new(operations, checker.clone()));
+        let operator = Arc::new(super::operator::Operator::new(stores.operations, checker.clone()));
         operator.restore().await;
         tokio::spawn(operator.clone().keep(bus.clone(), current.clone()));
+        let configuration = Arc::new(Configuration::new(
+            setup.options.load.clone(),
+            data_dir,
+            stores.api_objects,
+            current.clone(),
+            checker.clone(),
+            operator.clone(),
+        ));
         let engine = super::api::NodeEngine {
             checker: checker.clone(),
             bus: bus.clone(),
-            config: current.clone(),
+            configuration: configuration.clone(),
             node_name: node_name.to_string(),
             started: picket_model::result::now(),
             operator: operator.clone(),
@@ -343,12 +288,10 @@ pub fn run(
                 _ = int.recv() => break,
                 _ = term.recv() => break,
                 _ = hup.recv() => {
-                    reload(&checker, &setup.options, &current).await;
-                    operator.restore().await;
+                    configuration.reload().await;
                 }
                 Some(reply) = reload_rx.recv() => {
-                    let _ = reply.send(reload(&checker, &setup.options, &current).await);
-                    operator.restore().await;
+                    let _ = reply.send(configuration.reload().await);
                 }
                 _ = keep.tick() => save_now(&checker, &retention).await,
                 served = &mut control => {

@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use picket_api::OperateError;
 use picket_checker::scheduler::{Checker, Command as CheckerCommand, Config};
 use picket_model::event::{Bus, Event};
-use picket_model::operations::{self, Marks, Operation, OperationEvent, Operations};
+use picket_model::operations::{self, Cleared, Marks, Operation, OperationEvent, Operations};
 use picket_model::result::now;
 use picket_model::ConfigObject;
 use picket_store::{Actor, Aggregate, Command, CommandError, Store, Versioned};
@@ -175,6 +175,36 @@ impl Operator {
                 changes,
             })
             .await;
+    }
+
+    /// Removes everything operators left on a checkable that is gone.
+    pub async fn forget(&self, actor: &Actor, checkable: &str) {
+        let Some(ops) = self.store.get(checkable) else {
+            return;
+        };
+        let at = picket_model::result::now();
+        let mut work = Vec::new();
+        if ops.state.acknowledgement.is_some() {
+            work.push(Operation::RemoveAcknowledgement {
+                why: Cleared::Removed,
+                at,
+            });
+        }
+        for name in ops.state.comments.keys() {
+            work.push(Operation::RemoveComment { name: name.clone() });
+        }
+        for name in ops.state.downtimes.keys() {
+            work.push(Operation::RemoveDowntime {
+                name: name.clone(),
+                cancelled: true,
+                at,
+            });
+        }
+        for op in work {
+            if let Err(e) = self.execute(actor, checkable, op).await {
+                log::warning("operations", &format!("'{checkable}': {e}"));
+            }
+        }
     }
 
     /// Hands every checkable's marks to the checker (at startup, and after

@@ -126,10 +126,26 @@ def ready(base):
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
+# Where each node keeps what the API created: Icinga's stage directory
+# has a generated name.
+API_PACKAGE = re.compile(r"\S*/api/packages/_api/(<uuid>/)?conf\.d/")
+
+
+def normal(text):
+    """A result text with generated names and the nodes' own paths made
+    equal, without the source lines after a location."""
+    text = API_PACKAGE.sub("<api>/", UUID.sub("<uuid>", str(text)))
+    return text.split("\n<api>/")[0]
+
+
 def statuses(doc):
-    """The result texts of an action, with generated names made equal."""
-    return sorted(UUID.sub("<uuid>", str(r.get("status"))) for r in (doc or {}).get("results", [])
-                  if isinstance(r, dict))
+    """The result texts and errors of an action or object change."""
+    out = []
+    for r in (doc or {}).get("results", []):
+        if isinstance(r, dict):
+            out.append(normal(r.get("status")))
+            out.extend(normal(e) for e in r.get("errors") or [])
+    return sorted(out)
 
 
 def capture(base, req, doc):
