@@ -5,7 +5,7 @@ use picket_model::result::{now, CheckResult, Perfdata};
 use picket_model::schema::TypeSchema;
 use serde_json::{json, Value as Json};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, ProcessRequest};
 use crate::objects;
 use crate::operator;
 use crate::render::View;
@@ -23,6 +23,8 @@ const ACTIONS: &[(&str, &[&str])] = &[
     ("schedule-downtime", &["Service", "Host"]),
     ("remove-downtime", &["Downtime", "Service", "Host"]),
     ("generate-ticket", &[]),
+    ("shutdown-process", &[]),
+    ("restart-process", &[]),
 ];
 
 fn result(code: u16, status: impl Into<String>) -> Json {
@@ -42,6 +44,14 @@ pub async fn handle<E: Engine>(call: Call<'_, E>, action: &str) -> Reply {
         }
         let r = match *name {
             "generate-ticket" => generate_ticket(&call),
+            "shutdown-process" => {
+                call.api.engine.request(ProcessRequest::Shutdown);
+                result(200, "Shutting down Icinga 2.")
+            }
+            "restart-process" => {
+                call.api.engine.request(ProcessRequest::Restart);
+                result(200, "Restarting Icinga 2.")
+            }
             _ => result(500, "Action is not implemented."),
         };
         return reply::items(vec![r], pretty);

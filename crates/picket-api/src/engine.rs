@@ -88,6 +88,10 @@ pub trait Engine: Send + Sync + 'static {
         targets: Vec<Arc<ConfigObject>>,
         cascade: bool,
     ) -> impl Future<Output = Vec<Result<(), Vec<String>>>> + Send;
+    /// Asks the node to stop or to load its configuration again
+    /// (`shutdown-process`, `restart-process`); it happens after the
+    /// answer went out.
+    fn request(&self, request: ProcessRequest);
     /// The node's figures for `/v1/status`.
     fn status(&self) -> impl Future<Output = Option<NodeStatus>> + Send;
 }
@@ -97,6 +101,15 @@ pub type Changes = Vec<(String, Json)>;
 
 /// Why an object kept its attributes: the attribute and Icinga's text.
 pub type Unchanged = (String, String);
+
+/// What `shutdown-process` and `restart-process` ask of the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessRequest {
+    Shutdown,
+    /// Icinga starts a new process that reads the configuration again;
+    /// Picket reloads it in place, keeping the state.
+    Restart,
+}
 
 /// Why an operation did not happen.
 #[derive(Debug, thiserror::Error)]

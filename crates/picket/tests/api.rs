@@ -337,18 +337,63 @@ fn wait_attrs(port: u16, path: &str, ok: impl Fn(&serde_json::Value) -> bool) ->
     }
 }
 
+/// A node on the test configuration with its API on a free port, in a
+/// directory of its own.
+struct Lab {
+    _tmp: tempfile::TempDir,
+    config: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    port: u16,
+    args: Vec<String>,
+}
+
+impl Lab {
+    fn new() -> Lab {
+        let tmp = tempfile::tempdir().unwrap();
+        let config = config_in(&tmp.path().join("etc"));
+        let dir = tmp.path().join("picket");
+        let data = format!("DataDir={}", dir.display());
+        api_setup(&config, &data);
+        let port = free_port();
+        let args = vec![
+            "-c".to_string(),
+            config.display().to_string(),
+            "-D".into(),
+            data,
+            "-D".into(),
+            format!("ApiPort={port}"),
+        ];
+        Lab {
+            _tmp: tmp,
+            config,
+            dir,
+            port,
+            args,
+        }
+    }
+
+    fn start(&self) -> Node {
+        let args: Vec<&str> = self.args.iter().map(String::as_str).collect();
+        Node::start(&self.dir, &args, &[])
+    }
+
+    /// `picket store history <store> <id>` of this node's data.
+    fn history(&self, store: &str, id: &str) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_picket"))
+            .args(["store", "history", store, id, "--json", "--data-dir"])
+            .arg(&self.dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
 #[test]
 fn operator_actions_are_durable_and_follow_the_state() {
-    let tmp = tempfile::tempdir().unwrap();
-    let config = config_in(&tmp.path().join("etc"));
-    let dir = tmp.path().join("picket");
-    let data = format!("DataDir={}", dir.display());
-    api_setup(&config, &data);
-    let port = free_port();
-    let port_define = format!("ApiPort={port}");
-    let config_arg = config.display().to_string();
-    let args = ["-c", &config_arg, "-D", &data, "-D", &port_define];
-    let node = Node::start(&dir, &args, &[]);
+    let lab = Lab::new();
+    let port = lab.port;
+    let node = lab.start();
     let broken = "/v1/objects/services/host2!broken?attrs=state&attrs=acknowledgement&attrs=downtime_depth&attrs=handled";
     wait_attrs(port, broken, |a| a["state"] == 2.0);
 
@@ -409,7 +454,7 @@ fn operator_actions_are_durable_and_follow_the_state() {
 
     // Killed without warning, the node comes back with all of it.
     node.kill();
-    let node = Node::start(&dir, &args, &[]);
+    let node = lab.start();
     let after = wait_attrs(port, broken, |a| a["downtime_depth"] == 1.0);
     assert_eq!(after["acknowledgement"], 2.0, "{after}");
     let host1 = wait_attrs(port, "/v1/objects/hosts/host1?attrs=downtime_depth", |a| {
@@ -440,15 +485,7 @@ fn operator_actions_are_durable_and_follow_the_state() {
 
     // The history names who did what: the API user, and the node itself
     // for what followed from the state.
-    let history = |id: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_picket"))
-            .args(["store", "history", "operations", id, "--json", "--data-dir"])
-            .arg(&dir)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let history = |id: &str| lab.history("operations", id);
     let broken_history = history("host2!broken");
     assert!(broken_history.contains("user:root"), "{broken_history}");
     assert!(
@@ -490,16 +527,9 @@ fn change(
 
 #[test]
 fn objects_created_and_changed_through_the_api_are_durable() {
-    let tmp = tempfile::tempdir().unwrap();
-    let config = config_in(&tmp.path().join("etc"));
-    let dir = tmp.path().join("picket");
-    let data = format!("DataDir={}", dir.display());
-    api_setup(&config, &data);
-    let port = free_port();
-    let port_define = format!("ApiPort={port}");
-    let config_arg = config.display().to_string();
-    let args = ["-c", &config_arg, "-D", &data, "-D", &port_define];
-    let node = Node::start(&dir, &args, &[]);
+    let lab = Lab::new();
+    let port = lab.port;
+    let node = lab.start();
     wait_attrs(port, "/v1/objects/hosts/host1?attrs=last_check", |a| {
         a["last_check"].as_f64() > Some(0.0)
     });
@@ -559,7 +589,7 @@ fn objects_created_and_changed_through_the_api_are_durable() {
 
     // Killed without warning, the node comes back with all of it.
     node.kill();
-    let node = Node::start(&dir, &args, &[]);
+    let node = lab.start();
     let web1 = get(
         port,
         "/v1/objects/hosts/web1?attrs=address&attrs=vars&attrs=package&attrs=templates&attrs=groups",
@@ -596,22 +626,12 @@ fn objects_created_and_changed_through_the_api_are_durable() {
     assert!(status.success(), "{log}");
 
     // The history says who created and changed what.
-    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
-        .args(["store", "history", "api-objects", "Host:web1", "--data-dir"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let history = String::from_utf8_lossy(&out.stdout);
+    let history = lab.history("api-objects", "Host:web1");
     assert!(
         history.contains("user:root") && history.contains("create-object"),
         "{history}"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
-        .args(["store", "history", "api-objects", "Host:gone", "--data-dir"])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let history = String::from_utf8_lossy(&out.stdout);
+    let history = lab.history("api-objects", "Host:gone");
     assert!(history.contains("delete-object"), "{history}");
 }
 
@@ -619,19 +639,9 @@ fn objects_created_and_changed_through_the_api_are_durable() {
 /// it) runs its scripted session against Picket, every step checked.
 #[test]
 fn icinga2apic_session_runs_against_picket() {
-    let tmp = tempfile::tempdir().unwrap();
-    let config = config_in(&tmp.path().join("etc"));
-    let dir = tmp.path().join("picket");
-    let data = format!("DataDir={}", dir.display());
-    api_setup(&config, &data);
-    let port = free_port();
-    let port_define = format!("ApiPort={port}");
-    let config_arg = config.display().to_string();
-    let node = Node::start(
-        &dir,
-        &["-c", &config_arg, "-D", &data, "-D", &port_define],
-        &[],
-    );
+    let lab = Lab::new();
+    let port = lab.port;
+    let node = lab.start();
     wait_attrs(
         port,
         "/v1/objects/services/host1!ping?attrs=last_check",
@@ -651,4 +661,32 @@ fn icinga2apic_session_runs_against_picket() {
         "the session failed:\n{report}\n{}\nPicket's log:\n{log}",
         String::from_utf8_lossy(&run.stderr)
     );
+}
+
+/// `restart-process` loads the configuration again (in place, keeping the
+/// state); `shutdown-process` stops the node as SIGTERM would.
+#[test]
+fn restart_and_shutdown_process_actions() {
+    let lab = Lab::new();
+    let port = lab.port;
+    let node = lab.start();
+    // A host added to the files is there after the restart.
+    let mut text = std::fs::read_to_string(&lab.config).unwrap();
+    text.push_str("\nobject Host \"added\" { check_command = \"dummy\" }\n");
+    std::fs::write(&lab.config, text).unwrap();
+    let r = act(port, "restart-process", serde_json::json!({}));
+    assert_eq!(r["status"], "Restarting Icinga 2.", "{r}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while request(port, "GET", "/v1/objects/hosts/added", "root:rootpw", b"").0 != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "the restart did not load the new host"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let r = act(port, "shutdown-process", serde_json::json!({}));
+    assert_eq!(r["status"], "Shutting down Icinga 2.", "{r}");
+    let (status, log) = node.wait();
+    assert!(status.success(), "{log}");
+    assert!(log.contains("shutdown-process"), "{log}");
 }

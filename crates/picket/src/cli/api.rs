@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use picket_api::engine::{Changes, Unchanged};
+use picket_api::engine::{Changes, ProcessRequest, Unchanged};
 use picket_api::{Api, Engine, ListenerSettings, NodeStatus, OperateError};
 use picket_checker::scheduler::{Checker, Command, Config};
 use picket_model::api_objects::Creation;
@@ -34,6 +34,8 @@ pub struct NodeEngine {
     pub node_name: String,
     pub started: f64,
     pub operator: Arc<super::operator::Operator>,
+    /// Where `shutdown-process` and `restart-process` go: the node's loop.
+    pub process: tokio::sync::mpsc::Sender<ProcessRequest>,
 }
 
 impl NodeEngine {
@@ -135,6 +137,15 @@ impl Engine for NodeEngine {
         self.configuration
             .delete(&user(actor), targets, cascade)
             .await
+    }
+
+    fn request(&self, request: ProcessRequest) {
+        if self.process.try_send(request).is_err() {
+            log::warning(
+                "cli",
+                &format!("{request:?} was asked for while the node is busy; ignored."),
+            );
+        }
     }
 
     async fn status(&self) -> Option<NodeStatus> {

@@ -394,6 +394,12 @@ impl Configuration {
         let mut results = Vec::with_capacity(targets.len());
         let mut changed = false;
         for (obj, mut attrs) in targets {
+            // A reload since the request picked it made a new object of
+            // the same name: that one is in force.
+            let obj = config
+                .registry
+                .find(obj.schema.name, &obj.full_name())
+                .unwrap_or(obj);
             attrs.sort_by(|a, b| a.0.cmp(&b.0));
             let recorded = |o: &ConfigObject| match o.original_attributes() {
                 Value::Dict(d) => d.keys().iter().map(|k| k.to_string()).collect(),

@@ -7,6 +7,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
+use picket_api::engine::ProcessRequest;
 use picket_checker::scheduler::{self, Checker, Command, Config, Settings};
 use picket_model::event::{Bus, Event};
 use picket_model::monitor::{Entry, Monitor};
@@ -249,7 +250,9 @@ pub fn run(
             checker.clone(),
             operator.clone(),
         ));
+        let (process_tx, mut process_rx) = mpsc::channel::<ProcessRequest>(4);
         let engine = super::api::NodeEngine {
+            process: process_tx,
             checker: checker.clone(),
             bus: bus.clone(),
             configuration: configuration.clone(),
@@ -287,6 +290,20 @@ pub fn run(
             tokio::select! {
                 _ = int.recv() => break,
                 _ = term.recv() => break,
+                Some(request) = process_rx.recv() => {
+                    // The API's answer goes out first.
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    match request {
+                        ProcessRequest::Shutdown => {
+                            log::info("cli", "Shutting down as the API asked (shutdown-process).");
+                            break;
+                        }
+                        ProcessRequest::Restart => {
+                            log::info("cli", "Loading the configuration again as the API asked (restart-process).");
+                            configuration.reload().await;
+                        }
+                    }
+                }
                 _ = hup.recv() => {
                     configuration.reload().await;
                 }

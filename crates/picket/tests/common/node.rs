@@ -123,6 +123,24 @@ impl Node {
         (status, self.output())
     }
 
+    /// Waits until the node stops by itself (60 s at most, then it is
+    /// killed); its exit status and output.
+    pub fn wait(mut self) -> (std::process::ExitStatus, String) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = self.child.kill();
+                break self.child.wait().unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        (status, self.output())
+    }
+
     pub fn kill(mut self) -> String {
         let _ = self.child.kill();
         let _ = self.child.wait();
