@@ -5,7 +5,7 @@
 //! connections by their first byte), authentication (`ApiUser` passwords
 //! and client certificates), permissions with their filter functions, and
 //! the handlers: objects (queried, created, changed, deleted), actions,
-//! status and the event stream. Answers
+//! status, the event stream and the script console. Answers
 //! keep Icinga's status codes, texts and JSON shapes so that existing
 //! clients work unchanged; big answers are streamed.
 //!
@@ -17,6 +17,7 @@ pub mod actions;
 pub mod auth;
 pub mod body;
 pub mod changes;
+pub mod console;
 pub mod engine;
 pub mod events;
 pub mod filter;

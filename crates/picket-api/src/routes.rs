@@ -7,7 +7,7 @@ use crate::body::Body;
 use crate::engine::Engine;
 use crate::reply::{self, Reply};
 use crate::server::Call;
-use crate::{actions, changes, events, introspect, objects, status};
+use crate::{actions, changes, console, events, introspect, objects, status};
 
 pub async fn route<E: Engine>(call: Call<'_, E>) -> Reply {
     let path: Vec<String> = call.path.clone();
@@ -63,6 +63,10 @@ pub async fn route<E: Engine>(call: Call<'_, E>) -> Reply {
             actions::handle(call, &action).await
         }
         (&Method::POST, ["v1", "events"]) => events::handle(call).await,
+        (&Method::POST, ["v1", "console", what]) => {
+            let what = what.to_string();
+            console::handle(call, &what).await
+        }
         (&Method::GET, ["v1", "variables"]) => introspect::variables(&call, None),
         (&Method::GET, ["v1", "variables", name]) => {
             let name = name.to_string();

@@ -49,6 +49,8 @@ pub struct Api<E: Engine> {
     pub node_name: String,
     /// HTTP connections open now.
     clients: std::sync::atomic::AtomicUsize,
+    /// The script console's sessions.
+    pub consoles: crate::console::Sessions,
 }
 
 impl<E: Engine> Api<E> {
@@ -61,6 +63,7 @@ impl<E: Engine> Api<E> {
             version: version.to_string(),
             node_name: node_name.to_string(),
             clients: Default::default(),
+            consoles: Default::default(),
         }
     }
 
