@@ -137,28 +137,24 @@ async fn create_remark<E: Engine>(
         .map(|(_, v)| v.as_str())
         .collect::<Vec<_>>()
         .join("!");
+    let owner_type = if owners.len() == 1 { "Host" } else { "Service" };
     let exists = !objects::views(
         &call.api.engine,
         &call.config.registry,
-        if owners.len() == 1 {
-            objects::type_of_plural("hosts")
-        } else {
-            objects::type_of_plural("services")
-        }
-        .unwrap_or(schema),
+        picket_model::schema::find_type(owner_type).unwrap_or(schema),
         Some(checkable.clone()),
     )
     .await
     .is_empty();
     if !exists {
-        let (field, kind) = if owners.len() == 1 {
-            ("host_name", "Host")
+        let field = if owners.len() == 1 {
+            "host_name"
         } else {
-            ("service_name", "Service")
+            "service_name"
         };
         return Err(invalid(
             field,
-            format!("Object '{checkable}' of type '{kind}' does not exist."),
+            format!("Object '{checkable}' of type '{owner_type}' does not exist."),
         ));
     }
     let text = |k: &str| {

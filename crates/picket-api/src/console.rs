@@ -28,47 +28,6 @@ const STEP_LIMIT: u64 = 50_000_000;
 /// command (`<2>`), not a file.
 const CONSOLE_FILE: FileId = FileId(u32::MAX - 1);
 
-/// Words of the language offered by auto-completion.
-const KEYWORDS: &[&str] = &[
-    "object",
-    "template",
-    "include",
-    "include_recursive",
-    "include_zones",
-    "library",
-    "null",
-    "true",
-    "false",
-    "const",
-    "var",
-    "this",
-    "globals",
-    "locals",
-    "use",
-    "using",
-    "default",
-    "ignore_on_error",
-    "current_filename",
-    "current_line",
-    "apply",
-    "to",
-    "where",
-    "import",
-    "assign",
-    "ignore",
-    "function",
-    "return",
-    "break",
-    "continue",
-    "for",
-    "if",
-    "else",
-    "while",
-    "throw",
-    "try",
-    "except",
-];
-
 struct Session {
     locals: Dict,
     next_line: u64,
@@ -264,7 +223,7 @@ fn suggestions(ctx: &Context, locals: &Dict, command: &str) -> Vec<String> {
                 .flatten()
                 .collect();
             // Icinga offers neither the session's variables nor `this`.
-            KEYWORDS
+            picket_lang::config_writer::KEYWORDS
                 .iter()
                 .map(|k| k.to_string())
                 .chain(ctx.globals.keys().iter().map(|k| k.to_string()))

@@ -6,7 +6,9 @@
 
 use crate::value::Value;
 
-const KEYWORDS: &[&str] = &[
+/// The language's reserved words (also what the console offers to
+/// complete).
+pub const KEYWORDS: &[&str] = &[
     "object",
     "template",
     "include",

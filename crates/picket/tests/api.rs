@@ -323,6 +323,18 @@ fn act(port: u16, action: &str, body: serde_json::Value) -> serde_json::Value {
     doc["results"][0].clone()
 }
 
+/// One string attribute of every result of a query, sorted.
+fn sorted(doc: &serde_json::Value, attr: &str) -> Vec<String> {
+    let mut out: Vec<String> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["attrs"][attr].as_str().unwrap().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
 /// Polls `path` until `ok` holds for its first result's attributes.
 fn wait_attrs(port: u16, path: &str, ok: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -462,24 +474,14 @@ fn operator_actions_are_durable_and_follow_the_state() {
     });
     assert_eq!(host1["downtime_depth"], 1.0);
     let comments = get(port, "/v1/objects/comments?attrs=text&attrs=entry_type");
-    let mut texts: Vec<String> = comments["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["attrs"]["text"].as_str().unwrap().to_string())
-        .collect();
-    texts.sort();
-    assert_eq!(texts, ["note", "on it"], "{comments}");
+    assert_eq!(sorted(&comments, "text"), ["note", "on it"], "{comments}");
     // The planned downtime of the ScheduledDowntime is not made again.
     let downtimes = get(port, "/v1/objects/downtimes?attrs=comment");
-    let mut comments: Vec<String> = downtimes["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["attrs"]["comment"].as_str().unwrap().to_string())
-        .collect();
-    comments.sort();
-    assert_eq!(comments, ["Planned", "fixed", "flexible"], "{downtimes}");
+    assert_eq!(
+        sorted(&downtimes, "comment"),
+        ["Planned", "fixed", "flexible"],
+        "{downtimes}"
+    );
     let (status, log) = node.stop();
     assert!(status.success(), "{log}");
 
