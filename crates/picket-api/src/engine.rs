@@ -92,6 +92,20 @@ pub trait Engine: Send + Sync + 'static {
     /// (`shutdown-process`, `restart-process`); it happens after the
     /// answer went out.
     fn request(&self, request: ProcessRequest);
+    /// The configuration packages (`/v1/config/*`).
+    fn packages(&self) -> &picket_packages::Packages;
+    /// Validates a stage just written, in the background: records its
+    /// outcome in the stage, and when it loads activates it (`activate`)
+    /// and loads the configuration with it (`reload`). `guard` keeps
+    /// other uploads out until then.
+    fn deploy_stage(
+        &self,
+        package: String,
+        stage: String,
+        activate: bool,
+        reload: bool,
+        guard: picket_packages::UpdateGuard,
+    );
     /// The node's figures for `/v1/status`.
     fn status(&self) -> impl Future<Output = Option<NodeStatus>> + Send;
 }

@@ -5,7 +5,8 @@
 //! connections by their first byte), authentication (`ApiUser` passwords
 //! and client certificates), permissions with their filter functions, and
 //! the handlers: objects (queried, created, changed, deleted), actions,
-//! status, the event stream and the script console. Answers
+//! status, the event stream, the script console and configuration
+//! packages. Answers
 //! keep Icinga's status codes, texts and JSON shapes so that existing
 //! clients work unchanged; big answers are streamed.
 //!
@@ -25,6 +26,7 @@ pub mod introspect;
 pub mod listener;
 pub mod objects;
 pub mod operator;
+pub mod packages;
 pub mod params;
 pub mod render;
 pub mod reply;

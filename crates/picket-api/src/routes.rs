@@ -7,7 +7,7 @@ use crate::body::Body;
 use crate::engine::Engine;
 use crate::reply::{self, Reply};
 use crate::server::Call;
-use crate::{actions, changes, console, events, introspect, objects, status};
+use crate::{actions, changes, console, events, introspect, objects, packages, status};
 
 pub async fn route<E: Engine>(call: Call<'_, E>) -> Reply {
     let path: Vec<String> = call.path.clone();
@@ -75,6 +75,33 @@ pub async fn route<E: Engine>(call: Call<'_, E>) -> Reply {
         (&Method::GET, ["v1", "templates", plural, rest @ ..]) if rest.len() <= 1 => {
             let name = rest.first().map(|n| n.to_string());
             introspect::templates(&call, plural, name.as_ref())
+        }
+        (&Method::GET, ["v1", "config", "packages", ..]) => packages::list(&call),
+        (&Method::POST | &Method::DELETE, ["v1", "config", "packages", rest @ ..])
+            if rest.len() <= 1 =>
+        {
+            let name = rest.first().copied().unwrap_or_default();
+            if method == Method::POST {
+                packages::create(&call, name)
+            } else {
+                packages::delete(&call, name)
+            }
+        }
+        (&Method::POST, ["v1", "config", "stages", rest @ ..]) if rest.len() <= 1 => {
+            packages::upload(&call, rest.first().copied().unwrap_or_default())
+        }
+        (&Method::GET | &Method::DELETE, ["v1", "config", "stages", package, rest @ ..])
+            if rest.len() <= 1 =>
+        {
+            let stage = rest.first().copied();
+            if method == Method::GET {
+                packages::entries(&call, package, stage)
+            } else {
+                packages::delete_stage(&call, package, stage)
+            }
+        }
+        (&Method::GET, ["v1", "config", "files", package, stage, rest @ ..]) => {
+            packages::file(&call, package, stage, &rest.join("/"))
         }
         _ => not_found(&call),
     }

@@ -100,6 +100,7 @@ fn command_lines_equal_icinga() {
     let options = picket_model::LoadOptions {
         config: dir.join("icinga2.conf"),
         include_dirs: Vec::new(),
+        packages: None,
         defines: vec![("ArgDump".into(), ARGDUMP.into())],
     };
     let loaded = picket_model::load(&options, |_| {});

@@ -26,6 +26,7 @@ async fn builtin_checks_equal_icinga() {
     let options = picket_model::LoadOptions {
         config: dir.join("icinga2.conf"),
         include_dirs: Vec::new(),
+        packages: None,
         defines: vec![
             ("PktVariant".into(), "standalone".into()),
             ("PktApiPort".into(), "1".into()),

@@ -49,6 +49,7 @@ async fn results_equal_icinga() {
     let options = picket_model::LoadOptions {
         config: dir.join("icinga2.conf"),
         include_dirs: Vec::new(),
+        packages: None,
         defines: Vec::new(),
     };
     let loaded = picket_model::load(&options, |_| {});

@@ -28,6 +28,7 @@ fn main() {
     let options = picket_model::LoadOptions {
         config: config.into(),
         include_dirs: Vec::new(),
+        packages: None,
         defines,
     };
     let start = std::time::Instant::now();

@@ -52,6 +52,9 @@ pub struct LoadOptions {
     pub include_dirs: Vec<PathBuf>,
     /// `-D NAME=VALUE` definitions.
     pub defines: Vec<(String, String)>,
+    /// The configuration packages (`<DataDir>/api/packages`), whose
+    /// active stages load after the entry file, as Icinga loads them.
+    pub packages: Option<PathBuf>,
 }
 
 /// A loaded configuration: the evaluation context (with all sources, for
@@ -63,25 +66,28 @@ pub struct Loaded {
 }
 
 impl Loaded {
-    /// Objects per type, for types that have any, in type-name order:
-    /// `(type, plural, count)`.
-    /// Objects per type, for types that have any, in the order Icinga 2
-    /// prints its `Instantiated` lines: `(type, plural, count)`.
+    /// See [`counts`].
     pub fn counts(&self) -> Vec<(&'static str, &'static str, usize)> {
-        let position = |name: &str| {
-            PRINT_ORDER
-                .iter()
-                .position(|t| *t == name)
-                .unwrap_or(PRINT_ORDER.len())
-        };
-        let mut out: Vec<_> = types::ALL
-            .iter()
-            .map(|t| (t.name, t.plural, self.registry.count(t.name)))
-            .filter(|(_, _, n)| *n > 0)
-            .collect();
-        out.sort_by_key(|(name, _, _)| (position(name), *name));
-        out
+        counts(&self.registry)
     }
+}
+
+/// Objects per type, for types that have any, in the order Icinga 2
+/// prints its `Instantiated` lines: `(type, plural, count)`.
+pub fn counts(registry: &Registry) -> Vec<(&'static str, &'static str, usize)> {
+    let position = |name: &str| {
+        PRINT_ORDER
+            .iter()
+            .position(|t| *t == name)
+            .unwrap_or(PRINT_ORDER.len())
+    };
+    let mut out: Vec<_> = types::ALL
+        .iter()
+        .map(|t| (t.name, t.plural, registry.count(t.name)))
+        .filter(|(_, _, n)| *n > 0)
+        .collect();
+    out.sort_by_key(|(name, _, _)| (position(name), *name));
+    out
 }
 
 /// The order of Icinga 2.13's type registry, in which it prints its
@@ -241,8 +247,23 @@ fn run(ctx: &Context, registry: &Registry, options: &LoadOptions) -> Vec<LangErr
         }
     }
     let mut frame = interp.top_frame();
-    match interp.run_file(&mut frame, &options.config) {
-        Ok(_) => Vec::new(),
-        Err(e) => vec![e],
+    if let Err(e) = interp.run_file(&mut frame, &options.config) {
+        return vec![e];
     }
+    let Some(root) = &options.packages else {
+        return Vec::new();
+    };
+    // Each package runs in its own name, so its objects say where they
+    // come from (`package`); `include_zones` in it gives them zones.
+    for (name, include) in picket_packages::Packages::new(root).includes() {
+        interp.scope = picket_lang::eval::FileScope {
+            zone: None,
+            package: name.as_str().into(),
+        };
+        let mut frame = interp.top_frame();
+        if let Err(e) = interp.run_file(&mut frame, &include) {
+            return vec![e];
+        }
+    }
+    Vec::new()
 }

@@ -35,6 +35,7 @@ fn sequences_equal_icinga() {
     let options = picket_model::LoadOptions {
         config: dir.join("icinga2.conf"),
         include_dirs: Vec::new(),
+        packages: None,
         defines: vec![("PktPlugin".into(), "/fixture/pkt-seq".into())],
     };
     let loaded = picket_model::load(&options, |_| {});

@@ -24,7 +24,7 @@ mod archive;
 mod backup;
 mod chain;
 mod datadir;
-mod durable;
+pub mod durable;
 mod error;
 pub mod format1;
 mod frame;

@@ -692,3 +692,124 @@ fn restart_and_shutdown_process_actions() {
     assert!(status.success(), "{log}");
     assert!(log.contains("shutdown-process"), "{log}");
 }
+
+/// The stage `POST /v1/config/stages/<package>` created.
+fn upload_stage(port: u16, package: &str, body: serde_json::Value) -> String {
+    let (code, text) = request(
+        port,
+        "POST",
+        &format!("/v1/config/stages/{package}"),
+        "root:rootpw",
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(code, 200, "{text}");
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    doc["results"][0]["stage"].as_str().unwrap().to_string()
+}
+
+/// Waits for a stage's validation and returns its `status` file.
+fn validated(lab: &Lab, package: &str, stage: &str) -> String {
+    let path = lab
+        .dir
+        .join(format!("api/packages/{package}/{stage}/status"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&path) {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "{stage} was never validated");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn config_stages_are_validated_activated_and_loaded_at_every_start() {
+    let lab = Lab::new();
+    let port = lab.port;
+    let node = lab.start();
+    let (code, text) = request(
+        port,
+        "POST",
+        "/v1/config/packages/deploy",
+        "root:rootpw",
+        b"",
+    );
+    assert_eq!(code, 200, "{text}");
+    let host = |name: &str| format!("object Host \"{name}\" {{ check_command = \"dummy\" }}");
+    let good = upload_stage(
+        port,
+        "deploy",
+        serde_json::json!({"files": {"zones.d/master/h.conf": host("deployed")}}),
+    );
+    assert_eq!(validated(&lab, "deploy", &good), "0");
+    // Valid, activated and loaded in place (Icinga restarts for it).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while request(
+        port,
+        "GET",
+        "/v1/objects/hosts/deployed",
+        "root:rootpw",
+        b"",
+    )
+    .0 != 200
+    {
+        assert!(Instant::now() < deadline, "the stage's host was not loaded");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let attrs = get(port, "/v1/objects/hosts/deployed")["results"][0]["attrs"].clone();
+    assert_eq!(attrs["package"], "deploy", "{attrs}");
+    assert_eq!(attrs["zone"], "master", "{attrs}");
+    // A stage that does not load changes nothing, and says why.
+    let bad = upload_stage(
+        port,
+        "deploy",
+        serde_json::json!({"files": {"conf.d/bad.conf": "object Host \"bad\" { nope = 1 }"}}),
+    );
+    assert_eq!(validated(&lab, "deploy", &bad), "1");
+    let log = std::fs::read_to_string(
+        lab.dir
+            .join(format!("api/packages/deploy/{bad}/startup.log")),
+    )
+    .unwrap();
+    assert!(log.contains("critical/config"), "{log}");
+    assert!(log.contains("bad.conf"), "{log}");
+    let packages = get(port, "/v1/config/packages");
+    let deploy = packages["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "deploy")
+        .unwrap()
+        .clone();
+    assert_eq!(deploy["active-stage"], good.as_str(), "{packages}");
+    assert_eq!(deploy["stages"].as_array().unwrap().len(), 2, "{packages}");
+    get(port, "/v1/objects/hosts/deployed");
+    // After a crash the active stage loads with the files.
+    node.kill();
+    let node = lab.start();
+    get(port, "/v1/objects/hosts/deployed");
+    // Deleting the package removes its objects.
+    let (code, text) = request(
+        port,
+        "DELETE",
+        "/v1/config/packages/deploy",
+        "root:rootpw",
+        b"",
+    );
+    assert_eq!(code, 200, "{text}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while request(
+        port,
+        "GET",
+        "/v1/objects/hosts/deployed",
+        "root:rootpw",
+        b"",
+    )
+    .0 != 404
+    {
+        assert!(Instant::now() < deadline, "the package's host stayed");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (status, log) = node.stop();
+    assert!(status.success(), "{log}");
+}

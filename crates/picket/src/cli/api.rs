@@ -148,6 +148,26 @@ impl Engine for NodeEngine {
         }
     }
 
+    fn packages(&self) -> &picket_packages::Packages {
+        self.configuration.packages()
+    }
+
+    fn deploy_stage(
+        &self,
+        package: String,
+        stage: String,
+        activate: bool,
+        reload: bool,
+        guard: picket_packages::UpdateGuard,
+    ) {
+        let configuration = self.configuration.clone();
+        tokio::spawn(async move {
+            configuration
+                .deploy_stage(&package, &stage, activate, reload, guard)
+                .await;
+        });
+    }
+
     async fn status(&self) -> Option<NodeStatus> {
         let node = self.node_name.clone();
         let started = self.started;

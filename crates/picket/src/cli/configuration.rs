@@ -16,6 +16,7 @@ use picket_lang::eval::Severity;
 use picket_lang::{LangError, Value};
 use picket_model::api_objects::{self, ApiObject, ApiObjectCommand, Creation};
 use picket_model::{ConfigObject, LoadOptions};
+use picket_packages::Packages;
 use picket_store::{Actor, Command as StoreCommand, CommandError, Store};
 use tokio::sync::oneshot;
 
@@ -66,6 +67,35 @@ fn local_zone(config: &Config) -> Option<String> {
         .map(|z| z.full_name())
 }
 
+/// Where the lines of a load go: the node's log, or the transcript of a
+/// stage's validation (its `startup.log`).
+#[derive(Clone, Default)]
+pub enum LoadLog {
+    #[default]
+    Node,
+    Transcript(Arc<parking_lot::Mutex<String>>),
+}
+
+impl LoadLog {
+    fn transcript() -> LoadLog {
+        LoadLog::Transcript(Arc::default())
+    }
+
+    pub fn write(&self, severity: Severity, facility: &str, message: &str) {
+        match self {
+            LoadLog::Node => log::write(severity, facility, message),
+            LoadLog::Transcript(t) => t.lock().push_str(&log::line(severity, facility, message)),
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            LoadLog::Node => String::new(),
+            LoadLog::Transcript(t) => t.lock().clone(),
+        }
+    }
+}
+
 /// Loads the files and the API's objects. Errors of `candidate` (an
 /// object being created) fail the load; a stored object that no longer
 /// loads (the files changed under it) is left out with a log line and
@@ -75,11 +105,13 @@ pub fn load(
     dir: &str,
     objects: &[ApiObject],
     candidate: Option<&ApiObject>,
+    out: &LoadLog,
 ) -> Result<Config, Vec<String>> {
     let mut skipped: HashSet<usize> = HashSet::new();
     let leave_out = |i: usize, why: &str, skipped: &mut HashSet<usize>| {
         let o = &objects[i];
-        log::critical(
+        out.write(
+            Severity::Critical,
             "config",
             &format!(
                 "{} '{}', created through the API, cannot be loaded and is left out: {why}",
@@ -105,7 +137,10 @@ pub fn load(
                 None => {}
             }
         }
-        let mut loaded = picket_model::run_files(options, |r| log::record(&r));
+        let sink = out.clone();
+        let mut loaded = picket_model::run_files(options, move |r| {
+            sink.write(r.severity, &r.facility, &r.message)
+        });
         if !loaded.errors.is_empty() {
             return Err(super::daemon::rendered_errors(&loaded, false));
         }
@@ -161,7 +196,7 @@ pub fn load(
             .chain(candidate.cloned())
             .collect();
         for problem in api_objects::restore(&config.ctx, &config.registry, &kept) {
-            log::warning("config", &problem);
+            out.write(Severity::Warning, "config", &problem);
         }
         if let Some(zone) = local_zone(&config) {
             for o in kept.iter().filter(|o| o.created.is_some()) {
@@ -183,13 +218,14 @@ async fn load_aside(
     dir: String,
     objects: Vec<ApiObject>,
     candidate: Option<ApiObject>,
+    out: LoadLog,
 ) -> Result<Config, Vec<String>> {
     let (tx, rx) = oneshot::channel();
     let spawned = std::thread::Builder::new()
         .name("config".into())
         .stack_size(256 << 20)
         .spawn(move || {
-            let _ = tx.send(load(&options, &dir, &objects, candidate.as_ref()));
+            let _ = tx.send(load(&options, &dir, &objects, candidate.as_ref(), &out));
         });
     if spawned.is_err() {
         return Err(vec!["cannot start the validation thread".into()]);
@@ -209,6 +245,9 @@ pub struct Configuration {
     current: Arc<RwLock<Config>>,
     checker: Checker,
     operator: Arc<Operator>,
+    /// The configuration packages (`/v1/config/*`); their active stages
+    /// load with the files.
+    packages: Arc<Packages>,
     /// One change of the configuration at a time.
     lock: tokio::sync::Mutex<()>,
 }
@@ -222,8 +261,16 @@ impl Configuration {
         checker: Checker,
         operator: Arc<Operator>,
     ) -> Configuration {
+        let packages = Packages::in_data_dir(data_dir);
+        if let Err(e) = packages.ensure_api_package() {
+            log::warning(
+                "config",
+                &format!("Cannot write the '_api' configuration package: {e}"),
+            );
+        }
         Configuration {
             options,
+            packages: Arc::new(packages),
             dir: package_dir(data_dir),
             store,
             current,
@@ -238,6 +285,106 @@ impl Configuration {
             Ok(c) => c.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
+    }
+
+    pub fn packages(&self) -> &Arc<Packages> {
+        &self.packages
+    }
+
+    /// Validates a stage just uploaded (`POST /v1/config/stages/<p>`) by
+    /// loading the configuration with it as its package's active stage,
+    /// as Icinga's validation run does; records `status` and
+    /// `startup.log` in the stage; on success activates it when asked,
+    /// and loads the configuration with it when asked. `guard` keeps
+    /// other uploads out until this one is done.
+    pub async fn deploy_stage(
+        &self,
+        package: &str,
+        stage: &str,
+        activate: bool,
+        reload: bool,
+        guard: picket_packages::UpdateGuard,
+    ) {
+        let one = self.lock.lock().await;
+        let mut options = self.options.clone();
+        options
+            .defines
+            .push(("ActiveStageOverride".into(), format!("{package}:{stage}")));
+        let out = LoadLog::transcript();
+        let info = |text: &str| out.write(Severity::Information, "cli", text);
+        info(&format!(
+            "Picket application loader (version: {})",
+            env!("CARGO_PKG_VERSION")
+        ));
+        info(&format!(
+            "Loading configuration file(s): {}",
+            options.config.display()
+        ));
+        let loaded = load_aside(
+            options,
+            self.dir.clone(),
+            stored(&self.store),
+            None,
+            out.clone(),
+        )
+        .await;
+        let valid = match &loaded {
+            Ok(config) => {
+                for (name, plural, n) in picket_model::counts(&config.registry) {
+                    let word = if n == 1 { name } else { plural };
+                    out.write(
+                        Severity::Information,
+                        "ConfigItem",
+                        &format!("Instantiated {n} {word}."),
+                    );
+                }
+                info("Finished validating the configuration file(s).");
+                true
+            }
+            Err(errors) => {
+                for e in errors {
+                    out.write(Severity::Critical, "config", e);
+                }
+                out.write(
+                    Severity::Critical,
+                    "cli",
+                    "Config validation failed. Re-run with 'picket daemon -C' after fixing the config.",
+                );
+                false
+            }
+        };
+        drop(loaded);
+        let what = format!("Stage '{stage}' of package '{package}'");
+        if let Err(e) = self
+            .packages
+            .record_validation(package, stage, valid, &out.text())
+        {
+            log::critical(
+                "config",
+                &format!("{what}: cannot record its validation: {e}"),
+            );
+            return;
+        }
+        if !valid {
+            log::warning(
+                "config",
+                &format!("{what} does not load; see its startup.log. The active stage stays."),
+            );
+            return;
+        }
+        log::info("config", &format!("{what} is valid."));
+        if activate {
+            if let Err(e) = self.packages.activate(package, stage) {
+                log::critical("config", &format!("{what}: cannot activate it: {e}"));
+                return;
+            }
+            log::info("config", &format!("{what} is now active."));
+        }
+        if reload {
+            self.reload_locked().await;
+        }
+        drop(one);
+        drop(guard);
     }
 
     /// Whether the API created the object (and may delete it).
@@ -273,12 +420,17 @@ impl Configuration {
     /// Loads the files again (SIGHUP, `picket daemon --reload`).
     pub async fn reload(&self) -> Reply {
         let _one = self.lock.lock().await;
+        self.reload_locked().await
+    }
+
+    async fn reload_locked(&self) -> Reply {
         log::info("cli", "Reloading: validating the configuration.");
         let loaded = load_aside(
             self.options.clone(),
             self.dir.clone(),
             stored(&self.store),
             None,
+            LoadLog::Node,
         )
         .await;
         let config = match loaded {
@@ -357,6 +509,7 @@ impl Configuration {
             self.dir.clone(),
             others,
             Some(candidate),
+            LoadLog::Node,
         )
         .await?;
         if config.registry.find(type_name, full_name).is_none() {
@@ -516,8 +669,15 @@ impl Configuration {
             .into_iter()
             .filter(|o| !gone.contains(&api_objects::id(&o.type_name, &o.name)))
             .collect();
-        let config = match load_aside(self.options.clone(), self.dir.clone(), remaining, None).await
-        {
+        let loaded = load_aside(
+            self.options.clone(),
+            self.dir.clone(),
+            remaining,
+            None,
+            LoadLog::Node,
+        )
+        .await;
+        let config = match loaded {
             Ok(c) => c,
             Err(errors) => {
                 return results

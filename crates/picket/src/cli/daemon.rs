@@ -45,6 +45,11 @@ pub fn load_options(args: &ConfigArgs, data_dir: &Path) -> anyhow::Result<Option
             config: config.path.clone(),
             include_dirs: args.include.clone(),
             defines,
+            packages: Some(
+                picket_packages::Packages::in_data_dir(data_dir)
+                    .root()
+                    .to_path_buf(),
+            ),
         },
         config,
         pid_file,
@@ -333,7 +338,13 @@ fn run_node(
         // The files loaded alone first (the stores' settings are in them);
         // now with what the API created and changed.
         let dir = super::configuration::package_dir(data_dir);
-        match super::configuration::load(&setup.options.load, &dir, &objects, None) {
+        match super::configuration::load(
+            &setup.options.load,
+            &dir,
+            &objects,
+            None,
+            &super::configuration::LoadLog::Node,
+        ) {
             Ok(config) => setup.config = config,
             Err(errors) => {
                 for e in errors {

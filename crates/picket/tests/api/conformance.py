@@ -66,10 +66,14 @@ def send(base, req):
     conn.close()
     ctype = (resp.getheader("Content-Type") or "").split(";")[0]
     try:
-        doc = json.loads(data) if data else None
+        doc = json.loads(data) if data and ctype == "application/json" else None
     except ValueError:
         doc = None
-    return resp.status, ctype, doc, dict((k.lower(), v) for k, v in resp.getheaders())
+    headers = dict((k.lower(), v) for k, v in resp.getheaders())
+    if doc is None:
+        # Not JSON (a stage's file): kept whole for `same_body`.
+        headers["(body)"] = data
+    return resp.status, ctype, doc, headers
 
 
 def shape(v):
@@ -150,7 +154,8 @@ def statuses(doc):
 
 def capture(base, req, doc):
     if req.get("capture"):
-        names = [r.get("name") for r in (doc or {}).get("results", []) if isinstance(r, dict)]
+        field = req.get("capture_field", "name")
+        names = [r.get(field) for r in (doc or {}).get("results", []) if isinstance(r, dict)]
         if names and names[0]:
             CAPTURED.setdefault(base, {})[req["capture"]] = urllib.parse.quote(names[0]) \
                 if req.get("capture_quoted") else names[0]
@@ -281,6 +286,8 @@ def main():
             while time.time() < until and not all(
                     (send(base, req)[2] or {}).get("results") for base in (icinga, picket)):
                 time.sleep(1)
+        # A stage is validated in the background (Icinga starts a process).
+        time.sleep(req.get("settle", 0))
         i = send(icinga, req)
         p = send(picket, req)
         capture(icinga, req, i[2])
@@ -299,11 +306,13 @@ def main():
                 # The JSON parser's own words after the colon differ.
                 if str(ti).startswith("Invalid request body:"):
                     ti, tp = ti.split(":")[0], str(tp).split(":")[0]
-                if ti != tp:
+                if normal(ti) != normal(tp):
                     problems.append(f"error text {i[2].get('status')!r} in Icinga, {(p[2] or {}).get('status')!r} in Picket")
         for h in ("www-authenticate", "location"):
             if i[3].get(h) != p[3].get(h):
                 problems.append(f"header {h}: {i[3].get(h)!r} in Icinga, {p[3].get(h)!r} in Picket")
+        if req.get("same_body") and i[3].get("(body)") != p[3].get("(body)"):
+            problems.append(f"bodies differ: {i[3].get('(body)')!r} in Icinga, {p[3].get('(body)')!r} in Picket")
         if req.get("same_values") and values(i[2]) != values(p[2]):
             problems.append(f"values differ: {values(i[2])} in Icinga, {values(p[2])} in Picket")
         ticket = lambda d: [r.get("ticket") for r in (d or {}).get("results", []) if isinstance(r, dict)]
