@@ -72,6 +72,10 @@ pub async fn route<E: Engine>(call: Call<'_, E>) -> Reply {
             let name = name.to_string();
             introspect::variables(&call, Some(&name))
         }
+        (&Method::GET, ["v1", "types", rest @ ..]) if rest.len() <= 1 => {
+            let name = rest.first().map(|n| n.to_string());
+            introspect::types(&call, name.as_ref())
+        }
         (&Method::GET, ["v1", "templates", plural, rest @ ..]) if rest.len() <= 1 => {
             let name = rest.first().map(|n| n.to_string());
             introspect::templates(&call, plural, name.as_ref())

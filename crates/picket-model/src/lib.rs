@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api_objects;
+pub mod classes;
 pub mod commit;
 pub mod event;
 pub mod itl;
