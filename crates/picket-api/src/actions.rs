@@ -22,6 +22,7 @@ const ACTIONS: &[(&str, &[&str])] = &[
     ("remove-comment", &["Comment", "Service", "Host"]),
     ("schedule-downtime", &["Service", "Host"]),
     ("remove-downtime", &["Downtime", "Service", "Host"]),
+    ("execute-command", &["Service", "Host"]),
     ("generate-ticket", &[]),
     ("shutdown-process", &[]),
     ("restart-process", &[]),
@@ -86,6 +87,7 @@ pub async fn handle<E: Engine>(call: Call<'_, E>, action: &str) -> Reply {
             "remove-comment" => operator::remove_comment(&call, view).await,
             "schedule-downtime" => operator::schedule_downtime(&call, view).await,
             "remove-downtime" => operator::remove_downtime(&call, view).await,
+            "execute-command" => execute_command(&call, view).await,
             _ => result(500, "Action is not implemented."),
         });
     }
@@ -192,6 +194,43 @@ async fn reschedule_check<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
             format!("Successfully rescheduled check for object '{name}'."),
         ),
         Err(e) => result(500, e),
+    }
+}
+
+async fn execute_command<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
+    let p = &call.params;
+    let Some(ttl) = p.number("ttl") else {
+        return result(400, "Parameter ttl is required.");
+    };
+    if ttl <= 0.0 {
+        return result(400, "Parameter ttl must be greater than 0.");
+    }
+    let command_type = p
+        .string("command_type")
+        .unwrap_or_else(|| "EventCommand".into());
+    if !["CheckCommand", "EventCommand", "NotificationCommand"].contains(&command_type.as_str()) {
+        return result(400, format!("Invalid command_type '{command_type}'."));
+    }
+    let request = crate::engine::Execute {
+        command_type,
+        command: p.string("command"),
+        endpoint: p.string("endpoint"),
+        macros: p.get("macros").filter(|m| m.is_object()).cloned(),
+        user: p.string("user"),
+        notification: p.string("notification"),
+        ttl,
+    };
+    let name = view.object.full_name();
+    match call
+        .api
+        .engine
+        .execute_command(view.object.clone(), request)
+        .await
+    {
+        Ok(execution) => json!({
+            "checkable": name, "code": 202, "execution": execution, "status": "Accepted",
+        }),
+        Err((code, text)) => result(code, text),
     }
 }
 

@@ -92,6 +92,15 @@ pub trait Engine: Send + Sync + 'static {
     /// (`shutdown-process`, `restart-process`); it happens after the
     /// answer went out.
     fn request(&self, request: ProcessRequest);
+    /// Runs a command for `checkable` (`execute-command`): answered with
+    /// the execution's id once it is recorded in the checkable's
+    /// `executions`, where its outcome goes when it ends; or the code and
+    /// Icinga's text of why it cannot run.
+    fn execute_command(
+        &self,
+        checkable: Arc<ConfigObject>,
+        request: Execute,
+    ) -> impl Future<Output = Result<String, (u16, String)>> + Send;
     /// The configuration packages (`/v1/config/*`).
     fn packages(&self) -> &picket_packages::Packages;
     /// Validates a stage just written, in the background: records its
@@ -108,6 +117,22 @@ pub trait Engine: Send + Sync + 'static {
     );
     /// The node's figures for `/v1/status`.
     fn status(&self) -> impl Future<Output = Option<NodeStatus>> + Send;
+}
+
+/// What `execute-command` asks for, checked: `ttl` is positive and
+/// `command_type` one of `CheckCommand`, `EventCommand` and
+/// `NotificationCommand`.
+#[derive(Debug, Clone)]
+pub struct Execute {
+    pub command_type: String,
+    pub command: Option<String>,
+    pub endpoint: Option<String>,
+    /// Macro values that win over the objects' (a JSON object).
+    pub macros: Option<Json>,
+    pub user: Option<String>,
+    pub notification: Option<String>,
+    /// Seconds until the execution's deadline.
+    pub ttl: f64,
 }
 
 /// Attribute changes by path (`vars.os`), in the order to make them.

@@ -292,6 +292,26 @@ fn severity(host: bool, live: &LiveCopy) -> f64 {
     base + if live.host_up { handling } else { 1024.0 }
 }
 
+/// `executions`: by id, the deadline and, once ended, how (keys in
+/// Icinga's order).
+fn executions(
+    runs: &std::collections::BTreeMap<String, picket_model::monitor::Execution>,
+) -> Value {
+    let out = Dict::new();
+    for (id, run) in runs {
+        let d = Dict::new();
+        d.insert("deadline", num(run.deadline));
+        if let Some(e) = &run.ended {
+            d.insert("end", num(e.end));
+            d.insert("exit", num(e.exit as f64));
+            d.insert("output", Value::from(e.output.as_str()));
+            d.insert("start", num(e.start));
+        }
+        out.insert(id.as_str(), Value::Dict(d));
+    }
+    Value::Dict(out)
+}
+
 /// The value of a runtime attribute; `None` when the object has none of
 /// that name.
 pub fn runtime(view: &View, name: &str) -> Option<Value> {
@@ -316,7 +336,10 @@ pub fn runtime(view: &View, name: &str) -> Option<Value> {
         "handled" => Value::Bool(
             l.state != 0 && (l.marks.acknowledgement != 0 || l.marks.downtime_depth > 0),
         ),
-        "executions" => Value::Null,
+        "executions" => match &live.entry.executions {
+            Some(runs) => executions(runs),
+            None => Value::Null,
+        },
         "flapping" => Value::Bool(l.flapping.is_flapping),
         "flapping_current" => num(l.flapping.current),
         "flapping_last_change" => num(l.flapping.last_change),

@@ -160,6 +160,18 @@ pub fn plan(
     checkable: &Arc<ConfigObject>,
 ) -> Result<Plan, PlanError> {
     let (resolvers, command) = sources(registry, checkable)?;
+    Ok(plan_command(registry, ctx, checkable, &resolvers, &command))
+}
+
+/// Plans a run of `command` (a check, event or notification command)
+/// for `checkable`, its macros resolved by `resolvers`.
+pub fn plan_command(
+    registry: &Registry,
+    ctx: &Context,
+    checkable: &Arc<ConfigObject>,
+    resolvers: &Resolvers,
+    command: &Arc<ConfigObject>,
+) -> Plan {
     let failed = |e: &dyn std::fmt::Display| {
         Plan::Done(Box::new(unknown(format!(
             "Error: {e}\n\nContext:\n\n\t(0) Executing check for object '{}'",
@@ -177,43 +189,43 @@ pub fn plan(
                 |name: &str| resolvers.resolve(ctx, &Value::from(format!("${name}$").as_str()));
             let state = match resolve("dummy_state") {
                 Ok(r) => r.value,
-                Err(e) => return Ok(failed(&e)),
+                Err(e) => return failed(&e),
             };
             let text = match resolve("dummy_text") {
                 Ok(r) => r.value.to_display(),
-                Err(e) => return Ok(failed(&e)),
+                Err(e) => return failed(&e),
             };
-            Ok(Plan::Dummy {
+            Plan::Dummy {
                 name: checkable.full_name(),
                 state,
                 text,
-            })
+            }
         }
         "SleepCheck" => match resolvers.resolve(ctx, &Value::from("$sleep_time$")) {
-            Ok(r) => Ok(Plan::Sleep { time: r.value }),
-            Err(e) => Ok(failed(&e)),
+            Ok(r) => Plan::Sleep { time: r.value },
+            Err(e) => failed(&e),
         },
-        "ExceptionCheck" => Ok(Plan::Exception {
+        "ExceptionCheck" => Plan::Exception {
             name: checkable.full_name(),
-        }),
-        "RandomCheck" => Ok(Plan::Random {
+        },
+        "RandomCheck" => Plan::Random {
             node: node_name(ctx),
-        }),
-        "NullCheck" => Ok(Plan::Null {
+        },
+        "NullCheck" => Plan::Null {
             node: node_name(ctx),
-        }),
+        },
         "IcingaCheck" => match resolvers.resolve(ctx, &Value::from("$icinga_min_version$")) {
-            Ok(r) => Ok(Plan::Icinga {
+            Ok(r) => Plan::Icinga {
                 name: checkable.full_name(),
                 min_version: r.value,
-            }),
-            Err(e) => Ok(failed(&e)),
+            },
+            Err(e) => failed(&e),
         },
         "ClusterCheck" | "ClusterZoneCheck" if registry.count("ApiListener") == 0 => {
-            Ok(Plan::Done(Box::new(CheckResult {
+            Plan::Done(Box::new(CheckResult {
                 exit_status: 0,
                 ..unknown("No API listener is configured for this instance.".into())
-            })))
+            }))
         }
         _ => {
             let get = |f: &str| command.get(f).unwrap_or_default();
@@ -221,17 +233,17 @@ pub fn plan(
                 &get("command"),
                 &get("arguments"),
                 &get("env"),
-                &resolvers,
+                resolvers,
                 ctx,
             ) {
                 Ok(line) => line,
-                Err(e) => return Ok(failed(&e)),
+                Err(e) => return failed(&e),
             };
             let timeout = seconds(checkable.get("check_timeout"))
                 .or_else(|| seconds(command.get("timeout")))
                 .unwrap_or(60.0);
             let argv = line.exec_argv();
-            Ok(Plan::Plugin {
+            Plan::Plugin {
                 invocation: Invocation {
                     argv: argv.iter().map(OsString::from).collect(),
                     env: line.env.iter().map(|(k, v)| (k.into(), v.into())).collect(),
@@ -239,7 +251,7 @@ pub fn plan(
                     output_limit: DEFAULT_OUTPUT_LIMIT,
                 },
                 command: argv,
-            })
+            }
         }
     }
 }

@@ -12,6 +12,7 @@
 pub mod builtin;
 pub mod check;
 pub mod command_line;
+pub mod execute;
 pub mod macros;
 mod missing;
 mod order;

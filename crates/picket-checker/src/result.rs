@@ -48,8 +48,9 @@ fn terminated(signal: i32) -> String {
     format!("<Terminated by signal {signal} ({}).>", strsignal(signal))
 }
 
-/// The result of a run of `program`.
-pub fn from_process(program: &str, finished: &Finished) -> PluginResult {
+/// The exit status and the whole output of a plugin run, with what
+/// Icinga appends when it did not exit by itself.
+pub fn raw_output(program: &str, finished: &Finished) -> (i64, String) {
     let mut raw = String::from_utf8_lossy(&finished.output).into_owned();
     let exit_status = match &finished.ending {
         Ending::Exited(code) => i64::from(*code),
@@ -70,6 +71,12 @@ pub fn from_process(program: &str, finished: &Finished) -> PluginResult {
             128
         }
     };
+    (exit_status, raw)
+}
+
+/// The result of a run of `program`.
+pub fn from_process(program: &str, finished: &Finished) -> PluginResult {
+    let (exit_status, raw) = raw_output(program, finished);
     let (output, perfdata) = parse_output(raw.trim());
     PluginResult {
         exit_status,

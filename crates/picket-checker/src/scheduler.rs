@@ -74,6 +74,13 @@ pub enum Command {
         marks: Marks,
         changes: Vec<(OperationEvent, Option<Arc<ConfigObject>>)>,
     },
+    /// A run of `execute-command` started or ended: recorded in the
+    /// object's `executions`.
+    Execution {
+        full_name: String,
+        id: String,
+        execution: picket_model::monitor::Execution,
+    },
     /// Stop checking; the task ends with its monitor.
     Stop,
 }
@@ -350,6 +357,15 @@ impl Task {
             } => {
                 if let Some(id) = self.monitor.find(&full_name) {
                     self.monitor.operated(id, marks, changes, now());
+                }
+            }
+            Command::Execution {
+                full_name,
+                id,
+                execution,
+            } => {
+                if let Some(object) = self.monitor.find(&full_name) {
+                    self.monitor.record_execution(object, id, execution);
                 }
             }
             Command::Stop => {}

@@ -9,6 +9,7 @@
 //! with `disable_checks` failing) is [`Monitor::due`]. The time is always
 //! passed in, so the rules can be replayed.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use picket_lang::Value;
@@ -93,6 +94,28 @@ pub struct Entry {
     /// check period is outside (a forced reschedule).
     #[serde(default)]
     pub force_next_check: bool,
+    /// Runs of `execute-command` by id; boxed, since few checkables have
+    /// any and every one carries the field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executions: Option<Box<BTreeMap<String, Execution>>>,
+}
+
+/// One run of `execute-command`, as the checkable's `executions` shows
+/// it: the deadline from the start, the rest once it ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Execution {
+    pub deadline: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<Ended>,
+}
+
+/// How a run of `execute-command` ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ended {
+    pub start: f64,
+    pub end: f64,
+    pub exit: i64,
+    pub output: String,
 }
 
 /// Why a due check does not run.
@@ -322,6 +345,7 @@ impl Monitor {
                 last_result: None,
                 next_check: 0.0,
                 force_next_check: false,
+                executions: None,
             })
             .collect();
         Monitor {
@@ -516,6 +540,14 @@ impl Monitor {
 
     /// Moves the next check of `id` to `at` (Icinga's `reschedule-check`);
     /// `force` runs it whatever active checks or the check period say.
+    /// Records a run of `execute-command` (started or ended) under its id.
+    pub fn record_execution(&mut self, id: Id, key: String, execution: Execution) {
+        self.entries[id]
+            .executions
+            .get_or_insert_with(Default::default)
+            .insert(key, execution);
+    }
+
     pub fn reschedule(&mut self, id: Id, at: f64, force: bool) {
         let e = &mut self.entries[id];
         e.next_check = at;

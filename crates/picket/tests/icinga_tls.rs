@@ -33,7 +33,7 @@ fn ok(c: &mut Command) {
     assert!(out.status.success(), "{c:?}: {out:?}");
 }
 
-/// A running Icinga 2 master; killed when dropped.
+/// A running Icinga 2 master; stopped when dropped.
 struct Master {
     child: Child,
     lines: mpsc::Receiver<String>,
@@ -43,8 +43,7 @@ struct Master {
 
 impl Drop for Master {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        common::stop_icinga(&mut self.child);
     }
 }
 

@@ -5,11 +5,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use picket_api::engine::{Changes, ProcessRequest, Unchanged};
+use picket_api::engine::{Changes, Execute, ProcessRequest, Unchanged};
 use picket_api::{Api, Engine, ListenerSettings, NodeStatus, OperateError};
 use picket_checker::scheduler::{Checker, Command, Config};
 use picket_model::api_objects::Creation;
 use picket_model::event::Bus;
+use picket_model::monitor::{Ended, Execution};
 use picket_model::operations::{Operation, Operations};
 use picket_model::result::CheckResult;
 use picket_model::ConfigObject;
@@ -146,6 +147,68 @@ impl Engine for NodeEngine {
                 &format!("{request:?} was asked for while the node is busy; ignored."),
             );
         }
+    }
+
+    async fn execute_command(
+        &self,
+        checkable: Arc<ConfigObject>,
+        request: Execute,
+    ) -> Result<String, (u16, String)> {
+        use picket_checker::execute::{self, CommandType, Request};
+        let command_type = CommandType::parse(&request.command_type).ok_or_else(|| {
+            (
+                400,
+                format!("Invalid command_type '{}'.", request.command_type),
+            )
+        })?;
+        let config = self.configuration.current();
+        let ask = Request {
+            command_type,
+            command: request.command,
+            endpoint: request.endpoint,
+            macros: request.macros.as_ref().map(picket_lang::json::from_serde),
+            user: request.user,
+            notification: request.notification,
+        };
+        let prepared = execute::prepare(&config.registry, &config.ctx, &checkable, &ask)
+            .map_err(|e| (404, e.to_string()))?;
+        let full_name = checkable.full_name();
+        let id = uuid::Uuid::new_v4().to_string();
+        let deadline = picket_model::result::now() + request.ttl;
+        let elsewhere = (prepared.endpoint != self.node_name).then(|| {
+            format!(
+                "Execution '{id}' for '{full_name}' is for endpoint '{}', which this node cannot reach.",
+                prepared.endpoint
+            )
+        });
+        let answer = id.clone();
+        let record = move |ended| Command::Execution {
+            full_name: full_name.clone(),
+            id: id.clone(),
+            execution: Execution { deadline, ended },
+        };
+        if !self.checker.send(record(None)).await {
+            return Err((500, "The node is stopping.".into()));
+        }
+        if let Some(why) = elsewhere {
+            // Other endpoints are reached over the cluster, which this
+            // node does not join yet: the execution stays pending, as in
+            // Icinga when the endpoint is not connected.
+            log::warning("ApiActions", &why);
+            return Ok(answer);
+        }
+        let checker = self.checker.clone();
+        tokio::spawn(async move {
+            let o = execute::run(prepared.plan).await;
+            let ended = Ended {
+                start: o.start,
+                end: o.end,
+                exit: o.exit,
+                output: o.output,
+            };
+            checker.send(record(Some(ended))).await;
+        });
+        Ok(answer)
     }
 
     fn packages(&self) -> &picket_packages::Packages {

@@ -44,3 +44,23 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Stops a real Icinga 2 daemon started by a test. SIGTERM first: Icinga's
+/// first process then stops the worker process it started; SIGKILL would
+/// leave the worker running after the test.
+#[allow(dead_code)]
+pub fn stop_icinga(child: &mut std::process::Child) {
+    if let Ok(pid) = i32::try_from(child.id()) {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
