@@ -194,6 +194,11 @@ pub fn documents(event: &Event) -> Vec<Json> {
                     attempt: 1,
                     reachable: true,
                 },
+                previous_hard_state: if *state_type == picket_model::state::StateType::Hard {
+                    *last_state
+                } else {
+                    99
+                },
             };
             with_result(&mut doc, check_result, vars, marks);
             doc.insert("state".into(), json!(state));

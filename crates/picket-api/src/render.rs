@@ -155,6 +155,8 @@ pub struct VarsState {
 pub struct Vars {
     pub before: VarsState,
     pub after: VarsState,
+    /// The hard state the last hard change left, 99 for none.
+    pub previous_hard_state: u8,
 }
 
 impl Vars {
@@ -173,6 +175,7 @@ impl Vars {
                 attempt: live.check_attempt,
                 reachable: live.last_reachable,
             },
+            previous_hard_state: live.previous_hard_state,
         }
     }
 }
@@ -234,7 +237,10 @@ pub fn check_result(
             Value::Array(Array::new(perfdata))
         },
     );
-    d.insert("previous_hard_state", num(99.0));
+    d.insert(
+        "previous_hard_state",
+        num(vars_of.map_or(99.0, |v| f64::from(v.previous_hard_state))),
+    );
     d.insert("schedule_end", num(cr.schedule_end));
     d.insert("schedule_start", num(cr.schedule_start));
     d.insert("scheduling_source", Value::from(cr.check_source.as_str()));

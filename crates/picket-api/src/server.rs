@@ -9,7 +9,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_LENGTH, SERVER, WWW_AUTHENTICATE};
+use hyper::header::{
+    HeaderValue, ACCEPT, ACCESS_CONTROL_ALLOW_CREDENTIALS, ACCESS_CONTROL_ALLOW_HEADERS,
+    ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, ACCESS_CONTROL_REQUEST_METHOD,
+    AUTHORIZATION, CONTENT_LENGTH, ORIGIN, SERVER, WWW_AUTHENTICATE,
+};
 use hyper::{Method, Request, Response, Version};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use openssl::ssl::SslContext;
@@ -174,11 +178,51 @@ async fn handle<E: Engine>(
     remote: SocketAddr,
     req: Request<Incoming>,
 ) -> Response<Body> {
-    let mut reply = pipeline(api, peer, remote, req).await;
+    // CORS, as Icinga does it once `access_control_allow_origin` lists
+    // any origin: credentials are always allowed, a listed origin is
+    // echoed, and a preflight is answered before authentication.
+    let cors = !api.settings.allow_origin.is_empty();
+    let origin = header(&req, ORIGIN)
+        .filter(|o| api.settings.allow_origin.iter().any(|a| a == o))
+        .and_then(|o| HeaderValue::from_str(o).ok());
+    let preflight = cors
+        && req.method() == Method::OPTIONS
+        && req.headers().contains_key(ACCESS_CONTROL_REQUEST_METHOD);
+    let mut reply = if preflight {
+        preflight_reply()
+    } else {
+        pipeline(api, peer, remote, req).await
+    };
+    let headers = reply.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&format!("Icinga/{}", api.version)) {
-        reply.headers_mut().insert(SERVER, v);
+        headers.insert(SERVER, v);
+    }
+    if cors {
+        if let Some(origin) = origin {
+            headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        }
+        headers.insert(
+            ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
     }
     reply
+}
+
+/// The answer to a CORS preflight: what browsers may send.
+fn preflight_reply() -> Reply {
+    let mut r = Response::new(Body::full("Preflight OK"));
+    let h = r.headers_mut();
+    h.insert(
+        ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, PUT, DELETE"),
+    );
+    h.insert(
+        ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("Authorization, Content-Type, X-HTTP-Method-Override"),
+    );
+    h.insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    r
 }
 
 /// Icinga's answer to a body over the limit; the connection is closed,

@@ -106,6 +106,11 @@ pub struct Live {
     /// The last check result's own state (0–3): hosts keep it besides
     /// UP/DOWN, and flapping counts its changes.
     pub result_state: u8,
+    /// The hard state (0–3, as results report it) the last hard change
+    /// left; 99 before any. Shown as the last result's
+    /// `previous_hard_state`, as Icinga keeps it.
+    #[serde(default = "no_hard_state")]
+    pub previous_hard_state: u8,
     /// When each state was last seen (`last_state_ok`, ... for services;
     /// `last_state_up`, `last_state_down` for hosts at 0 and 1).
     #[serde(default)]
@@ -120,6 +125,10 @@ pub struct Live {
     /// derived it from the operations store; not part of the rules.
     #[serde(default)]
     pub marks: crate::operations::Marks,
+}
+
+fn no_hard_state() -> u8 {
+    99
 }
 
 impl Live {
@@ -140,6 +149,7 @@ impl Live {
             last_reachable: true,
             flapping: Flapping::default(),
             result_state: 3,
+            previous_hard_state: no_hard_state(),
             last_in_state: [0.0; 4],
             last_unreachable: 0.0,
             previous_state_change: 0.0,
@@ -167,6 +177,7 @@ impl Live {
         let old_state = self.state;
         let old_type = self.state_type;
         let old_attempt = self.check_attempt;
+        let never_checked = self.last_check == 0.0;
         let ok = |s: u8| s == 0;
         let mut attempt = 1;
         let mut state_type = old_type;
@@ -213,6 +224,14 @@ impl Live {
             self.last_unreachable = now;
         }
         if hard_changed {
+            // Hosts keep UP/DOWN; a result reports DOWN as CRITICAL. The
+            // first result of a never checked object leaves it at none.
+            self.previous_hard_state = match (rules.kind, self.last_hard_state) {
+                _ if never_checked => no_hard_state(),
+                (Kind::Host, 0) => 0,
+                (Kind::Host, _) => 2,
+                (Kind::Service, s) => s,
+            };
             self.last_hard_state = new_state;
             self.last_hard_state_change = now;
         }

@@ -53,6 +53,7 @@ def send(base, req):
         headers["Authorization"] = "Basic " + base64.b64encode(user.encode()).decode()
     if req.get("override"):
         headers["X-HTTP-Method-Override"] = req["override"]
+    headers.update(req.get("headers", {}))
     body = None
     if "raw" in req:
         body = req["raw"].encode()
@@ -160,6 +161,20 @@ def capture(base, req, doc):
         if names and names[0]:
             CAPTURED.setdefault(base, {})[req["capture"]] = urllib.parse.quote(names[0]) \
                 if req.get("capture_quoted") else names[0]
+
+
+def fields(doc, paths):
+    """Chosen attributes (dotted paths) of every result, by object name."""
+    out = []
+    for r in sorted((doc or {}).get("results", []), key=lambda r: str(r.get("name"))):
+        row = [r.get("name")]
+        for path in paths:
+            v = r.get("attrs", {})
+            for part in path.split("."):
+                v = v.get(part) if isinstance(v, dict) else None
+            row.append(v)
+        out.append(row)
+    return out
 
 
 def values(doc):
@@ -309,11 +324,15 @@ def main():
                     ti, tp = ti.split(":")[0], str(tp).split(":")[0]
                 if normal(ti) != normal(tp):
                     problems.append(f"error text {i[2].get('status')!r} in Icinga, {(p[2] or {}).get('status')!r} in Picket")
-        for h in ("www-authenticate", "location"):
+        for h in ("www-authenticate", "location", "access-control-allow-origin",
+                  "access-control-allow-credentials", "access-control-allow-methods",
+                  "access-control-allow-headers"):
             if i[3].get(h) != p[3].get(h):
                 problems.append(f"header {h}: {i[3].get(h)!r} in Icinga, {p[3].get(h)!r} in Picket")
         if req.get("same_body") and i[3].get("(body)") != p[3].get("(body)"):
             problems.append(f"bodies differ: {i[3].get('(body)')!r} in Icinga, {p[3].get('(body)')!r} in Picket")
+        if req.get("same_fields") and fields(i[2], req["same_fields"]) != fields(p[2], req["same_fields"]):
+            problems.append(f"fields differ: {fields(i[2], req['same_fields'])} in Icinga, {fields(p[2], req['same_fields'])} in Picket")
         if req.get("same_values") and values(i[2]) != values(p[2]):
             problems.append(f"values differ: {values(i[2])} in Icinga, {values(p[2])} in Picket")
         ticket = lambda d: [r.get("ticket") for r in (d or {}).get("results", []) if isinstance(r, dict)]
