@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use picket_model::operations::{
-    self, Acknowledgement, Cleared, Comment, Downtime, Operation, Operations,
+    self, Acknowledgement, ChildOptions, Cleared, Comment, Downtime, Operation, Operations,
 };
 use picket_model::result::now;
 use picket_store::Versioned;
@@ -245,31 +245,11 @@ pub async fn remove_comment<E: Engine>(call: &Call<'_, E>, view: &View) -> Json 
     )
 }
 
-/// How a downtime's children get theirs.
-#[derive(Clone, Copy, PartialEq)]
-enum ChildOptions {
-    None,
-    Triggered,
-    NonTriggered,
-}
-
 fn child_options(value: Option<&Json>) -> Option<ChildOptions> {
-    Some(match value {
-        None => ChildOptions::None,
-        Some(Json::String(s)) => match s.as_str() {
-            "DowntimeNoChildren" => ChildOptions::None,
-            "DowntimeTriggeredChildren" => ChildOptions::Triggered,
-            "DowntimeNonTriggeredChildren" => ChildOptions::NonTriggered,
-            _ => return None,
-        },
-        Some(Json::Number(n)) => match n.as_f64() {
-            Some(0.0) => ChildOptions::None,
-            Some(1.0) => ChildOptions::Triggered,
-            Some(2.0) => ChildOptions::NonTriggered,
-            _ => return None,
-        },
-        Some(_) => return None,
-    })
+    match value {
+        None => Some(ChildOptions::None),
+        Some(v) => ChildOptions::parse(&picket_lang::json::from_serde(v)),
+    }
 }
 
 /// Every checkable below `checkable` through dependencies.
@@ -360,6 +340,7 @@ pub async fn schedule_downtime<E: Engine>(call: &Call<'_, E>, view: &View) -> Js
             .map(|()| json!({ "legacy_id": legacy_id, "name": name }))
     };
     let first = downtime(&trigger, "");
+    let template = first.clone();
     let legacy_id = first.legacy_id;
     let name = match schedule(checkable.clone(), first).await {
         Ok(r) => r["name"].as_str().unwrap_or_default().to_string(),
@@ -369,13 +350,12 @@ pub async fn schedule_downtime<E: Engine>(call: &Call<'_, E>, view: &View) -> Js
     if p.contains("child_options") {
         let mut list = Vec::new();
         if children != ChildOptions::None {
-            let by = if children == ChildOptions::Triggered {
-                name.as_str()
-            } else {
-                ""
-            };
             for child in children_of(call, &checkable).await {
-                match schedule(child, downtime(by, &name)).await {
+                let Some(mut d) = children.child_downtime(&template, &name) else {
+                    break;
+                };
+                d.legacy_id = engine.legacy_id(true);
+                match schedule(child, d).await {
                     Ok(r) => list.push(r),
                     Err(e) => return failed(e),
                 }

@@ -548,6 +548,56 @@ impl Aggregate for Operations {
     }
 }
 
+/// Which children (through dependencies) a downtime also covers
+/// (`child_options` of `schedule-downtime` and of `ScheduledDowntime`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildOptions {
+    None,
+    /// Children get downtimes that the parent's start triggers.
+    Triggered,
+    /// Children get downtimes of their own, over the same window.
+    NonTriggered,
+}
+
+impl ChildOptions {
+    /// Icinga's names (`DowntimeTriggeredChildren`, ...) or numbers (0–2).
+    pub fn parse(value: &picket_lang::Value) -> Option<ChildOptions> {
+        use picket_lang::Value;
+        Some(match value {
+            Value::Null => ChildOptions::None,
+            Value::String(s) => match &**s {
+                "DowntimeNoChildren" => ChildOptions::None,
+                "DowntimeTriggeredChildren" => ChildOptions::Triggered,
+                "DowntimeNonTriggeredChildren" => ChildOptions::NonTriggered,
+                _ => return None,
+            },
+            Value::Number(n) if *n == 0.0 => ChildOptions::None,
+            Value::Number(n) if *n == 1.0 => ChildOptions::Triggered,
+            Value::Number(n) if *n == 2.0 => ChildOptions::NonTriggered,
+            _ => return None,
+        })
+    }
+
+    /// The downtime a child gets of `parent` (named `parent_name`), or
+    /// none.
+    pub fn child_downtime(self, parent: &Downtime, parent_name: &str) -> Option<Downtime> {
+        let triggered_by = match self {
+            ChildOptions::None => return None,
+            ChildOptions::Triggered => parent_name.to_string(),
+            ChildOptions::NonTriggered => String::new(),
+        };
+        Some(Downtime {
+            triggered_by,
+            parent: parent_name.to_string(),
+            // A child belongs to its parent, not to a ScheduledDowntime.
+            scheduled_by: String::new(),
+            trigger_time: 0.0,
+            legacy_id: 0,
+            ..parent.clone()
+        })
+    }
+}
+
 /// What a `ScheduledDowntime` asks for at `now`: the checkable, and the
 /// downtime of its running or next range (`None` when it has no range in
 /// the coming week). The name is left to the caller.

@@ -847,3 +847,62 @@ fn execute_command_runs_the_command_and_keeps_its_outcome() {
     let (status, log) = node.stop();
     assert!(status.success(), "{log}");
 }
+
+#[test]
+fn scheduled_downtimes_cover_the_children_their_child_options_name() {
+    let lab = Lab::new();
+    let port = lab.port;
+    let original = std::fs::read_to_string(&lab.config).unwrap();
+    let days = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .map(|d| format!("{d} = \"00:00-24:00\""))
+    .join("\n");
+    let objects = "\nobject Host \"child1\" { check_command = \"dummy\" }\n\
+         object Dependency \"child1-behind-host1\" { parent_host_name = \"host1\"; child_host_name = \"child1\" }\n";
+    let window = format!(
+        "object ScheduledDowntime \"with-children\" {{\n  host_name = \"host1\"\n  author = \"a\"\n  \
+         comment = \"window\"\n  child_options = \"DowntimeTriggeredChildren\"\n  ranges = {{\n{days}\n}}\n}}\n"
+    );
+    std::fs::write(&lab.config, format!("{original}{objects}{window}")).unwrap();
+    let node = lab.start();
+    let query = "/v1/objects/downtimes?filter=downtime.host_name==%22child1%22&attrs=parent&attrs=triggered_by&attrs=scheduled_by";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let child = loop {
+        let (code, body) = request(port, "GET", query, "root:rootpw", b"");
+        if code == 200 {
+            let doc: serde_json::Value = serde_json::from_str(&dechunk(&body)).unwrap();
+            break doc["results"][0]["attrs"].clone();
+        }
+        assert!(Instant::now() < deadline, "child1 got no downtime");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let parent = child["parent"].as_str().unwrap().to_string();
+    assert!(parent.starts_with("host1!"), "{child}");
+    assert_eq!(child["triggered_by"], parent.as_str(), "{child}");
+    assert_eq!(child["scheduled_by"], "", "{child}");
+    let planned = get(
+        port,
+        &format!("/v1/objects/downtimes/{parent}?attrs=scheduled_by"),
+    );
+    assert_eq!(
+        planned["results"][0]["attrs"]["scheduled_by"],
+        "host1!with-children"
+    );
+    // Without the ScheduledDowntime, its downtime goes and its child's too.
+    std::fs::write(&lab.config, format!("{original}{objects}")).unwrap();
+    act(port, "restart-process", serde_json::json!({}));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !get(port, query)["results"].as_array().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the child's downtime stayed");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (status, log) = node.stop();
+    assert!(status.success(), "{log}");
+}

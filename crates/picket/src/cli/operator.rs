@@ -12,7 +12,9 @@ use parking_lot::Mutex;
 use picket_api::OperateError;
 use picket_checker::scheduler::{Checker, Command as CheckerCommand, Config};
 use picket_model::event::{Bus, Event};
-use picket_model::operations::{self, Cleared, Marks, Operation, OperationEvent, Operations};
+use picket_model::operations::{
+    self, ChildOptions, Cleared, Marks, Operation, OperationEvent, Operations,
+};
 use picket_model::result::now;
 use picket_model::ConfigObject;
 use picket_store::{Actor, Aggregate, Command, CommandError, Store, Versioned};
@@ -177,6 +179,24 @@ impl Operator {
             .await;
     }
 
+    /// Every checkable below `checkable` through dependencies.
+    async fn children(&self, checkable: &str) -> Vec<String> {
+        let name = checkable.to_string();
+        self.checker
+            .inspect(move |m, _, _| {
+                m.find(&name)
+                    .map(|id| {
+                        m.all_children(id)
+                            .into_iter()
+                            .map(|c| m.checkable(c).object.full_name())
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+            .await
+            .unwrap_or_default()
+    }
+
     /// Removes everything operators left on a checkable that is gone.
     pub async fn forget(&self, actor: &Actor, checkable: &str) {
         let Some(ops) = self.store.get(checkable) else {
@@ -265,17 +285,56 @@ impl Operator {
                 continue;
             }
             downtime.legacy_id = self.legacy_id(true);
+            let name = format!("{checkable}!{}", uuid::Uuid::new_v4());
+            let template = downtime.clone();
             let op = Operation::ScheduleDowntime {
-                name: format!("{checkable}!{}", uuid::Uuid::new_v4()),
+                name: name.clone(),
                 downtime,
             };
             if let Err(e) = self.execute(&actor, &checkable, op).await {
                 log::warning("operations", &format!("'{}': {e}", sd.full_name()));
+                continue;
+            }
+            let options = sd
+                .get("child_options")
+                .map_or(Some(ChildOptions::None), |v| ChildOptions::parse(&v));
+            let Some(options) = options.filter(|o| *o != ChildOptions::None) else {
+                continue;
+            };
+            for child in self.children(&checkable).await {
+                let Some(mut d) = options.child_downtime(&template, &name) else {
+                    break;
+                };
+                d.legacy_id = self.legacy_id(true);
+                let op = Operation::ScheduleDowntime {
+                    name: format!("{child}!{}", uuid::Uuid::new_v4()),
+                    downtime: d,
+                };
+                if let Err(e) = self.execute(&actor, &child, op).await {
+                    log::warning("operations", &format!("'{}': {e}", sd.full_name()));
+                }
+            }
+        }
+        // Downtimes of ScheduledDowntime objects that are gone go, with
+        // the downtimes made for their children.
+        let mut gone: HashSet<String> = HashSet::new();
+        loop {
+            let before = gone.len();
+            for v in self.all() {
+                for (name, d) in &v.state.downtimes {
+                    let orphan = !d.scheduled_by.is_empty() && !owners.contains(&d.scheduled_by);
+                    if orphan || gone.contains(&d.parent) {
+                        gone.insert(name.clone());
+                    }
+                }
+            }
+            if gone.len() == before {
+                break;
             }
         }
         for v in self.all() {
-            for (name, d) in &v.state.downtimes {
-                if !d.scheduled_by.is_empty() && !owners.contains(&d.scheduled_by) {
+            for name in v.state.downtimes.keys() {
+                if gone.contains(name) {
                     let op = Operation::RemoveDowntime {
                         name: name.clone(),
                         cancelled: false,
