@@ -85,20 +85,22 @@ pub async fn handle<E: Engine>(call: Call<'_, E>, what: &str) -> Reply {
         "execute-script" => {
             let (locals, name) = call.api.consoles.begin(&session, &command);
             let ctx = call.config.ctx.clone();
+            let sandboxed = call.params.flag("sandboxed");
             let _slot = call.api.slot().await;
-            let outcome =
-                tokio::task::spawn_blocking(move || execute(&ctx, locals, &name, &command))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err((
-                            LangError::new(
-                                picket_lang::error::ErrorKind::Script,
-                                "The script stopped unexpectedly.",
-                                None,
-                            ),
-                            String::new(),
-                        ))
-                    });
+            let outcome = tokio::task::spawn_blocking(move || {
+                execute(&ctx, locals, &name, &command, sandboxed)
+            })
+            .await
+            .unwrap_or_else(|_| {
+                Err((
+                    LangError::new(
+                        picket_lang::error::ErrorKind::Script,
+                        "The script stopped unexpectedly.",
+                        None,
+                    ),
+                    String::new(),
+                ))
+            });
             match outcome {
                 Ok(value) => json!({
                     "code": 200,
@@ -126,6 +128,7 @@ fn execute(
     locals: Dict,
     name: &str,
     command: &str,
+    sandboxed: bool,
 ) -> Result<Value, (LangError, String)> {
     let ast = picket_lang::parser::parse_file(command, CONSOLE_FILE, name)
         .map_err(|e| (e, name.to_string()))?;
@@ -133,8 +136,9 @@ fn execute(
         locals: locals.clone(),
         this: Value::Dict(locals),
     };
-    Interp::new(ctx)
-        .with_step_limit(STEP_LIMIT)
+    let mut interp = Interp::new(ctx).with_step_limit(STEP_LIMIT);
+    interp.sandboxed = sandboxed;
+    interp
         .run(&mut frame, &ast)
         .map_err(|e| (e, name.to_string()))
 }

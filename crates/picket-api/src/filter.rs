@@ -53,11 +53,19 @@ pub fn holds_for(ctx: &Context, expr: &Expr, var: &str, value: Value) -> Result<
         locals: scope.clone(),
         this: Value::Dict(scope),
     };
-    Interp::new(ctx)
-        .with_step_limit(STEP_LIMIT)
+    sandboxed(ctx)
         .run(&mut frame, expr)
         .map(|v| v.to_bool())
         .map_err(|e| diagnostic(&e))
+}
+
+/// Filters run as Icinga runs them: bounded, and in sandbox mode (no
+/// assignments, only side-effect free functions), so that a query cannot
+/// change anything.
+fn sandboxed(ctx: &Context) -> Interp<'_> {
+    let mut interp = Interp::new(ctx).with_step_limit(STEP_LIMIT);
+    interp.sandboxed = true;
+    interp
 }
 
 impl Selection {
@@ -128,8 +136,7 @@ impl Selection {
             locals: scope.clone(),
             this: Value::Dict(scope),
         };
-        let mut interp = Interp::new(ctx).with_step_limit(STEP_LIMIT);
-        interp
+        sandboxed(ctx)
             .run(&mut frame, expr)
             .map(|v| v.to_bool())
             .map_err(|e| diagnostic(&e))

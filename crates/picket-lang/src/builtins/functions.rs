@@ -363,7 +363,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
     def_text_fn(system, "dirname", "path", dirname);
     def_text_fn(system, "escape_shell_arg", "text", escape_shell_arg);
     def_text_fn(system, "escape_shell_cmd", "text", escape_shell_cmd);
-    def_fn(system, "System", "get_time", &[], false, |_, _, _| {
+    def_fn(system, "System", "get_time", &[], true, |_, _, _| {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs_f64())
@@ -387,7 +387,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         "System",
         "path_exists",
         &["path"],
-        true,
+        false,
         |_, _, args| {
             Ok(Value::Bool(
                 std::path::Path::new(&args[0].to_display()).exists(),
@@ -399,7 +399,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         "System",
         "glob",
         &["pathspec", "type"],
-        true,
+        false,
         |_, _, args| {
             need(&args, 1)?;
             let kind = match args.get(1) {
@@ -414,7 +414,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         "System",
         "glob_recursive",
         &["pathspec", "pattern", "type"],
-        true,
+        false,
         |_, _, args| {
             need(&args, 2)?;
             let kind = match args.get(2) {
@@ -496,7 +496,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         "System",
         "range",
         &["start", "end", "increment"],
-        true,
+        false,
         |_, _, args| {
             let nums: Vec<f64> = args
                 .iter()
@@ -531,7 +531,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         true,
         |_, _, args| intersection(&args),
     );
-    def_fn(system, "System", "random", &[], false, |_, _, _| {
+    def_fn(system, "System", "random", &[], true, |_, _, _| {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
@@ -574,7 +574,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
             arg(&args, 0).to_display()
         )))
     });
-    def_fn(system, "System", "ptr", &["object"], true, |_, _, args| {
+    def_fn(system, "System", "ptr", &["object"], false, |_, _, args| {
         let p = match arg(&args, 0) {
             Value::Array(a) => a.len() as f64,
             _ => 0.0,
@@ -602,7 +602,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         "System",
         "parse_performance_data",
         &["pd"],
-        true,
+        false,
         |_, _, args| {
             perfdata::parse_value(&args[0].to_display())
                 .map(|p| p.to_value())
@@ -706,7 +706,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
             "Icinga",
             fname,
             &["name"],
-            true,
+            false,
             move |interp, _, args| {
                 Ok(hooks_of(interp)
                     .and_then(|h| h.get_object(tname, &args[0].to_display()))
@@ -719,7 +719,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         "Icinga",
         "get_service",
         &["host", "name"],
-        true,
+        false,
         |interp, _, args| {
             let host = match &args[0] {
                 Value::Object(o) => o
@@ -739,7 +739,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         "Icinga",
         "get_services",
         &["host"],
-        true,
+        false,
         |interp, _, args| {
             let host = match &args[0] {
                 Value::Object(o) => o

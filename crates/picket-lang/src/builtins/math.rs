@@ -85,7 +85,7 @@ pub(super) fn install(system: &Namespace) {
             Ok(best)
         });
     }
-    def_fn(&m, "Math", "random", &[], false, |_, _, _| {
+    def_fn(&m, "Math", "random", &[], true, |_, _, _| {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())

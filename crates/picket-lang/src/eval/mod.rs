@@ -86,6 +86,9 @@ pub struct Interp<'c> {
     /// Evaluation steps left before evaluation is refused; `None` means no
     /// limit. API filters and fuzzing bound the work an input may cause.
     budget: Option<u64>,
+    /// Sandbox mode (the API console's `sandboxed`, API filters): no
+    /// assignments, and only functions marked side-effect free.
+    pub sandboxed: bool,
 }
 
 fn err(message: impl AsRef<str>, span: Span) -> Flow {
@@ -146,6 +149,7 @@ impl<'c> Interp<'c> {
             },
             depth: 0,
             budget: None,
+            sandboxed: false,
         }
     }
 
@@ -272,6 +276,10 @@ impl<'c> Interp<'c> {
                 self.get_index(&obj, &key, e.span)
             }
             ExprKind::Call(f, args) => self.call_expr(frame, f, args, e.span),
+            ExprKind::Set { .. } if self.sandboxed => Err(Flow::Error(LangError::script(
+                "Assignments are not allowed in sandbox mode.",
+                e.span,
+            ))),
             ExprKind::Set {
                 target,
                 op,
@@ -909,6 +917,9 @@ impl<'c> Interp<'c> {
             values.push(self.eval(frame, a)?);
         }
         match callee {
+            Value::Function(func) if self.sandboxed && !func.side_effect_free => Err(Flow::Error(
+                LangError::script("Function is not marked as safe for sandbox mode.", span),
+            )),
             Value::Function(func) => self
                 .call(&func, &this, values)
                 .map_err(|e| Flow::Error(e.at(span))),
