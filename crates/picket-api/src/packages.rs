@@ -200,18 +200,33 @@ pub fn upload<E: Engine>(call: &Call<'_, E>, package: &str) -> Reply {
     )
 }
 
-/// `GET /v1/config/stages/<package>/<stage>`: its files and directories.
-pub fn entries<E: Engine>(call: &Call<'_, E>, package: &str, stage: Option<&str>) -> Reply {
-    if !call.user.may(QUERY) {
-        return not_found(call);
+/// The stage a request names, once the user may do `permission` and both
+/// names are valid; otherwise Icinga's answer.
+fn stage_named<'a, E: Engine>(
+    call: &Call<'_, E>,
+    permission: &str,
+    package: &str,
+    stage: Option<&'a str>,
+) -> Result<&'a str, Box<Reply>> {
+    if !call.user.may(permission) {
+        return Err(Box::new(not_found(call)));
     }
     if !valid_name(package) {
-        return invalid_package(call, package);
+        return Err(Box::new(invalid_package(call, package)));
     }
     let stage = stage.unwrap_or_default();
     if !valid_name(stage) {
-        return invalid_stage(call, stage);
+        return Err(Box::new(invalid_stage(call, stage)));
     }
+    Ok(stage)
+}
+
+/// `GET /v1/config/stages/<package>/<stage>`: its files and directories.
+pub fn entries<E: Engine>(call: &Call<'_, E>, package: &str, stage: Option<&str>) -> Reply {
+    let stage = match stage_named(call, QUERY, package, stage) {
+        Ok(s) => s,
+        Err(refused) => return *refused,
+    };
     match call.api.engine.packages().stage_entries(package, stage) {
         Some(entries) => {
             let results = entries
@@ -229,16 +244,10 @@ pub fn entries<E: Engine>(call: &Call<'_, E>, package: &str, stage: Option<&str>
 
 /// `DELETE /v1/config/stages/<package>/<stage>`.
 pub fn delete_stage<E: Engine>(call: &Call<'_, E>, package: &str, stage: Option<&str>) -> Reply {
-    if !call.user.may(MODIFY) {
-        return not_found(call);
-    }
-    if !valid_name(package) {
-        return invalid_package(call, package);
-    }
-    let stage = stage.unwrap_or_default();
-    if !valid_name(stage) {
-        return invalid_stage(call, stage);
-    }
+    let stage = match stage_named(call, MODIFY, package, stage) {
+        Ok(s) => s,
+        Err(refused) => return *refused,
+    };
     match call.api.engine.packages().delete_stage(package, stage) {
         Ok(()) => reply::results(
             200,

@@ -334,6 +334,16 @@ fn sorted(doc: &serde_json::Value, attr: &str) -> Vec<String> {
     out
 }
 
+/// Polls `GET path` until it answers `code` (a reload or restart in the
+/// background has taken effect).
+fn wait_code(port: u16, path: &str, code: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while request(port, "GET", path, "root:rootpw", b"").0 != code {
+        assert!(Instant::now() < deadline, "{path} never answered {code}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// Polls `path` until `ok` holds for its first result's attributes.
 fn wait_attrs(port: u16, path: &str, ok: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -677,14 +687,7 @@ fn restart_and_shutdown_process_actions() {
     std::fs::write(&lab.config, text).unwrap();
     let r = act(port, "restart-process", serde_json::json!({}));
     assert_eq!(r["status"], "Restarting Icinga 2.", "{r}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while request(port, "GET", "/v1/objects/hosts/added", "root:rootpw", b"").0 != 200 {
-        assert!(
-            Instant::now() < deadline,
-            "the restart did not load the new host"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_code(port, "/v1/objects/hosts/added", 200);
     let r = act(port, "shutdown-process", serde_json::json!({}));
     assert_eq!(r["status"], "Shutting down Icinga 2.", "{r}");
     let (status, log) = node.wait();
@@ -742,19 +745,7 @@ fn config_stages_are_validated_activated_and_loaded_at_every_start() {
     );
     assert_eq!(validated(&lab, "deploy", &good), "0");
     // Valid, activated and loaded in place (Icinga restarts for it).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while request(
-        port,
-        "GET",
-        "/v1/objects/hosts/deployed",
-        "root:rootpw",
-        b"",
-    )
-    .0 != 200
-    {
-        assert!(Instant::now() < deadline, "the stage's host was not loaded");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_code(port, "/v1/objects/hosts/deployed", 200);
     let attrs = get(port, "/v1/objects/hosts/deployed")["results"][0]["attrs"].clone();
     assert_eq!(attrs["package"], "deploy", "{attrs}");
     assert_eq!(attrs["zone"], "master", "{attrs}");
@@ -796,19 +787,7 @@ fn config_stages_are_validated_activated_and_loaded_at_every_start() {
         b"",
     );
     assert_eq!(code, 200, "{text}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while request(
-        port,
-        "GET",
-        "/v1/objects/hosts/deployed",
-        "root:rootpw",
-        b"",
-    )
-    .0 != 404
-    {
-        assert!(Instant::now() < deadline, "the package's host stayed");
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    wait_code(port, "/v1/objects/hosts/deployed", 404);
     let (status, log) = node.stop();
     assert!(status.success(), "{log}");
 }
