@@ -205,12 +205,12 @@ async fn execute_command<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
     if ttl <= 0.0 {
         return result(400, "Parameter ttl must be greater than 0.");
     }
-    let command_type = p
+    let name = p
         .string("command_type")
         .unwrap_or_else(|| "EventCommand".into());
-    if !["CheckCommand", "EventCommand", "NotificationCommand"].contains(&command_type.as_str()) {
-        return result(400, format!("Invalid command_type '{command_type}'."));
-    }
+    let Some(command_type) = picket_model::monitor::CommandType::parse(&name) else {
+        return result(400, format!("Invalid command_type '{name}'."));
+    };
     let request = crate::engine::Execute {
         command_type,
         command: p.string("command"),

@@ -119,12 +119,10 @@ pub trait Engine: Send + Sync + 'static {
     fn status(&self) -> impl Future<Output = Option<NodeStatus>> + Send;
 }
 
-/// What `execute-command` asks for, checked: `ttl` is positive and
-/// `command_type` one of `CheckCommand`, `EventCommand` and
-/// `NotificationCommand`.
+/// What `execute-command` asks for, checked: `ttl` is positive.
 #[derive(Debug, Clone)]
 pub struct Execute {
-    pub command_type: String,
+    pub command_type: picket_model::monitor::CommandType,
     pub command: Option<String>,
     pub endpoint: Option<String>,
     /// Macro values that win over the objects' (a JSON object).

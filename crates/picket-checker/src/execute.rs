@@ -11,46 +11,19 @@
 use std::sync::Arc;
 
 use picket_lang::{Context, Value};
+pub use picket_model::monitor::CommandType;
 use picket_model::result::now;
 use picket_model::{ConfigObject, Registry};
 
 use crate::check::{plan_command, sources, Plan, PlanError};
 use crate::macros::{Resolvers, Source};
 
-/// The kinds of command `command_type` names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommandType {
-    Check,
-    Event,
-    Notification,
-}
-
-impl CommandType {
-    /// `CheckCommand`, `EventCommand` or `NotificationCommand`.
-    pub fn parse(name: &str) -> Option<CommandType> {
-        match name {
-            "CheckCommand" => Some(CommandType::Check),
-            "EventCommand" => Some(CommandType::Event),
-            "NotificationCommand" => Some(CommandType::Notification),
-            _ => None,
-        }
-    }
-
-    fn type_name(self) -> &'static str {
-        match self {
-            CommandType::Check => "CheckCommand",
-            CommandType::Event => "EventCommand",
-            CommandType::Notification => "NotificationCommand",
-        }
-    }
-
-    /// The command when the request names none: the checkable's own.
-    fn default_command(self) -> &'static str {
-        match self {
-            CommandType::Check => "$check_command$",
-            CommandType::Event => "$event_command$",
-            CommandType::Notification => "$notification_command$",
-        }
+/// The command when the request names none: the checkable's own.
+fn default_command(kind: CommandType) -> &'static str {
+    match kind {
+        CommandType::Check => "$check_command$",
+        CommandType::Event => "$event_command$",
+        CommandType::Notification => "$notification_command$",
     }
 }
 
@@ -139,7 +112,7 @@ pub fn prepare(
     let name = resolve(
         &resolvers,
         request.command.as_deref(),
-        kind.default_command(),
+        default_command(kind),
     )?;
     let command = registry
         .find(kind.type_name(), &name)

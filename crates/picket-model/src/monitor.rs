@@ -109,6 +109,34 @@ pub struct Execution {
     pub ended: Option<Ended>,
 }
 
+/// The kinds of command `execute-command` runs (its `command_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandType {
+    Check,
+    Event,
+    Notification,
+}
+
+impl CommandType {
+    /// `CheckCommand`, `EventCommand` or `NotificationCommand`.
+    pub fn parse(name: &str) -> Option<CommandType> {
+        match name {
+            "CheckCommand" => Some(CommandType::Check),
+            "EventCommand" => Some(CommandType::Event),
+            "NotificationCommand" => Some(CommandType::Notification),
+            _ => None,
+        }
+    }
+
+    pub fn type_name(self) -> &'static str {
+        match self {
+            CommandType::Check => "CheckCommand",
+            CommandType::Event => "EventCommand",
+            CommandType::Notification => "NotificationCommand",
+        }
+    }
+}
+
 /// How a run of `execute-command` ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ended {

@@ -154,16 +154,10 @@ impl Engine for NodeEngine {
         checkable: Arc<ConfigObject>,
         request: Execute,
     ) -> Result<String, (u16, String)> {
-        use picket_checker::execute::{self, CommandType, Request};
-        let command_type = CommandType::parse(&request.command_type).ok_or_else(|| {
-            (
-                400,
-                format!("Invalid command_type '{}'.", request.command_type),
-            )
-        })?;
+        use picket_checker::execute::{self, Request};
         let config = self.configuration.current();
         let ask = Request {
-            command_type,
+            command_type: request.command_type,
             command: request.command,
             endpoint: request.endpoint,
             macros: request.macros.as_ref().map(picket_lang::json::from_serde),

@@ -312,14 +312,8 @@ impl Configuration {
             .push(("ActiveStageOverride".into(), format!("{package}:{stage}")));
         let out = LoadLog::transcript();
         let info = |text: &str| out.write(Severity::Information, "cli", text);
-        info(&format!(
-            "Picket application loader (version: {})",
-            env!("CARGO_PKG_VERSION")
-        ));
-        info(&format!(
-            "Loading configuration file(s): {}",
-            options.config.display()
-        ));
+        info(&super::daemon::loader_line());
+        info(&super::daemon::loading_line(&options.config));
         let loaded = load_aside(
             options,
             self.dir.clone(),
@@ -330,13 +324,8 @@ impl Configuration {
         .await;
         let valid = match &loaded {
             Ok(config) => {
-                for (name, plural, n) in picket_model::counts(&config.registry) {
-                    let word = if n == 1 { name } else { plural };
-                    out.write(
-                        Severity::Information,
-                        "ConfigItem",
-                        &format!("Instantiated {n} {word}."),
-                    );
+                for line in super::daemon::instantiated(&config.registry) {
+                    out.write(Severity::Information, "ConfigItem", &line);
                 }
                 info("Finished validating the configuration file(s).");
                 true
@@ -345,11 +334,7 @@ impl Configuration {
                 for e in errors {
                     out.write(Severity::Critical, "config", e);
                 }
-                out.write(
-                    Severity::Critical,
-                    "cli",
-                    "Config validation failed. Re-run with 'picket daemon -C' after fixing the config.",
-                );
+                out.write(Severity::Critical, "cli", super::daemon::VALIDATION_FAILED);
                 false
             }
         };

@@ -99,6 +99,34 @@ pub fn load_config(options: &LoadOptions) -> Result<Config, Vec<String>> {
     })
 }
 
+/// The first line of a load (the node's start, `-C`, a stage's
+/// validation).
+pub fn loader_line() -> String {
+    format!(
+        "Picket application loader (version: {})",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+pub fn loading_line(config: &Path) -> String {
+    format!("Loading configuration file(s): {}", config.display())
+}
+
+/// The last line of a load that failed.
+pub const VALIDATION_FAILED: &str =
+    "Config validation failed. Re-run with 'picket daemon -C' after fixing the config.";
+
+/// The `Instantiated N Hosts.` lines of a loaded configuration.
+pub fn instantiated(registry: &picket_model::Registry) -> Vec<String> {
+    picket_model::counts(registry)
+        .into_iter()
+        .map(|(name, plural, n)| {
+            let word = if n == 1 { name } else { plural };
+            format!("Instantiated {n} {word}.")
+        })
+        .collect()
+}
+
 /// `PICKET_FORCE_RECOVER=1` and the like.
 fn env_flag(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
@@ -128,41 +156,25 @@ pub fn run(args: DaemonArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let options = load_options(&args.config, data_dir)?;
-    log::info(
-        "cli",
-        &format!(
-            "Picket application loader (version: {})",
-            env!("CARGO_PKG_VERSION")
-        ),
-    );
+    log::info("cli", &loader_line());
     let first_start = options.config.implicit && !options.config.path.exists();
     if first_start {
         let dir = options.config.path.parent().unwrap_or(Path::new("."));
         super::first_run::write_default_config(dir, &picket_model::node_name())?;
     }
-    log::info(
-        "cli",
-        &format!(
-            "Loading configuration file(s): {}",
-            options.config.path.display()
-        ),
-    );
+    log::info("cli", &loading_line(&options.config.path));
     let loaded = match load(&options.load) {
         Ok(loaded) => loaded,
         Err(errors) => {
             for e in errors {
                 log::critical("config", &e);
             }
-            log::critical(
-                "cli",
-                "Config validation failed. Re-run with 'picket daemon -C' after fixing the config.",
-            );
+            log::critical("cli", VALIDATION_FAILED);
             return Ok(ExitCode::FAILURE);
         }
     };
-    for (name, plural, n) in loaded.counts() {
-        let word = if n == 1 { name } else { plural };
-        log::info("ConfigItem", &format!("Instantiated {n} {word}."));
+    for line in instantiated(&loaded.registry) {
+        log::info("ConfigItem", &line);
     }
     if args.validate {
         log::info("cli", "Finished validating the configuration file(s).");
