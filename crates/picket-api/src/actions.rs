@@ -16,6 +16,8 @@ use crate::server::Call;
 const ACTIONS: &[(&str, &[&str])] = &[
     ("process-check-result", &["Service", "Host"]),
     ("reschedule-check", &["Service", "Host"]),
+    ("send-custom-notification", &["Service", "Host"]),
+    ("delay-notification", &["Service", "Host"]),
     ("acknowledge-problem", &["Service", "Host"]),
     ("remove-acknowledgement", &["Service", "Host"]),
     ("add-comment", &["Service", "Host"]),
@@ -81,6 +83,8 @@ pub async fn handle<E: Engine>(call: Call<'_, E>, action: &str) -> Reply {
         results.push(match *name {
             "process-check-result" => process_check_result(&call, view).await,
             "reschedule-check" => reschedule_check(&call, view).await,
+            "send-custom-notification" => send_custom_notification(&call, view).await,
+            "delay-notification" => delay_notification(&call, view).await,
             "acknowledge-problem" => operator::acknowledge(&call, view).await,
             "remove-acknowledgement" => operator::remove_acknowledgement(&call, view).await,
             "add-comment" => operator::add_comment(&call, view).await,
@@ -192,6 +196,49 @@ async fn reschedule_check<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
         Ok(()) => result(
             200,
             format!("Successfully rescheduled check for object '{name}'."),
+        ),
+        Err(e) => result(500, e),
+    }
+}
+
+async fn send_custom_notification<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
+    let name = view.object.full_name();
+    let p = &call.params;
+    let Some(author) = p.string("author") else {
+        return result(400, "Parameter 'author' is required.");
+    };
+    let Some(comment) = p.string("comment") else {
+        return result(400, "Parameter 'comment' is required.");
+    };
+    let force = p.flag("force");
+    match call
+        .api
+        .engine
+        .notify(name.clone(), author, comment, force)
+        .await
+    {
+        Ok(()) => result(
+            200,
+            format!("Successfully sent custom notification for object '{name}'."),
+        ),
+        Err(e) => result(500, e),
+    }
+}
+
+async fn delay_notification<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
+    let name = view.object.full_name();
+    let Some(until) = call.params.number("timestamp") else {
+        return result(400, "A timestamp is required to delay notifications");
+    };
+    match call
+        .api
+        .engine
+        .delay_notifications(name.clone(), until)
+        .await
+    {
+        Ok(()) => result(
+            200,
+            format!("Successfully delayed notifications for object '{name}'."),
         ),
         Err(e) => result(500, e),
     }

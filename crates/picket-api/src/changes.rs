@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use picket_model::api_objects::{self, Creation};
-use picket_model::operations::{Comment, Downtime, Operation};
+use picket_model::operations::{self, Comment, Downtime, Operation};
 use picket_model::result::now;
 use picket_model::schema::{TypeSchema, COMMON_FIELDS};
 use serde_json::{json, Map, Value as Json};
@@ -284,21 +284,13 @@ pub async fn modify<E: Engine>(
         config_attrs.push((k, v));
     }
     if matches!(schema.name, "Comment" | "Downtime") {
-        let results = targets
-            .iter()
-            .map(|v| {
-                let first = config_attrs.first().map(|(k, _)| k.clone());
-                let outcome = match (stop.clone(), first) {
-                    (Some(s), _) => Err(s),
-                    (None, Some(k)) => Err((
-                        k,
-                        "Comments and downtimes keep the attributes they were made with.".into(),
-                    )),
-                    (None, None) => Ok(()),
-                };
-                item(v.object.full_name(), outcome)
-            })
-            .collect();
+        let mut results = Vec::with_capacity(targets.len());
+        for view in &targets {
+            let name = view.object.full_name();
+            let outcome = modify_operation(&call, view, &config_attrs).await;
+            let outcome = outcome.and_then(|()| stop.clone().map_or(Ok(()), Err));
+            results.push(item(name, outcome));
+        }
         return reply::results(200, results, call.pretty);
     }
     let list = targets
@@ -320,6 +312,46 @@ pub async fn modify<E: Engine>(
         results.push(item(name, outcome));
     }
     reply::results(200, results, call.pretty)
+}
+
+/// Changes a comment or downtime: an operation on its checkable's
+/// operations, durable and audited like the action that made it. The
+/// attributes up to the first that cannot be set are changed.
+async fn modify_operation<E: Engine>(
+    call: &Call<'_, E>,
+    view: &render::View,
+    attrs: &[(String, Json)],
+) -> Result<(), (String, String)> {
+    let type_name = view.object.schema.name;
+    let mut changes = Vec::new();
+    let mut failed = None;
+    for (k, v) in attrs {
+        match operations::attribute_change(type_name, k, &picket_lang::json::from_serde(v)) {
+            Ok(value) => changes.push((k.clone(), value)),
+            Err(e) => {
+                failed = Some((k.clone(), e));
+                break;
+            }
+        }
+    }
+    if !changes.is_empty() {
+        let first = changes[0].0.clone();
+        let op = Operation::Modify {
+            name: view.object.full_name(),
+            changes,
+            at: now(),
+        };
+        let checkable = crate::operator::checkable_of(view);
+        if let Err(e) = call
+            .api
+            .engine
+            .operate(&call.user.name, checkable, op)
+            .await
+        {
+            return Err((first, e.to_string()));
+        }
+    }
+    failed.map_or(Ok(()), Err)
 }
 
 /// `DELETE /v1/objects/<type>[/<name>]`.

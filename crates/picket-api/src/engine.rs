@@ -50,6 +50,21 @@ pub trait Engine: Send + Sync + 'static {
         at: f64,
         force: bool,
     ) -> impl Future<Output = Result<(), String>> + Send;
+    /// Sends a custom notification for `full_name`; `force` goes past
+    /// the filters and the switches.
+    fn notify(
+        &self,
+        full_name: String,
+        author: String,
+        text: String,
+        force: bool,
+    ) -> impl Future<Output = Result<(), String>> + Send;
+    /// Moves the next notification of each notification of `full_name`.
+    fn delay_notifications(
+        &self,
+        full_name: String,
+        until: f64,
+    ) -> impl Future<Output = Result<(), String>> + Send;
     /// Runs an operation on the operations of `checkable` (a host or
     /// `host!service`) for the API user `actor`; answered once durable.
     fn operate(

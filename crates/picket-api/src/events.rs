@@ -153,6 +153,8 @@ fn operation_documents(o: &Operated) -> Vec<Json> {
             with_object("DowntimeTriggered", "downtime"),
         ],
         OperationEvent::DowntimeRemoved { .. } => vec![with_object("DowntimeRemoved", "downtime")],
+        // Icinga's stream has no event for a changed comment or downtime.
+        OperationEvent::Modified { .. } => Vec::new(),
     }
 }
 
@@ -222,6 +224,32 @@ pub fn documents(event: &Event) -> Vec<Json> {
             doc.insert("state_type".into(), json!(*state_type as u8));
             doc.insert("threshold_high".into(), json!(threshold_high));
             doc.insert("threshold_low".into(), json!(threshold_low));
+            doc
+        }
+        Event::Notification {
+            subject,
+            command,
+            users,
+            notification_type,
+            author,
+            text,
+            check_result,
+            timestamp,
+            ..
+        } => {
+            let mut doc = head("Notification", subject, *timestamp);
+            doc.insert("author".into(), json!(author));
+            let cr = check_result.as_ref().map_or(Json::Null, |cr| {
+                picket_lang::json::to_serde(&render::check_result(cr, None, None))
+            });
+            doc.insert("check_result".into(), cr);
+            doc.insert("command".into(), json!(command));
+            doc.insert(
+                "notification_type".into(),
+                json!(notification_type.macro_value()),
+            );
+            doc.insert("text".into(), json!(text));
+            doc.insert("users".into(), json!(users));
             doc
         }
     };

@@ -169,6 +169,9 @@ pub async fn views<E: Engine>(
         out.extend(config_views(registry, schema, name));
         return out;
     }
+    if schema.name == "Notification" {
+        return notification_views(engine, config_views(registry, schema, name)).await;
+    }
     if !matches!(schema.name, "Host" | "Service") {
         return config_views(registry, schema, name);
     }
@@ -176,16 +179,7 @@ pub async fn views<E: Engine>(
     let (tx, rx) = oneshot::channel();
     let looked = engine
         .look(Box::new(move |m| {
-            let copy = |id| {
-                let (c, e) = (m.checkable(id), m.entry(id));
-                Arc::new(LiveCopy {
-                    entry: e.clone(),
-                    check_interval: c.check_interval,
-                    retry_interval: c.retry_interval,
-                    active_checks: c.enable_active_checks,
-                    host_up: true,
-                })
-            };
+            let copy = |id| live_copy(m, id);
             let host_view = |host: &str| {
                 m.find(host).map(|id| {
                     Arc::new(View {
@@ -241,6 +235,67 @@ pub async fn views<E: Engine>(
         return Vec::new();
     }
     rx.await.unwrap_or_default()
+}
+
+/// The live part of checkable `id`, copied out of the monitor.
+fn live_copy(m: &picket_model::monitor::Monitor, id: picket_model::monitor::Id) -> Arc<LiveCopy> {
+    let c = m.checkable(id);
+    Arc::new(LiveCopy {
+        entry: m.entry(id).clone(),
+        check_interval: c.check_interval,
+        retry_interval: c.retry_interval,
+        active_checks: c.enable_active_checks,
+        host_up: true,
+    })
+}
+
+/// Notifications with the live entries of their checkables, where their
+/// progress is kept.
+async fn notification_views<E: Engine>(engine: &E, mut views: Vec<View>) -> Vec<View> {
+    let owners: Vec<String> = views
+        .iter()
+        .map(|v| {
+            let (host, service) = (
+                v.object.get_str("host_name"),
+                v.object.get_str("service_name"),
+            );
+            if service.is_empty() {
+                host.to_string()
+            } else {
+                format!("{host}!{service}")
+            }
+        })
+        .collect();
+    let (tx, rx) = oneshot::channel();
+    let looked = engine
+        .look(Box::new(move |m| {
+            // The checkable's live entry holds the progress; the host
+            // is what filters navigate to (`host.name`).
+            let copies: Vec<_> = owners
+                .iter()
+                .map(|owner| {
+                    let host = owner.split('!').next().and_then(|h| m.find(h)).map(|id| {
+                        Arc::new(View {
+                            object: m.checkable(id).object.clone(),
+                            live: Some(live_copy(m, id)),
+                            host: None,
+                        })
+                    });
+                    (m.find(owner).map(|id| live_copy(m, id)), host)
+                })
+                .collect();
+            let _ = tx.send(copies);
+        }))
+        .await;
+    if looked {
+        if let Ok(copies) = rx.await {
+            for (view, (live, host)) in views.iter_mut().zip(copies) {
+                view.live = live;
+                view.host = host;
+            }
+        }
+    }
+    views
 }
 
 /// How a request picks its objects: a name in the URL, the type's

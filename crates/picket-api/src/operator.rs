@@ -70,7 +70,12 @@ pub fn views(ops: &[Arc<Versioned<Operations>>], type_name: &str, name: Option<&
                 let o = &v.state;
                 for (n, c) in &o.comments {
                     if name.is_none_or(|x| x == n) {
-                        out.push(View::config(operations::comment_object(n, &o.checkable, c)));
+                        out.push(View::config(operations::comment_object(
+                            n,
+                            &o.checkable,
+                            c,
+                            o.changed.get(n),
+                        )));
                     }
                 }
             }
@@ -94,6 +99,7 @@ pub fn views(ops: &[Arc<Versioned<Operations>>], type_name: &str, name: Option<&
                             &o.checkable,
                             d,
                             t,
+                            o.changed.get(n),
                         )));
                     }
                 }
@@ -105,7 +111,7 @@ pub fn views(ops: &[Arc<Versioned<Operations>>], type_name: &str, name: Option<&
 }
 
 /// The checkable a comment or downtime view belongs to.
-fn checkable_of(view: &View) -> String {
+pub(crate) fn checkable_of(view: &View) -> String {
     let host = view.object.get_str("host_name");
     match view.object.get_str("service_name") {
         s if s.is_empty() => host,

@@ -54,7 +54,15 @@ const CHECKABLE: &[&str] = &[
 ];
 
 /// Runtime attributes of other types: (type, attribute).
-const OTHER: &[(&str, &str)] = &[("User", "last_notification")];
+const OTHER: &[(&str, &str)] = &[
+    ("User", "last_notification"),
+    ("Notification", "last_notification"),
+    ("Notification", "last_problem_notification"),
+    ("Notification", "next_notification"),
+    ("Notification", "no_more_notifications"),
+    ("Notification", "notification_number"),
+    ("Notification", "notified_problem_users"),
+];
 
 /// Attributes the API never shows (Icinga's `no_user_view`).
 pub const HIDDEN: &[(&str, &str)] = &[
@@ -330,6 +338,9 @@ pub fn runtime(view: &View, name: &str) -> Option<Value> {
         "last_notification" if view.object.schema.name == "User" => return Some(num(0.0)),
         _ => {}
     }
+    if view.object.schema.name == "Notification" {
+        return notification(view, name);
+    }
     let live = view.live.as_deref()?;
     let host = is_host(&view.object);
     let l = &live.entry.live;
@@ -350,7 +361,7 @@ pub fn runtime(view: &View, name: &str) -> Option<Value> {
         "flapping_current" => num(l.flapping.current),
         "flapping_last_change" => num(l.flapping.last_change),
         "force_next_check" => Value::Bool(live.entry.force_next_check),
-        "force_next_notification" => Value::Bool(false),
+        "force_next_notification" => Value::Bool(live.entry.force_next_notification),
         "check_attempt" => num(f64::from(l.check_attempt)),
         "last_check" => num(if checked { l.last_check } else { -1.0 }),
         "last_check_result" => match &live.entry.last_result {
@@ -394,6 +405,33 @@ pub fn runtime(view: &View, name: &str) -> Option<Value> {
         "last_state_warning" if !host => num(l.last_in_state[1]),
         "last_state_critical" if !host => num(l.last_in_state[2]),
         "last_state_unknown" if !host => num(l.last_in_state[3]),
+        _ => return None,
+    })
+}
+
+/// A notification's runtime attributes: where it stands, kept with its
+/// checkable's live state (`live` is the checkable's).
+fn notification(view: &View, name: &str) -> Option<Value> {
+    let default = picket_model::notifications::Progress::default();
+    let progress = view
+        .live
+        .as_ref()
+        .and_then(|l| l.entry.notified.as_ref())
+        .and_then(|n| n.get(&view.object.name()))
+        .unwrap_or(&default);
+    Some(match name {
+        "last_notification" => num(progress.last_notification),
+        "last_problem_notification" => num(progress.last_problem_notification),
+        "next_notification" => num(progress.next_notification),
+        "no_more_notifications" => Value::Bool(progress.no_more_notifications),
+        "notification_number" => num(progress.notification_number as f64),
+        "notified_problem_users" => Value::Array(Array::new(
+            progress
+                .notified_problem_users
+                .iter()
+                .map(|u| Value::from(u.as_str()))
+                .collect(),
+        )),
         _ => return None,
     })
 }

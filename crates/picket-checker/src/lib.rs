@@ -15,6 +15,7 @@ pub mod command_line;
 pub mod execute;
 pub mod macros;
 mod missing;
+pub mod notify;
 mod order;
 pub mod process;
 pub mod result;

@@ -16,8 +16,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use picket_lang::Context;
-use picket_model::event::Bus;
+use picket_model::event::{Bus, Event};
 use picket_model::monitor::{Entry, Id, Monitor};
+use picket_model::notifications::{Dispatch, NotificationType, Request};
 use picket_model::operations::{Marks, OperationEvent};
 use picket_model::result::{now, CheckResult};
 use picket_model::{ConfigObject, Registry};
@@ -81,9 +82,29 @@ pub enum Command {
         id: String,
         execution: picket_model::monitor::Execution,
     },
+    /// A custom notification (`send-custom-notification`); `force` goes
+    /// past the filters and the switches.
+    Notify {
+        full_name: String,
+        author: String,
+        text: String,
+        force: bool,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// Moves the next notification of every notification of an object
+    /// (`delay-notification`).
+    DelayNotifications {
+        full_name: String,
+        until: f64,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
     /// Stop checking; the task ends with its monitor.
     Stop,
 }
+
+/// How often kept-back notifications and reminders are looked at, as
+/// Icinga's notification timer.
+const NOTIFICATION_TICK: Duration = Duration::from_secs(5);
 
 /// What a reload changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,6 +144,7 @@ impl Checker {
             monitor.adopt(&name, entry);
         }
         monitor.spread_first_checks(now());
+        monitor.hold_reminders(now());
         let task = Task::new(config, monitor, settings);
         (Checker { commands: tx }, tokio::spawn(task.run(rx)))
     }
@@ -206,7 +228,10 @@ impl Task {
     }
 
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) -> Monitor {
+        let mut tick = tokio::time::interval(NOTIFICATION_TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            self.send_notifications();
             self.start_due();
             let next_due = self.heap.peek().map(|Reverse((at, _))| *at);
             let wait = match next_due {
@@ -224,6 +249,7 @@ impl Task {
                     Some(Command::Stop) | None => break,
                     Some(command) => self.command(command),
                 },
+                _ = tick.tick() => self.monitor.notification_tick(now()),
                 _ = tokio::time::sleep(wait) => {}
             }
         }
@@ -368,8 +394,107 @@ impl Task {
                     self.monitor.record_execution(object, id, execution);
                 }
             }
+            Command::Notify {
+                full_name,
+                author,
+                text,
+                force,
+                reply,
+            } => {
+                let outcome = self.on_object(&full_name, |task, id| {
+                    let mut request = Request::new(id, NotificationType::Custom);
+                    request.author = author;
+                    request.text = text;
+                    request.force = force;
+                    task.monitor.request_notification(request);
+                    Ok(())
+                });
+                let _ = reply.send(outcome);
+            }
+            Command::DelayNotifications {
+                full_name,
+                until,
+                reply,
+            } => {
+                let outcome = self.on_object(&full_name, |task, id| {
+                    task.monitor.delay_notifications(id, until);
+                    Ok(())
+                });
+                let _ = reply.send(outcome);
+            }
             Command::Stop => {}
         }
+    }
+
+    /// Begins the notifications asked for since the last call and starts
+    /// their commands, one per user.
+    fn send_notifications(&mut self) {
+        let requests = self.monitor.take_notification_requests();
+        if requests.is_empty() {
+            return;
+        }
+        let now = now();
+        for request in requests {
+            for dispatch in self.monitor.begin_notification(&request, now) {
+                self.dispatch(dispatch, now);
+            }
+        }
+    }
+
+    fn dispatch(&mut self, dispatch: Dispatch, now: f64) {
+        let checkable = self.monitor.checkable(dispatch.checkable);
+        let subject = checkable.subject.clone();
+        let kind = dispatch.kind.name();
+        let notification = dispatch.notification.full_name();
+        let command = dispatch.notification.get_str("command").to_string();
+        let mut users = Vec::with_capacity(dispatch.users.len());
+        for user in &dispatch.users {
+            let user_name = user.full_name();
+            tracing::info!("Sending '{kind}' notification '{notification}' for user '{user_name}'");
+            let plan = crate::notify::plan(
+                &self.config.registry,
+                &self.config.ctx,
+                &self.monitor,
+                &dispatch,
+                user,
+            );
+            let (notification, command) = (notification.clone(), command.clone());
+            match plan {
+                Ok(plan) => {
+                    tokio::spawn(async move {
+                        let outcome = crate::execute::run(plan).await;
+                        if outcome.exit == 0 {
+                            tracing::info!(
+                                "Completed sending '{kind}' notification '{notification}' \
+                                 for user '{user_name}' using command '{command}'."
+                            );
+                        } else {
+                            tracing::warn!(
+                                "Notification command '{command}' of '{notification}' for \
+                                 user '{user_name}' ended with exit code {}, output: {}",
+                                outcome.exit,
+                                outcome.output
+                            );
+                        }
+                    });
+                }
+                Err(e) => tracing::warn!(
+                    "Cannot send '{kind}' notification '{notification}' to '{user_name}': {e}"
+                ),
+            }
+            users.push(user.full_name());
+        }
+        self.monitor.bus().publish(Event::Notification {
+            subject,
+            notification,
+            command,
+            users,
+            notification_type: dispatch.kind,
+            author: dispatch.author,
+            text: dispatch.text,
+            check_result: dispatch.check_result,
+            timestamp: now,
+        });
     }
 
     /// Runs `change` on the object named `full_name` and schedules it

@@ -73,6 +73,21 @@ pub enum Event {
     },
     /// An acknowledgement, comment or downtime changed.
     Operation(Operated),
+    /// A notification went to its users (Icinga publishes it once the
+    /// commands are started, whatever they return).
+    Notification {
+        #[serde(flatten)]
+        subject: Subject,
+        /// The `Notification` object's full name.
+        notification: String,
+        command: String,
+        users: Vec<String>,
+        notification_type: crate::notifications::NotificationType,
+        author: String,
+        text: String,
+        check_result: Option<Arc<CheckResult>>,
+        timestamp: f64,
+    },
 }
 
 /// An operation's events on the bus: what changed, with the state of

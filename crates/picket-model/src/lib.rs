@@ -24,6 +24,7 @@ pub mod event;
 pub mod itl;
 pub mod methods;
 pub mod monitor;
+pub mod notifications;
 pub mod object;
 pub mod operations;
 pub mod registry;

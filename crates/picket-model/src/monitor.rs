@@ -83,6 +83,13 @@ pub struct Checkable {
     scheduling_offset: u32,
 }
 
+impl Checkable {
+    /// The host of a service.
+    pub fn host(&self) -> Option<Id> {
+        self.host
+    }
+}
+
 /// What a checkable keeps between results (and across restarts).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
@@ -98,6 +105,14 @@ pub struct Entry {
     /// any and every one carries the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub executions: Option<Box<BTreeMap<String, Execution>>>,
+    /// Where its notifications stand; boxed, as most checkables never
+    /// notified anybody.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified: Option<Box<crate::notifications::Notified>>,
+    /// The next notification goes past the filters (the API's
+    /// `force_next_notification`).
+    #[serde(default)]
+    pub force_next_notification: bool,
 }
 
 /// One run of `execute-command`, as the checkable's `executions` shows
@@ -176,6 +191,7 @@ pub struct Monitor {
     periods: Vec<Period>,
     switches: Switches,
     bus: Bus,
+    pub(crate) notifications: crate::notifications::Notifications,
 }
 
 fn number(object: &ConfigObject, field: &str, default: f64) -> f64 {
@@ -374,8 +390,15 @@ impl Monitor {
                 next_check: 0.0,
                 force_next_check: false,
                 executions: None,
+                notified: None,
+                force_next_notification: false,
             })
             .collect();
+        let notifications = crate::notifications::Notifications::build(
+            registry,
+            |name| by_name.get(name).copied(),
+            |o, field| period_of(o, field),
+        );
         Monitor {
             checkables,
             entries,
@@ -383,6 +406,7 @@ impl Monitor {
             periods,
             switches,
             bus,
+            notifications,
         }
     }
 
@@ -409,6 +433,15 @@ impl Monitor {
 
     pub fn entry(&self, id: Id) -> &Entry {
         &self.entries[id]
+    }
+
+    pub(crate) fn entry_mut(&mut self, id: Id) -> &mut Entry {
+        &mut self.entries[id]
+    }
+
+    /// The notifications of the configuration and where they stand.
+    pub fn notifications(&self) -> &crate::notifications::Notifications {
+        &self.notifications
     }
 
     pub fn checkables(&self) -> impl Iterator<Item = (Id, &Checkable, &Entry)> {
@@ -465,6 +498,10 @@ impl Monitor {
         } else {
             (in_ranges || any(&p.includes)) && !any(&p.excludes)
         }
+    }
+
+    pub(crate) fn inside_period(&self, period: Option<usize>, now: f64) -> bool {
+        self.inside(period, now)
     }
 
     fn inside(&self, period: Option<usize>, now: f64) -> bool {
@@ -644,6 +681,7 @@ impl Monitor {
         live.marks = marks;
         let (state, state_type) = (live.state, live.state_type);
         for (change, object) in changes {
+            self.after_operation(id, &change, object.as_deref());
             self.bus.publish(Event::Operation(crate::event::Operated {
                 subject: self.checkables[id].subject.clone(),
                 state,
@@ -666,6 +704,7 @@ impl Monitor {
         let rules = self.checkables[id].rules;
         let entry = &mut self.entries[id];
         let old_hard_state = entry.live.last_hard_state;
+        let (old_state, old_type) = (entry.live.state, entry.live.state_type);
         let first = entry.last_result.is_none();
         let change = entry.live.apply(&rules, result.state, reachable, now);
         let result = Arc::new(result);
@@ -679,6 +718,10 @@ impl Monitor {
         };
         let entry = &mut self.entries[id];
         entry.next_check = next;
+        let flapping =
+            (change.flapping_started || change.flapping_ended).then_some(change.flapping_started);
+        self.after_result(id, old_state, old_type, change.hard_changed, flapping, now);
+        let entry = &self.entries[id];
         if !self.bus.has_subscribers() {
             return Ok(());
         }

@@ -143,6 +143,149 @@ pub struct Operations {
     /// By full name (`host!uuid`, `host!service!uuid`).
     pub comments: BTreeMap<String, Comment>,
     pub downtimes: BTreeMap<String, Downtime>,
+    /// Comments and downtimes changed through the API after they were
+    /// made, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub changed: BTreeMap<String, Changed>,
+}
+
+/// A value an operator gives an attribute of a comment or downtime.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AttributeValue {
+    Flag(bool),
+    Number(f64),
+    Text(String),
+}
+
+impl AttributeValue {
+    pub fn to_value(&self) -> picket_lang::Value {
+        match self {
+            AttributeValue::Flag(b) => picket_lang::Value::Bool(*b),
+            AttributeValue::Number(n) => picket_lang::Value::Number(*n),
+            AttributeValue::Text(t) => picket_lang::Value::from(t.as_str()),
+        }
+    }
+}
+
+/// What changed of a comment or downtime after it was made: the first
+/// values of the changed attributes (Icinga's `original_attributes`) and
+/// when it last changed (its `version`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Changed {
+    pub original: BTreeMap<String, AttributeValue>,
+    pub version: f64,
+}
+
+/// The kind of value each attribute an operator may change takes.
+#[derive(Clone, Copy)]
+enum Kind {
+    Flag,
+    Number,
+    Text,
+}
+
+/// Host and service names are not among them: a comment or downtime
+/// stays with the checkable it was made for (Icinga lets them change and
+/// then shows them under the other name).
+const COMMENT_ATTRIBUTES: &[(&str, Kind)] = &[
+    ("author", Kind::Text),
+    ("entry_time", Kind::Number),
+    ("entry_type", Kind::Number),
+    ("expire_time", Kind::Number),
+    ("legacy_id", Kind::Number),
+    ("persistent", Kind::Flag),
+    ("text", Kind::Text),
+];
+
+const DOWNTIME_ATTRIBUTES: &[(&str, Kind)] = &[
+    ("author", Kind::Text),
+    ("comment", Kind::Text),
+    ("duration", Kind::Number),
+    ("end_time", Kind::Number),
+    ("entry_time", Kind::Number),
+    ("fixed", Kind::Flag),
+    ("legacy_id", Kind::Number),
+    ("start_time", Kind::Number),
+];
+
+/// Checks a change of attribute `name` of a `Comment` or `Downtime`
+/// (`type_name`) to `value`, converting it as Icinga converts values to
+/// a field's type; the error is the reason it cannot be set.
+pub fn attribute_change(
+    type_name: &str,
+    name: &str,
+    value: &picket_lang::Value,
+) -> Result<AttributeValue, String> {
+    let table = if type_name == "Comment" {
+        COMMENT_ATTRIBUTES
+    } else {
+        DOWNTIME_ATTRIBUTES
+    };
+    let Some((_, kind)) = table.iter().find(|(n, _)| *n == name) else {
+        return Err("Attribute cannot be modified.".into());
+    };
+    // Booleans are numbers underneath, as in Icinga.
+    let number = || {
+        value
+            .to_number()
+            .ok()
+            .filter(|n| n.is_finite())
+            .ok_or_else(|| {
+                format!(
+                    "Can't convert '{}' to a floating point number.",
+                    value.to_display()
+                )
+            })
+    };
+    Ok(match kind {
+        Kind::Text => AttributeValue::Text(value.to_display()),
+        Kind::Number => AttributeValue::Number(number()?),
+        Kind::Flag => AttributeValue::Flag(number()? != 0.0),
+    })
+}
+
+impl Comment {
+    /// Sets an attribute; returns the value it had.
+    fn set(&mut self, name: &str, value: &AttributeValue) -> Option<AttributeValue> {
+        use AttributeValue as V;
+        Some(match (name, value) {
+            ("author", V::Text(t)) => V::Text(std::mem::replace(&mut self.author, t.clone())),
+            ("text", V::Text(t)) => V::Text(std::mem::replace(&mut self.text, t.clone())),
+            ("entry_time", V::Number(n)) => V::Number(std::mem::replace(&mut self.entry_time, *n)),
+            ("expire_time", V::Number(n)) => {
+                V::Number(std::mem::replace(&mut self.expire_time, *n))
+            }
+            ("persistent", V::Flag(b)) => V::Flag(std::mem::replace(&mut self.persistent, *b)),
+            ("entry_type", V::Number(n)) => {
+                V::Number(f64::from(std::mem::replace(&mut self.entry_type, *n as u8)))
+            }
+            ("legacy_id", V::Number(n)) => {
+                V::Number(std::mem::replace(&mut self.legacy_id, *n as u64) as f64)
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl Downtime {
+    /// Sets an attribute; returns the value it had.
+    fn set(&mut self, name: &str, value: &AttributeValue) -> Option<AttributeValue> {
+        use AttributeValue as V;
+        Some(match (name, value) {
+            ("author", V::Text(t)) => V::Text(std::mem::replace(&mut self.author, t.clone())),
+            ("comment", V::Text(t)) => V::Text(std::mem::replace(&mut self.comment, t.clone())),
+            ("start_time", V::Number(n)) => V::Number(std::mem::replace(&mut self.start_time, *n)),
+            ("end_time", V::Number(n)) => V::Number(std::mem::replace(&mut self.end_time, *n)),
+            ("duration", V::Number(n)) => V::Number(std::mem::replace(&mut self.duration, *n)),
+            ("entry_time", V::Number(n)) => V::Number(std::mem::replace(&mut self.entry_time, *n)),
+            ("fixed", V::Flag(b)) => V::Flag(std::mem::replace(&mut self.fixed, *b)),
+            ("legacy_id", V::Number(n)) => {
+                V::Number(std::mem::replace(&mut self.legacy_id, *n as u64) as f64)
+            }
+            _ => return None,
+        })
+    }
 }
 
 /// A change asked of a checkable's operations. Names and legacy ids are
@@ -184,6 +327,13 @@ pub enum Operation {
         cancelled: bool,
         at: f64,
     },
+    /// Changes attributes of a comment or downtime (checked with
+    /// [`attribute_change`]).
+    Modify {
+        name: String,
+        changes: Vec<(String, AttributeValue)>,
+        at: f64,
+    },
 }
 
 /// What happened; applied to the aggregate and published on the bus.
@@ -213,6 +363,11 @@ pub enum OperationEvent {
     DowntimeRemoved {
         name: String,
         cancelled: bool,
+        at: f64,
+    },
+    Modified {
+        name: String,
+        changes: Vec<(String, AttributeValue)>,
         at: f64,
     },
 }
@@ -446,6 +601,19 @@ impl Operations {
                     at: *at,
                 }]
             }
+            Operation::Modify { name, changes, at } => {
+                if !self.comments.contains_key(name) && !self.downtimes.contains_key(name) {
+                    return Err(Refusal::Missing(name.clone()));
+                }
+                if changes.is_empty() {
+                    return Ok(Vec::new());
+                }
+                vec![E::Modified {
+                    name: name.clone(),
+                    changes: changes.clone(),
+                    at: *at,
+                }]
+            }
         })
     }
 }
@@ -489,6 +657,14 @@ impl Describe for Operation {
             } => CommandSummary::new("remove-downtime")
                 .arg("name", name)
                 .arg("cancelled", cancelled),
+            Operation::Modify { name, changes, .. } => changes.iter().fold(
+                CommandSummary::new("modify").arg("name", name),
+                |summary, (attribute, value)| match value {
+                    AttributeValue::Flag(b) => summary.arg(attribute, b),
+                    AttributeValue::Number(n) => summary.arg(attribute, n),
+                    AttributeValue::Text(t) => summary.arg(attribute, t),
+                },
+            ),
         }
     }
 }
@@ -532,6 +708,7 @@ impl Aggregate for Operations {
             }
             OperationEvent::CommentRemoved { name } => {
                 self.comments.remove(&name);
+                self.changed.remove(&name);
             }
             OperationEvent::DowntimeAdded { name, downtime } => {
                 self.downtimes.insert(name, downtime);
@@ -543,6 +720,22 @@ impl Aggregate for Operations {
             }
             OperationEvent::DowntimeRemoved { name, .. } => {
                 self.downtimes.remove(&name);
+                self.changed.remove(&name);
+            }
+            OperationEvent::Modified { name, changes, at } => {
+                let changed = self.changed.entry(name.clone()).or_default();
+                changed.version = at;
+                for (attribute, value) in changes {
+                    let before = match (self.comments.get_mut(&name), self.downtimes.get_mut(&name))
+                    {
+                        (Some(c), _) => c.set(&attribute, &value),
+                        (None, Some(d)) => d.set(&attribute, &value),
+                        (None, None) => None,
+                    };
+                    if let Some(before) = before {
+                        changed.original.entry(attribute).or_insert(before);
+                    }
+                }
             }
         }
     }
@@ -664,6 +857,7 @@ fn runtime_object(
     schema: &'static crate::schema::TypeSchema,
     full_name: &str,
     checkable: &str,
+    changed: Option<&Changed>,
 ) -> std::sync::Arc<crate::ConfigObject> {
     use picket_lang::Value;
     let short = full_name.rsplit('!').next().unwrap_or(full_name);
@@ -674,6 +868,12 @@ fn runtime_object(
     let (host, service) = host_service(checkable);
     object.set_raw("host_name", Value::from(host));
     object.set_raw("service_name", Value::from(service));
+    if let Some(changed) = changed {
+        object.set_version(changed.version);
+        for (attribute, value) in &changed.original {
+            object.record_original(attribute, value.to_value());
+        }
+    }
     object
 }
 
@@ -682,9 +882,10 @@ pub fn comment_object(
     full_name: &str,
     checkable: &str,
     c: &Comment,
+    changed: Option<&Changed>,
 ) -> std::sync::Arc<crate::ConfigObject> {
     use picket_lang::Value;
-    let o = runtime_object(&crate::types::COMMENT, full_name, checkable);
+    let o = runtime_object(&crate::types::COMMENT, full_name, checkable, changed);
     o.set_raw("author", Value::from(c.author.as_str()));
     o.set_raw("text", Value::from(c.text.as_str()));
     o.set_raw("entry_type", Value::Number(f64::from(c.entry_type)));
@@ -702,9 +903,10 @@ pub fn downtime_object(
     checkable: &str,
     d: &Downtime,
     triggers: Vec<String>,
+    changed: Option<&Changed>,
 ) -> std::sync::Arc<crate::ConfigObject> {
     use picket_lang::{Array, Value};
-    let o = runtime_object(&crate::types::DOWNTIME, full_name, checkable);
+    let o = runtime_object(&crate::types::DOWNTIME, full_name, checkable, changed);
     o.set_raw("author", Value::from(d.author.as_str()));
     o.set_raw("comment", Value::from(d.comment.as_str()));
     o.set_raw("start_time", Value::Number(d.start_time));

@@ -34,6 +34,18 @@ impl Kind {
             Kind::Host => 1,
         }
     }
+
+    /// A state's name as Icinga writes it in logs and macros.
+    pub fn state_name(self, state: u8) -> &'static str {
+        match (self, state) {
+            (Kind::Host, 0) => "UP",
+            (Kind::Host, _) => "DOWN",
+            (Kind::Service, 0) => "OK",
+            (Kind::Service, 1) => "WARNING",
+            (Kind::Service, 2) => "CRITICAL",
+            _ => "UNKNOWN",
+        }
+    }
 }
 
 /// The attributes of a checkable that the rules read.

@@ -8,12 +8,13 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use openssl::ssl::{SslConnector, SslMethod, SslStream, SslVerifyMode};
 
 use common::free_port;
+use common::icinga::api_setup;
 use common::node::Node;
 
 fn fixtures() -> &'static Path {
@@ -29,51 +30,6 @@ fn config_in(dir: &Path) -> std::path::PathBuf {
     config
 }
 
-/// `picket api setup` for node `picket-lab` on `config` and data `define`.
-fn api_setup(config: &Path, define: &str) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
-        .args(["api", "setup", "--cn", "picket-lab", "-c"])
-        .arg(config)
-        .args(["-D", define])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    out
-}
-
-/// Kills Icinga when the test ends, however it ends.
-struct Icinga(Child);
-
-impl Drop for Icinga {
-    fn drop(&mut self) {
-        common::stop_icinga(&mut self.0);
-    }
-}
-
-fn start_icinga(dir: &Path, config: &Path, port: u16) -> Icinga {
-    for sub in ["data", "log", "cache", "spool", "run"] {
-        std::fs::create_dir_all(dir.join(sub)).unwrap();
-    }
-    let define = |name: &str, sub: &str| format!("{name}={}", dir.join(sub).display());
-    let child = Command::new("icinga2")
-        .env("ICINGA2_USER", "root")
-        .env("ICINGA2_GROUP", "root")
-        .arg("daemon")
-        .arg("-c")
-        .arg(config)
-        .args(["-D", &define("DataDir", "data")])
-        .args(["-D", &define("LogDir", "log")])
-        .args(["-D", &define("CacheDir", "cache")])
-        .args(["-D", &define("SpoolDir", "spool")])
-        .args(["-D", &define("InitRunDir", "run")])
-        .args(["-D", &format!("ApiPort={port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("icinga2 runs (apt-get install icinga2)");
-    Icinga(child)
-}
-
 #[test]
 fn api_answers_as_icinga_does() {
     let tmp = tempfile::tempdir().unwrap();
@@ -84,16 +40,9 @@ fn api_answers_as_icinga_does() {
     // the same certificates.
     api_setup(&config, &data);
     let icinga_dir = tmp.path().join("icinga");
-    std::fs::create_dir_all(icinga_dir.join("data/certs")).unwrap();
-    for f in ["ca.crt", "picket-lab.crt", "picket-lab.key"] {
-        std::fs::copy(
-            picket_dir.join("certs").join(f),
-            icinga_dir.join("data/certs").join(f),
-        )
-        .unwrap();
-    }
+    common::icinga::share_certificates(&picket_dir, &icinga_dir);
     let (icinga_port, picket_port) = (free_port(), free_port());
-    let _icinga = start_icinga(&icinga_dir, &config, icinga_port);
+    let _icinga = common::icinga::start(&icinga_dir, &config, icinga_port, &[]);
     let port = format!("ApiPort={picket_port}");
     let config_arg = config.display().to_string();
     let node = Node::start(

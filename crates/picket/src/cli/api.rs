@@ -90,6 +90,32 @@ impl Engine for NodeEngine {
         .await
     }
 
+    async fn notify(
+        &self,
+        full_name: String,
+        author: String,
+        text: String,
+        force: bool,
+    ) -> Result<(), String> {
+        self.ask(|reply| Command::Notify {
+            full_name,
+            author,
+            text,
+            force,
+            reply,
+        })
+        .await
+    }
+
+    async fn delay_notifications(&self, full_name: String, until: f64) -> Result<(), String> {
+        self.ask(|reply| Command::DelayNotifications {
+            full_name,
+            until,
+            reply,
+        })
+        .await
+    }
+
     async fn operate(
         &self,
         actor: &str,

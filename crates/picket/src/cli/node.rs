@@ -72,17 +72,6 @@ fn settings(config: &Config, node_name: &str) -> Settings {
     }
 }
 
-fn state_name(kind_is_host: bool, state: u8) -> &'static str {
-    match (kind_is_host, state) {
-        (true, 0) => "UP",
-        (true, _) => "DOWN",
-        (false, 0) => "OK",
-        (false, 1) => "WARNING",
-        (false, 2) => "CRITICAL",
-        _ => "UNKNOWN",
-    }
-}
-
 /// Logs every hard state change, naming the object and both states.
 async fn log_state_changes(bus: Bus) {
     use tokio::sync::broadcast::error::RecvError;
@@ -99,14 +88,17 @@ async fn log_state_changes(bus: Bus) {
                     ..
                 } = event.as_ref()
                 {
-                    let host = subject.service.is_none();
+                    let kind = match subject.service {
+                        None => picket_model::state::Kind::Host,
+                        Some(_) => picket_model::state::Kind::Service,
+                    };
                     log::info(
                         "Checkable",
                         &format!(
                             "Hard state change of '{}': {} -> {} ({})",
                             subject.full_name(),
-                            state_name(host, *last_state),
-                            state_name(host, *state),
+                            kind.state_name(*last_state),
+                            kind.state_name(*state),
                             check_result.output.lines().next().unwrap_or_default()
                         ),
                     );

@@ -436,12 +436,12 @@ fn object_of(
     let comment = |name: &str, o: &Operations| {
         o.comments
             .get(name)
-            .map(|c| operations::comment_object(name, id, c))
+            .map(|c| operations::comment_object(name, id, c, o.changed.get(name)))
     };
     let downtime = |name: &str, o: &Operations| {
-        o.downtimes
-            .get(name)
-            .map(|d| operations::downtime_object(name, id, d, triggers(name, o)))
+        o.downtimes.get(name).map(|d| {
+            operations::downtime_object(name, id, d, triggers(name, o), o.changed.get(name))
+        })
     };
     match event {
         OperationEvent::CommentAdded { name, .. } => comment(name, &after.state),

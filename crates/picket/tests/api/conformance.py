@@ -164,10 +164,11 @@ def capture(base, req, doc):
 
 
 def fields(doc, paths):
-    """Chosen attributes (dotted paths) of every result, by object name."""
+    """Chosen attributes (dotted paths) of every result, by object name
+    (UUIDs in names, of comments and downtimes, made alike)."""
     out = []
     for r in sorted((doc or {}).get("results", []), key=lambda r: str(r.get("name"))):
-        row = [r.get("name")]
+        row = [UUID.sub("<uuid>", str(r.get("name")))]
         for path in paths:
             v = r.get("attrs", {})
             for part in path.split("."):

@@ -33,6 +33,8 @@ pub fn run_until_running(mut cmd: Command) -> String {
 }
 
 #[allow(dead_code)]
+pub mod icinga;
+#[allow(dead_code)]
 pub mod node;
 
 /// A TCP port free on 127.0.0.1 right now, for a node or peer to listen on.
