@@ -249,7 +249,12 @@ impl Task {
                     Some(Command::Stop) | None => break,
                     Some(command) => self.command(command),
                 },
-                _ = tick.tick() => self.monitor.notification_tick(now()),
+                _ = tick.tick() => {
+                    let now = now();
+                    for dispatch in self.monitor.notification_tick(now) {
+                        self.dispatch(dispatch, now);
+                    }
+                }
                 _ = tokio::time::sleep(wait) => {}
             }
         }
@@ -429,15 +434,9 @@ impl Task {
     /// Begins the notifications asked for since the last call and starts
     /// their commands, one per user.
     fn send_notifications(&mut self) {
-        let requests = self.monitor.take_notification_requests();
-        if requests.is_empty() {
-            return;
-        }
         let now = now();
-        for request in requests {
-            for dispatch in self.monitor.begin_notification(&request, now) {
-                self.dispatch(dispatch, now);
-            }
+        for dispatch in self.monitor.begin_pending(now) {
+            self.dispatch(dispatch, now);
         }
     }
 

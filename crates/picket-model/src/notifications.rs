@@ -226,8 +226,11 @@ pub struct Request {
     pub text: String,
     /// Past the filters (the API's `force`, or `force_next_notification`).
     pub force: bool,
-    /// A reminder for one notification (re-notification at its interval).
-    pub reminder: Option<usize>,
+    /// For one notification only (by rule index), not all of the
+    /// checkable's.
+    pub only: Option<usize>,
+    /// A reminder (re-notification at the interval).
+    pub reminder: bool,
 }
 
 impl Request {
@@ -238,7 +241,8 @@ impl Request {
             author: String::new(),
             text: String::new(),
             force: false,
-            reminder: None,
+            only: None,
+            reminder: false,
         }
     }
 }
@@ -540,7 +544,7 @@ impl Monitor {
 
     /// Asks for the notification an operation brings: an acknowledgement
     /// with `notify`, a downtime that starts, or one in effect that ends
-    /// (`DowntimeEnd`) or is cancelled (`DowntimeRemoved`).
+    /// or is removed (both `DowntimeEnd`).
     pub(crate) fn after_operation(
         &mut self,
         id: Id,
@@ -608,28 +612,84 @@ impl Monitor {
         }
     }
 
-    /// The requests asked for since the last call.
-    pub fn take_notification_requests(&mut self) -> Vec<Request> {
-        self.notifications.take()
+    /// Begins the notifications asked for since the last call, in order.
+    pub fn begin_pending(&mut self, now: f64) -> Vec<Dispatch> {
+        let mut out = Vec::new();
+        for request in self.notifications.take() {
+            out.extend(self.begin_notification(&request, now));
+        }
+        out
     }
 
     /// What the notification timer does (Icinga's runs every 5 s):
     /// notifications kept back that may go now, then reminders of
-    /// problems at each notification's interval.
-    pub fn notification_tick(&mut self, now: f64) {
+    /// problems at each notification's interval. Each is begun before the
+    /// next is looked at, so that one sent moves the counters a reminder
+    /// reads, as in Icinga.
+    pub fn notification_tick(&mut self, now: f64) -> Vec<Dispatch> {
+        let mut out = self.begin_pending(now);
         if !self.notifications.enabled {
-            return;
+            return out;
         }
         let ids: Vec<Id> = self.notifications.by_checkable.keys().copied().collect();
         for id in ids {
-            if !self.checkable_notifies(id) {
+            if self.checkable_notifies(id) {
+                self.fire_suppressed(id, now);
+            }
+        }
+        out.extend(self.begin_pending(now));
+        for index in 0..self.notifications.rules.len() {
+            self.fire_outside_period(index, now);
+            out.extend(self.begin_pending(now));
+            self.remind(index, now);
+            out.extend(self.begin_pending(now));
+        }
+        out
+    }
+
+    /// Sends what a notification's period kept back, once the period is
+    /// inside again and the reason still holds.
+    fn fire_outside_period(&mut self, index: usize, now: f64) {
+        let held = self.progress(index).map_or(0, |p| p.suppressed);
+        if held == 0 {
+            return;
+        }
+        let (id, period) = {
+            let rule = self.notifications.rule(index);
+            (rule.checkable, rule.period)
+        };
+        if !self.inside_period(period, now) || self.suppressing(id, now) {
+            return;
+        }
+        let mut done = 0;
+        for kind in ALL_TYPES {
+            if held & kind.bit() == 0 {
                 continue;
             }
-            self.fire_suppressed(id, now);
+            done |= kind.bit();
+            let entry = self.entry(id);
+            let applies = match kind {
+                NotificationType::Problem => {
+                    !is_ok(entry.live.state) && entry.live.state_type == StateType::Hard
+                }
+                // A recovery only for a problem somebody heard of.
+                NotificationType::Recovery => {
+                    is_ok(entry.live.state)
+                        && self
+                            .progress(index)
+                            .is_some_and(|p| !p.notified_problem_users.is_empty())
+                }
+                NotificationType::FlappingStart => entry.live.flapping.is_flapping,
+                NotificationType::FlappingEnd => !entry.live.flapping.is_flapping,
+                _ => false,
+            };
+            if applies {
+                let mut request = Request::new(id, kind);
+                request.only = Some(index);
+                self.notifications.request(request);
+            }
         }
-        for index in 0..self.notifications.rules.len() {
-            self.remind(index, now);
-        }
+        self.progress_mut(index).suppressed &= !done;
     }
 
     /// The checkable's own switch (`enable_notifications`).
@@ -746,7 +806,8 @@ impl Monitor {
             return;
         }
         let mut request = Request::new(id, NotificationType::Problem);
-        request.reminder = Some(index);
+        request.only = Some(index);
+        request.reminder = true;
         self.notifications.request(request);
     }
 
@@ -761,7 +822,7 @@ impl Monitor {
             return Vec::new();
         }
         self.entry_mut(id).force_next_notification = false;
-        let indexes: Vec<usize> = match request.reminder {
+        let indexes: Vec<usize> = match request.only {
             Some(index) => vec![index],
             None => self.notifications.of(id).to_vec(),
         };
@@ -828,7 +889,7 @@ impl Monitor {
         match kind {
             NotificationType::Problem => {
                 p.last_problem_notification = now;
-                if rule.interval > 0.0 && request.reminder.is_none() {
+                if rule.interval > 0.0 && !request.reminder {
                     p.next_notification = now + rule.interval;
                 }
                 for name in &names {
@@ -868,7 +929,7 @@ impl Monitor {
                     | NotificationType::FlappingStart
                     | NotificationType::FlappingEnd
             );
-            if request.reminder.is_none() && kept {
+            if !request.reminder && kept {
                 let progress = self.progress_mut(index);
                 progress.suppressed = stash(progress.suppressed, kind.bit());
             }

@@ -5,7 +5,7 @@
 
 use picket_model::event::Bus;
 use picket_model::monitor::{Id, Monitor};
-use picket_model::notifications::{NotificationType, Progress, Request};
+use picket_model::notifications::{Dispatch, NotificationType, Progress, Request};
 use picket_model::result::CheckResult;
 
 const CONFIG: &str = r#"
@@ -23,6 +23,10 @@ object Notification "n" { host_name = "h"; service_name = "s"; command = "mail";
   users = [ "all", "crit", "problems", "acks", "off" ] }
 object Notification "crit-only" { host_name = "h"; service_name = "s"; command = "mail"; interval = 0
   users = [ "all" ]; states = [ Critical ] }
+object TimePeriod "mondays" { ranges = { monday = "00:00-24:00" } }
+object Service "p" { host_name = "h"; check_command = "dummy"; enable_active_checks = false; max_check_attempts = 1 }
+object Notification "mondays" { host_name = "h"; service_name = "p"; command = "mail"; interval = 0
+  users = [ "all" ]; period = "mondays" }
 object Notification "reminder" { host_name = "h"; service_name = "s"; command = "mail"; interval = 10
   users = [ "all" ]; types = [ Problem ] }
 "#;
@@ -56,13 +60,18 @@ fn result(
 }
 
 fn begin_all(m: &mut Monitor, at: f64) -> Vec<(String, NotificationType, Vec<String>)> {
-    let mut out = Vec::new();
-    for request in m.take_notification_requests() {
-        for d in m.begin_notification(&request, at) {
+    let dispatches = m.begin_pending(at);
+    sent(dispatches)
+}
+
+fn sent(dispatches: Vec<Dispatch>) -> Vec<(String, NotificationType, Vec<String>)> {
+    let mut out: Vec<_> = dispatches
+        .into_iter()
+        .map(|d| {
             let users = d.users.iter().map(|u| u.full_name()).collect();
-            out.push((d.notification.name(), d.kind, users));
-        }
-    }
+            (d.notification.name(), d.kind, users)
+        })
+        .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
@@ -156,10 +165,8 @@ fn reminders_wait_for_the_interval_and_the_start_hold() {
     result(&mut m, s, 2, t + 1.0);
     // The problem set the reminder's next notification to +10 s; at +12 s
     // it is due.
-    m.notification_tick(t + 5.0);
-    assert!(begin_all(&mut m, t + 5.0).is_empty());
-    m.notification_tick(t + 12.0);
-    let sent = begin_all(&mut m, t + 12.0);
+    assert!(m.notification_tick(t + 5.0).is_empty());
+    let sent = sent(m.notification_tick(t + 12.0));
     assert_eq!(
         sent,
         vec![(
@@ -196,4 +203,32 @@ fn acknowledgements_go_to_those_told_of_the_problem() {
     );
     assert_eq!(progress(&m, s, "n").notification_number, 2);
     assert!(!progress(&m, s, "n").no_more_notifications);
+}
+
+/// Local noon of a day in November 2026 (the 23rd is a Monday).
+fn noon(day: u32) -> f64 {
+    use chrono::TimeZone;
+    chrono::Local
+        .with_ymd_and_hms(2026, 11, day, 12, 0, 0)
+        .single()
+        .unwrap()
+        .timestamp() as f64
+}
+
+#[test]
+fn problems_outside_the_period_go_when_it_starts() {
+    let (_dir, mut m) = monitor();
+    let p = m.find("h!p").unwrap();
+    let tuesday = noon(24);
+    result(&mut m, p, 0, tuesday);
+    assert!(result(&mut m, p, 2, tuesday + 1.0).is_empty());
+    assert!(m.notification_tick(tuesday + 10.0).is_empty());
+    // Next Monday, still CRITICAL: the problem goes, once.
+    let monday = noon(30);
+    let sent = sent(m.notification_tick(monday));
+    assert_eq!(
+        sent,
+        vec![("mondays".into(), NotificationType::Problem, users(&["all"]))]
+    );
+    assert!(m.notification_tick(monday + 5.0).is_empty());
 }

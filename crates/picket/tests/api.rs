@@ -381,9 +381,19 @@ fn operator_actions_are_durable_and_follow_the_state() {
         serde_json::json!({
         "host": "host1", "author": "op", "comment": "note" }),
     );
-    assert!(
-        comment["name"].as_str().unwrap().starts_with("host1!"),
-        "{comment}"
+    let comment_name = comment["name"].as_str().unwrap().to_string();
+    assert!(comment_name.starts_with("host1!"), "{comment}");
+    // Changed after it was made: kept with its first text.
+    let (code, changed) = change(
+        port,
+        "POST",
+        &format!("/v1/objects/comments/{comment_name}"),
+        serde_json::json!({ "attrs": { "text": "note, edited" } }),
+    );
+    assert_eq!(
+        (code, &changed["code"]),
+        (200, &serde_json::json!(200)),
+        "{changed}"
     );
     act(
         port,
@@ -431,8 +441,23 @@ fn operator_actions_are_durable_and_follow_the_state() {
         a["downtime_depth"] == 1.0
     });
     assert_eq!(host1["downtime_depth"], 1.0);
-    let comments = get(port, "/v1/objects/comments?attrs=text&attrs=entry_type");
-    assert_eq!(sorted(&comments, "text"), ["note", "on it"], "{comments}");
+    let comments = get(
+        port,
+        "/v1/objects/comments?attrs=text&attrs=original_attributes",
+    );
+    assert_eq!(
+        sorted(&comments, "text"),
+        ["note, edited", "on it"],
+        "{comments}"
+    );
+    let edited = get(
+        port,
+        &format!("/v1/objects/comments/{comment_name}?attrs=original_attributes"),
+    );
+    assert_eq!(
+        edited["results"][0]["attrs"]["original_attributes"]["text"], "note",
+        "{edited}"
+    );
     // The planned downtime of the ScheduledDowntime is not made again.
     let downtimes = get(port, "/v1/objects/downtimes?attrs=comment");
     assert_eq!(
@@ -460,6 +485,8 @@ fn operator_actions_are_durable_and_follow_the_state() {
         broken_history.contains("system:operations"),
         "{broken_history}"
     );
+    let host1_history = history("host1");
+    assert!(host1_history.contains("modify"), "{host1_history}");
     let passive_history = history("host1!passive");
     assert!(
         passive_history.contains("remove-acknowledgement"),
