@@ -157,5 +157,16 @@ fn scope(view: &View, vars: &[(String, Value)]) -> Dict {
     if let Some(host) = &view.host {
         d.insert("host", Value::Object(Arc::new(host.as_ref().clone())));
     }
+    match &view.service {
+        Some(service) => d.insert("service", Value::Object(Arc::new(service.as_ref().clone()))),
+        // Of a host's comment, downtime or notification: null, as Icinga
+        // binds a navigation that leads nowhere.
+        None if view.object.schema.name != "Service"
+            && view.object.field_schema("service_name").is_some() =>
+        {
+            d.insert("service", Value::Null)
+        }
+        None => {}
+    }
     d
 }

@@ -167,10 +167,10 @@ pub async fn views<E: Engine>(
     if matches!(schema.name, "Comment" | "Downtime") {
         let mut out = crate::operator::views(&engine.operations(), schema.name, name.as_deref());
         out.extend(config_views(registry, schema, name));
-        return out;
+        return with_owners(engine, out, false).await;
     }
     if schema.name == "Notification" {
-        return notification_views(engine, config_views(registry, schema, name)).await;
+        return with_owners(engine, config_views(registry, schema, name), true).await;
     }
     if !matches!(schema.name, "Host" | "Service") {
         return config_views(registry, schema, name);
@@ -186,6 +186,7 @@ pub async fn views<E: Engine>(
                         object: m.checkable(id).object.clone(),
                         live: Some(copy(id)),
                         host: None,
+                        service: None,
                     })
                 })
             };
@@ -214,6 +215,7 @@ pub async fn views<E: Engine>(
                     object: c.object.clone(),
                     live: Some(live),
                     host,
+                    service: None,
                 });
             };
             match &name {
@@ -249,49 +251,58 @@ fn live_copy(m: &picket_model::monitor::Monitor, id: picket_model::monitor::Id) 
     })
 }
 
-/// Notifications with the live entries of their checkables, where their
-/// progress is kept.
-async fn notification_views<E: Engine>(engine: &E, mut views: Vec<View>) -> Vec<View> {
-    let owners: Vec<String> = views
+/// Binds what objects that belong to a host or service navigate to:
+/// `host` and `service` with their live state, for filters
+/// (`host.name == "x"`), as Icinga binds navigation fields. A
+/// notification also takes its checkable's live entry, where its progress
+/// is kept (`with_progress`).
+async fn with_owners<E: Engine>(
+    engine: &E,
+    mut views: Vec<View>,
+    with_progress: bool,
+) -> Vec<View> {
+    let owners: Vec<(String, String)> = views
         .iter()
         .map(|v| {
-            let (host, service) = (
-                v.object.get_str("host_name"),
-                v.object.get_str("service_name"),
-            );
-            if service.is_empty() {
-                host.to_string()
-            } else {
-                format!("{host}!{service}")
-            }
+            let host = v.object.get_str("host_name").to_string();
+            let service = match v.object.get_str("service_name") {
+                s if s.is_empty() => String::new(),
+                s => format!("{host}!{s}"),
+            };
+            (host, service)
         })
         .collect();
     let (tx, rx) = oneshot::channel();
     let looked = engine
         .look(Box::new(move |m| {
-            // The checkable's live entry holds the progress; the host
-            // is what filters navigate to (`host.name`).
-            let copies: Vec<_> = owners
-                .iter()
-                .map(|owner| {
-                    let host = owner.split('!').next().and_then(|h| m.find(h)).map(|id| {
-                        Arc::new(View {
-                            object: m.checkable(id).object.clone(),
-                            live: Some(live_copy(m, id)),
-                            host: None,
-                        })
-                    });
-                    (m.find(owner).map(|id| live_copy(m, id)), host)
+            let view = |name: &str| {
+                m.find(name).map(|id| {
+                    Arc::new(View {
+                        object: m.checkable(id).object.clone(),
+                        live: Some(live_copy(m, id)),
+                        host: None,
+                        service: None,
+                    })
                 })
+            };
+            let found: Vec<_> = owners
+                .iter()
+                .map(|(host, service)| (view(host), view(service)))
                 .collect();
-            let _ = tx.send(copies);
+            let _ = tx.send(found);
         }))
         .await;
     if looked {
-        if let Ok(copies) = rx.await {
-            for (view, (live, host)) in views.iter_mut().zip(copies) {
-                view.live = live;
-                view.host = host;
+        if let Ok(found) = rx.await {
+            for (v, (host, service)) in views.iter_mut().zip(found) {
+                if with_progress {
+                    v.live = service
+                        .as_ref()
+                        .or(host.as_ref())
+                        .and_then(|o| o.live.clone());
+                }
+                v.host = host;
+                v.service = service;
             }
         }
     }

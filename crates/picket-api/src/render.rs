@@ -95,8 +95,10 @@ pub struct LiveCopy {
 pub struct View {
     pub object: Arc<ConfigObject>,
     pub live: Option<Arc<LiveCopy>>,
-    /// A service's host.
+    /// A service's host; the host of a comment, downtime or notification.
     pub host: Option<Arc<View>>,
+    /// The service of a comment, downtime or notification.
+    pub service: Option<Arc<View>>,
 }
 
 impl View {
@@ -106,6 +108,7 @@ impl View {
             object,
             live: None,
             host: None,
+            service: None,
         }
     }
 }
