@@ -756,6 +756,9 @@ impl Monitor {
     /// Holds every reminder back for a minute after the node starts, as
     /// Icinga 2.13 does (its notifications wait for the cluster to settle).
     pub fn hold_reminders(&mut self, now: f64) {
+        if !self.notifications.enabled {
+            return;
+        }
         for index in 0..self.notifications.rules.len() {
             self.progress_mut(index).next_notification = now + 60.0;
         }
