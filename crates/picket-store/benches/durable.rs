@@ -7,7 +7,9 @@
 //! long each throughput run lasts (default 3), `BENCH_EVENTS` the size of
 //! the startup store (default 1,000,000), `BENCH_DIR` where files go
 //! (default: a temporary directory under the target directory, which is on
-//! the same disk as the data would be).
+//! the same disk as the data would be). `BENCH_WRITERS=1,8` picks the
+//! writer counts, `BENCH_ONLY_LOG` leaves out the file-per-command runs and
+//! `BENCH_ONLY_TASKS` runs only the async writers (for profiling).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -313,7 +315,13 @@ fn main() {
         Ok(v) => v.split(',').filter_map(|n| n.parse().ok()).collect(),
         Err(_) => vec![1, 8, 64],
     };
+    let only_tasks = std::env::var_os("BENCH_ONLY_TASKS").is_some();
     for writers in counts {
+        if only_tasks {
+            let tasks = log_throughput_async(&fresh(&base, "log"), writers, seconds);
+            println!("| {writers} | | {tasks:.0} | | | |");
+            continue;
+        }
         let log = log_throughput(&fresh(&base, "log"), writers, seconds);
         let tasks = log_throughput_async(&fresh(&base, "log"), writers, seconds);
         if only_log {

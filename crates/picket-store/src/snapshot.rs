@@ -11,7 +11,9 @@
 
 use std::io;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use parking_lot::Mutex;
@@ -148,22 +150,35 @@ pub(crate) type Job = Box<dyn FnOnce() + Send>;
 pub(crate) struct Snapshotter {
     tx: Mutex<Option<SyncSender<Job>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Set while a job runs, so that the log writer does not take a cut of
+    /// every state after each batch only to have it refused.
+    busy: Arc<AtomicBool>,
 }
 
 impl Snapshotter {
     pub fn start(store: &str) -> io::Result<Snapshotter> {
         let (tx, rx) = sync_channel::<Job>(0);
+        let busy = Arc::new(AtomicBool::new(false));
+        let running = busy.clone();
         let thread = std::thread::Builder::new()
             .name(format!("snapshot-{store}"))
             .spawn(move || {
                 while let Ok(job) = rx.recv() {
+                    running.store(true, Ordering::Release);
                     job();
+                    running.store(false, Ordering::Release);
                 }
             })?;
         Ok(Snapshotter {
             tx: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
+            busy,
         })
+    }
+
+    /// Whether a job is being written (a new one would be refused).
+    pub fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::Acquire)
     }
 
     /// Hands a job over if the thread is idle.

@@ -402,7 +402,7 @@ impl<A: Aggregate> Inner<A> {
     }
 
     fn schedule_snapshot(self: &Arc<Self>, point: LogPoint) -> bool {
-        self.snapshots.try_run(self.snapshot_job(point))
+        !self.snapshots.is_busy() && self.snapshots.try_run(self.snapshot_job(point))
     }
 
     /// Takes the cut in the writer thread, between two batches, where the
