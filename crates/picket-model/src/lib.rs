@@ -213,6 +213,7 @@ impl Loaded {
     pub fn commit(&mut self) {
         if self.errors.is_empty() {
             self.errors = commit::commit(&self.ctx, &self.registry);
+            self.registry.release_object_declarations();
         }
     }
 }

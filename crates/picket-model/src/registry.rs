@@ -123,6 +123,18 @@ impl Registry {
         self.store.read().objects.clone()
     }
 
+    /// Drops the declarations of objects once they are committed: their
+    /// syntax trees are a quarter of a large configuration's memory and
+    /// nothing reads them afterwards (a change through the API runs the
+    /// files again into a new registry). Templates, default templates and
+    /// apply rules stay: `/v1/templates` lists them.
+    pub fn release_object_declarations(&self) {
+        let mut store = self.store.write();
+        store.objects = Vec::new();
+        store.by_name.retain(|_, item| item.is_template);
+        store.by_name.shrink_to_fit();
+    }
+
     pub fn rules(&self) -> Vec<Arc<Rule>> {
         self.store.read().rules.clone()
     }

@@ -21,7 +21,7 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{Receiver, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -93,13 +93,11 @@ pub(crate) struct WriterConfig {
 }
 
 pub(crate) struct Writer {
-    tx: RwLock<Option<SyncSender<Msg>>>,
+    tx: RwLock<Option<Sender<Msg>>>,
     stopped: Arc<AtomicBool>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
-/// How many appends may wait for the writer before senders block.
-const QUEUE: usize = 1 << 16;
 /// Bytes taken into one batch; more waits for the next sync.
 pub(crate) const BATCH_BYTES: usize = 1 << 20;
 /// How far ahead of the data a segment is filled with zeros.
@@ -110,7 +108,11 @@ impl Writer {
         let path = config.log_dir.join(segment::file_name(tail.end.segment));
         let file = OpenOptions::new().read(true).write(true).open(&path)?;
         let allocated = file.metadata()?.len();
-        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
+        // Unbounded: the node's callers each wait for their record, so the
+        // queue is as long as the number of callers; a bounded channel would
+        // allocate (and touch) all of its slots up front — 5 MiB per store
+        // at the 65,536 records it used to allow.
+        let (tx, rx) = std::sync::mpsc::channel();
         let stopped = Arc::new(AtomicBool::new(false));
         let mut state = State {
             config,
@@ -142,15 +144,10 @@ impl Writer {
         let Some(tx) = tx.as_ref() else {
             return Err(append);
         };
-        let unwrap = |m: Msg| match m {
+        tx.send(Msg::Append(append)).map_err(|e| match e.0 {
             Msg::Append(a) => a,
             Msg::Between(_) => unreachable!("only appends are sent here"),
-        };
-        match tx.try_send(Msg::Append(append)) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(m)) => tx.send(m).map_err(|e| unwrap(e.0)),
-            Err(TrySendError::Disconnected(m)) => Err(unwrap(m)),
-        }
+        })
     }
 
     /// Runs `f` in the writer thread between batches; false when the
