@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use picket_lang::source::FileId;
+use picket_lang::source::{FileId, Span};
 use picket_lang::{Context, Dict, Frame, Interp, LangError, Value};
 use serde_json::{json, Value as Json};
 
@@ -146,7 +146,13 @@ fn execute(
 /// A failed command as Icinga shows it: the command with the failing part
 /// marked, then the message.
 fn failure<E: Engine>(call: &Call<'_, E>, session: &str, name: &str, e: &LangError) -> Json {
-    let line = call.api.consoles.line(session, name);
+    // An error without a place shows no command and an empty path.
+    let nowhere = e.span == Some(Span::NOWHERE);
+    let name = if nowhere { "" } else { name };
+    let line = match nowhere {
+        true => String::new(),
+        false => call.api.consoles.line(session, name),
+    };
     let (first_line, first_column, last_line, last_column) = match e.span {
         Some(s) => (s.first_line, s.first_column, s.last_line, s.last_column),
         None => (1, 0, 1, 0),

@@ -59,6 +59,13 @@ impl LangError {
         LangError::new(ErrorKind::Syntax, message, Some(span))
     }
 
+    /// An error Icinga raises without a location and without the
+    /// "Error while evaluating expression" prefix (a `ScriptError` thrown
+    /// by a native function): the call site does not become its location.
+    pub fn unlocated(message: impl Into<String>) -> Self {
+        LangError::new(ErrorKind::Script, message, Some(Span::NOWHERE))
+    }
+
     /// Sets the location if the error does not have one yet: errors from
     /// native functions learn where they were called from.
     pub fn at(mut self, span: Span) -> Self {

@@ -26,6 +26,17 @@ pub struct Span {
 }
 
 impl Span {
+    /// No place at all: Icinga raises some errors from inside native
+    /// functions without a location, and the API console shows them with
+    /// an empty path and line 0. Its file is not in any source map.
+    pub const NOWHERE: Span = Span {
+        file: FileId(u32::MAX),
+        first_line: 0,
+        first_column: 0,
+        last_line: 0,
+        last_column: 0,
+    };
+
     /// The smallest span covering both.
     pub fn to(self, end: Span) -> Span {
         Span {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::{arg, fail, method, need};
 use crate::error::LangError;
+use crate::eval::Interp;
 use crate::function::Function;
 use crate::value::{Array, Dict, Value};
 
@@ -39,6 +40,20 @@ fn function_arg(args: &[Value], i: usize) -> Result<Arc<Function>, LangError> {
         ))),
         Some(_) => Err(fail("std::bad_cast")),
     }
+}
+
+/// A callback of `Array#map`, `filter`, ...: in sandbox mode (API filters,
+/// a sandboxed console) Icinga refuses one that is not marked free of side
+/// effects, which every function written in the language is, naming the
+/// callback's role ("Map", "Filter", ...), without a location.
+fn callback(interp: &Interp<'_>, args: &[Value], role: &str) -> Result<Arc<Function>, LangError> {
+    let f = function_arg(args, 0)?;
+    if interp.sandboxed && !f.side_effect_free {
+        return Err(LangError::unlocated(format!(
+            "{role} function must be side-effect free."
+        )));
+    }
+    Ok(f)
 }
 
 fn modify<T>(a: &Array, f: impl FnOnce(&mut Vec<Value>) -> T) -> Result<T, LangError> {
@@ -553,7 +568,7 @@ pub fn array_prototype() -> Dict {
             let sorted = match args.first() {
                 None => merge_sort(v, &mut |a, b| value_less(a, b))?,
                 Some(_) => {
-                    let f = function_arg(&args, 0)?;
+                    let f = callback(interp, &args, "Sort")?;
                     merge_sort(v, &mut |a, b| {
                         truthy(&interp.call(&f, &Value::Null, vec![a.clone(), b.clone()])?)
                     })?
@@ -571,7 +586,7 @@ pub fn array_prototype() -> Dict {
     p.insert(
         "map",
         method("Array#map", &["func"], true, |interp, this, args| {
-            let f = function_arg(&args, 0)?;
+            let f = callback(interp, &args, "Map")?;
             let mut out = Vec::new();
             for item in this_array(this)?.to_vec() {
                 out.push(interp.call(&f, &Value::Null, vec![item])?);
@@ -582,7 +597,7 @@ pub fn array_prototype() -> Dict {
     p.insert(
         "filter",
         method("Array#filter", &["func"], true, |interp, this, args| {
-            let f = function_arg(&args, 0)?;
+            let f = callback(interp, &args, "Filter")?;
             let mut out = Vec::new();
             for item in this_array(this)?.to_vec() {
                 if truthy(&interp.call(&f, &Value::Null, vec![item.clone()])?)? {
@@ -595,7 +610,7 @@ pub fn array_prototype() -> Dict {
     p.insert(
         "reduce",
         method("Array#reduce", &["reduce"], true, |interp, this, args| {
-            let f = function_arg(&args, 0)?;
+            let f = callback(interp, &args, "Reduce")?;
             let items = this_array(this)?.to_vec();
             let mut iter = items.into_iter();
             let Some(mut acc) = iter.next() else {
@@ -610,7 +625,7 @@ pub fn array_prototype() -> Dict {
     p.insert(
         "any",
         method("Array#any", &["func"], true, |interp, this, args| {
-            let f = function_arg(&args, 0)?;
+            let f = callback(interp, &args, "Filter")?;
             for item in this_array(this)?.to_vec() {
                 if truthy(&interp.call(&f, &Value::Null, vec![item])?)? {
                     return Ok(Value::Bool(true));
@@ -622,7 +637,7 @@ pub fn array_prototype() -> Dict {
     p.insert(
         "all",
         method("Array#all", &["func"], true, |interp, this, args| {
-            let f = function_arg(&args, 0)?;
+            let f = callback(interp, &args, "Filter")?;
             for item in this_array(this)?.to_vec() {
                 if !truthy(&interp.call(&f, &Value::Null, vec![item])?)? {
                     return Ok(Value::Bool(false));
