@@ -8,6 +8,7 @@ use serde_json::{json, Value as Json};
 use crate::engine::{Engine, ProcessRequest};
 use crate::objects;
 use crate::operator;
+use crate::params::NotANumber;
 use crate::render::View;
 use crate::reply::{self, Reply};
 use crate::server::Call;
@@ -32,6 +33,17 @@ const ACTIONS: &[(&str, &[&str])] = &[
 
 fn result(code: u16, status: impl Into<String>) -> Json {
     json!({ "code": code, "status": status.into() })
+}
+
+/// An action stopped by a parameter that is no number, as Icinga reports
+/// the exception behind it.
+fn conversion_failed(e: &NotANumber, verbose: bool) -> Json {
+    let why = format!("Error: {e}\n");
+    let mut r = result(500, format!("Action execution failed: '{why}'."));
+    if verbose {
+        r["diagnostic_information"] = json!(why);
+    }
+    r
 }
 
 pub async fn handle<E: Engine>(call: Call<'_, E>, action: &str) -> Reply {
@@ -78,22 +90,24 @@ pub async fn handle<E: Engine>(call: Call<'_, E>, action: &str) -> Reply {
         Ok(t) => t,
         Err(diagnostic) => return objects::not_found(&call, &diagnostic),
     };
+    let verbose = call.verbose();
     let mut results = Vec::with_capacity(targets.len());
     for view in &targets {
-        results.push(match *name {
+        let outcome = match *name {
             "process-check-result" => process_check_result(&call, view).await,
             "reschedule-check" => reschedule_check(&call, view).await,
-            "send-custom-notification" => send_custom_notification(&call, view).await,
+            "send-custom-notification" => Ok(send_custom_notification(&call, view).await),
             "delay-notification" => delay_notification(&call, view).await,
             "acknowledge-problem" => operator::acknowledge(&call, view).await,
-            "remove-acknowledgement" => operator::remove_acknowledgement(&call, view).await,
+            "remove-acknowledgement" => Ok(operator::remove_acknowledgement(&call, view).await),
             "add-comment" => operator::add_comment(&call, view).await,
-            "remove-comment" => operator::remove_comment(&call, view).await,
+            "remove-comment" => Ok(operator::remove_comment(&call, view).await),
             "schedule-downtime" => operator::schedule_downtime(&call, view).await,
-            "remove-downtime" => operator::remove_downtime(&call, view).await,
+            "remove-downtime" => Ok(operator::remove_downtime(&call, view).await),
             "execute-command" => execute_command(&call, view).await,
-            _ => result(500, "Action is not implemented."),
-        });
+            _ => Ok(result(500, "Action is not implemented.")),
+        };
+        results.push(outcome.unwrap_or_else(|e| conversion_failed(&e, verbose)));
     }
     reply::items(results, pretty)
 }
@@ -114,7 +128,10 @@ fn service_state(exit: i64) -> u8 {
     }
 }
 
-async fn process_check_result<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
+async fn process_check_result<E: Engine>(
+    call: &Call<'_, E>,
+    view: &View,
+) -> Result<Json, NotANumber> {
     let name = view.object.full_name();
     let is_host = view.object.schema.name == "Host";
     if !view
@@ -122,14 +139,14 @@ async fn process_check_result<E: Engine>(call: &Call<'_, E>, view: &View) -> Jso
         .get("enable_passive_checks")
         .is_some_and(|v| v.to_bool())
     {
-        return result(
+        return Ok(result(
             403,
             format!("Passive checks are disabled for object '{name}'."),
-        );
+        ));
     }
     let p = &call.params;
-    let Some(exit) = p.number("exit_status") else {
-        return result(400, "Parameter 'exit_status' is required.");
+    let Some(exit) = p.numeric("exit_status")? else {
+        return Ok(result(400, "Parameter 'exit_status' is required."));
     };
     let exit = exit as i64;
     let state = match (is_host, exit) {
@@ -137,11 +154,22 @@ async fn process_check_result<E: Engine>(call: &Call<'_, E>, view: &View) -> Jso
         // Hosts take 0 (UP) and 1 (DOWN, kept as CRITICAL).
         (true, 0) => 0,
         (true, 1) => 2,
-        (true, _) => return result(400, format!("Invalid 'exit_status' for Host {name}.")),
+        (true, _) => {
+            return Ok(result(
+                400,
+                format!("Invalid 'exit_status' for Host {name}."),
+            ))
+        }
     };
-    let Some(output) = p.string("plugin_output") else {
-        return result(400, "Parameter 'plugin_output' is required");
-    };
+    if !p.contains("plugin_output") {
+        return Ok(result(400, "Parameter 'plugin_output' is required"));
+    }
+    let output = p.string("plugin_output").unwrap_or_default();
+    let execution_start = p.numeric("execution_start")?;
+    let execution_end = p.numeric("execution_end")?;
+    // Read (and refused when no number) as Icinga does; a passive result's
+    // time to live is not kept, the next freshness check stays as it was.
+    p.numeric("ttl")?;
     let t = now();
     let performance_data = match p.get("performance_data") {
         Some(Json::Array(a)) => a
@@ -169,8 +197,8 @@ async fn process_check_result<E: Engine>(call: &Call<'_, E>, view: &View) -> Jso
         output,
         performance_data,
         command,
-        execution_start: p.number("execution_start").unwrap_or(t),
-        execution_end: p.number("execution_end").unwrap_or(t),
+        execution_start: execution_start.unwrap_or(t),
+        execution_end: execution_end.unwrap_or(t),
         schedule_start: t,
         schedule_end: t,
         active: false,
@@ -178,27 +206,29 @@ async fn process_check_result<E: Engine>(call: &Call<'_, E>, view: &View) -> Jso
             .string("check_source")
             .unwrap_or_else(|| call.api.node_name.clone()),
     };
-    match call.api.engine.submit(name.clone(), cr).await {
+    Ok(match call.api.engine.submit(name.clone(), cr).await {
         Ok(()) => result(
             200,
             format!("Successfully processed check result for object '{name}'."),
         ),
         Err(e) if e.starts_with("Passive checks are disabled") => result(403, e),
         Err(e) => result(500, e),
-    }
+    })
 }
 
-async fn reschedule_check<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
+async fn reschedule_check<E: Engine>(call: &Call<'_, E>, view: &View) -> Result<Json, NotANumber> {
     let name = view.object.full_name();
-    let at = call.params.number("next_check").unwrap_or_else(now);
     let force = call.params.flag("force");
-    match call.api.engine.reschedule(name.clone(), at, force).await {
-        Ok(()) => result(
-            200,
-            format!("Successfully rescheduled check for object '{name}'."),
-        ),
-        Err(e) => result(500, e),
-    }
+    let at = call.params.numeric("next_check")?.unwrap_or_else(now);
+    Ok(
+        match call.api.engine.reschedule(name.clone(), at, force).await {
+            Ok(()) => result(
+                200,
+                format!("Successfully rescheduled check for object '{name}'."),
+            ),
+            Err(e) => result(500, e),
+        },
+    )
 }
 
 async fn send_custom_notification<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
@@ -225,38 +255,46 @@ async fn send_custom_notification<E: Engine>(call: &Call<'_, E>, view: &View) ->
     }
 }
 
-async fn delay_notification<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
+async fn delay_notification<E: Engine>(
+    call: &Call<'_, E>,
+    view: &View,
+) -> Result<Json, NotANumber> {
     let name = view.object.full_name();
-    let Some(until) = call.params.number("timestamp") else {
-        return result(400, "A timestamp is required to delay notifications");
+    let Some(until) = call.params.numeric("timestamp")? else {
+        return Ok(result(
+            400,
+            "A timestamp is required to delay notifications",
+        ));
     };
-    match call
-        .api
-        .engine
-        .delay_notifications(name.clone(), until)
-        .await
-    {
-        Ok(()) => result(
-            200,
-            format!("Successfully delayed notifications for object '{name}'."),
-        ),
-        Err(e) => result(500, e),
-    }
+    Ok(
+        match call
+            .api
+            .engine
+            .delay_notifications(name.clone(), until)
+            .await
+        {
+            Ok(()) => result(
+                200,
+                format!("Successfully delayed notifications for object '{name}'."),
+            ),
+            Err(e) => result(500, e),
+        },
+    )
 }
 
-async fn execute_command<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
+async fn execute_command<E: Engine>(call: &Call<'_, E>, view: &View) -> Result<Json, NotANumber> {
     let p = &call.params;
-    let Some(ttl) = p.number("ttl") else {
-        return result(400, "Parameter ttl is required.");
+    let Some(ttl) = p.numeric("ttl")? else {
+        return Ok(result(400, "Parameter ttl is required."));
     };
     if ttl <= 0.0 {
-        return result(400, "Parameter ttl must be greater than 0.");
+        return Ok(result(400, "Parameter ttl must be greater than 0."));
     }
     let name = p
         .string("command_type")
         .unwrap_or_else(|| "EventCommand".into());
     let Some(command_type) = picket_model::monitor::CommandType::parse(&name) else {
-        return result(400, format!("Invalid command_type '{name}'."));
+        return Ok(result(400, format!("Invalid command_type '{name}'.")));
     };
     let request = crate::engine::Execute {
         command_type,
@@ -268,17 +306,19 @@ async fn execute_command<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
         ttl,
     };
     let name = view.object.full_name();
-    match call
-        .api
-        .engine
-        .execute_command(view.object.clone(), request)
-        .await
-    {
-        Ok(execution) => json!({
-            "checkable": name, "code": 202, "execution": execution, "status": "Accepted",
-        }),
-        Err((code, text)) => result(code, text),
-    }
+    Ok(
+        match call
+            .api
+            .engine
+            .execute_command(view.object.clone(), request)
+            .await
+        {
+            Ok(execution) => json!({
+                "checkable": name, "code": 202, "execution": execution, "status": "Accepted",
+            }),
+            Err((code, text)) => result(code, text),
+        },
+    )
 }
 
 fn generate_ticket<E: Engine>(call: &Call<'_, E>) -> Json {

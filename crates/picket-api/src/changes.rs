@@ -35,7 +35,7 @@ fn create_failed<E: Engine>(call: &Call<'_, E>, errors: Vec<String>, diagnostic:
         "errors": errors,
         "status": "Object could not be created.",
     });
-    if call.params.flag("verbose") {
+    if call.verbose() {
         let info: Vec<String> = if diagnostic { errors } else { Vec::new() };
         r["diagnostic_information"] = json!(info);
     }
@@ -81,6 +81,9 @@ pub async fn create<E: Engine>(
         };
         return create_failed(&call, vec![text], true);
     }
+    let Ok(ignore_on_error) = call.params.switch("ignore_on_error") else {
+        return routes::not_found(&call);
+    };
     if let Err(e) = api_objects::name_parts(schema.name, name) {
         return create_failed(&call, vec![format!("Error: {e}\n")], true);
     }
@@ -92,7 +95,7 @@ pub async fn create<E: Engine>(
         let creation = Creation {
             templates,
             attrs: attrs.into_iter().collect::<BTreeMap<_, _>>(),
-            ignore_on_error: call.params.flag("ignore_on_error"),
+            ignore_on_error,
             time: now(),
         };
         call.api
@@ -366,6 +369,9 @@ pub async fn delete<E: Engine>(
         Ok(t) => t,
         Err(diagnostic) => return objects::not_found(&call, &diagnostic),
     };
+    let Ok(cascade) = call.params.switch("cascade") else {
+        return routes::not_found(&call);
+    };
     let engine = &call.api.engine;
     let outcomes: Vec<Result<(), Vec<String>>> = if matches!(schema.name, "Comment" | "Downtime") {
         let mut out = Vec::with_capacity(targets.len());
@@ -394,11 +400,9 @@ pub async fn delete<E: Engine>(
         out
     } else {
         let list = targets.iter().map(|v| v.object.clone()).collect();
-        engine
-            .delete_objects(&call.user.name, list, call.params.flag("cascade"))
-            .await
+        engine.delete_objects(&call.user.name, list, cascade).await
     };
-    let verbose = call.params.flag("verbose");
+    let verbose = call.verbose();
     let mut failed = false;
     let mut results = Vec::with_capacity(targets.len());
     for (view, outcome) in targets.iter().zip(outcomes) {

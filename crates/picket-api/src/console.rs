@@ -81,11 +81,13 @@ pub async fn handle<E: Engine>(call: Call<'_, E>, what: &str) -> Reply {
         .params
         .string("session")
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let Ok(sandboxed) = call.params.switch("sandboxed") else {
+        return routes::not_found(&call);
+    };
     let result = match what {
         "execute-script" => {
             let (locals, name) = call.api.consoles.begin(&session, &command);
             let ctx = call.config.ctx.clone();
-            let sandboxed = call.params.flag("sandboxed");
             let _slot = call.api.slot().await;
             let outcome = tokio::task::spawn_blocking(move || {
                 execute(&ctx, locals, &name, &command, sandboxed)

@@ -21,7 +21,7 @@ fn passes<E: Engine>(call: &Call<'_, E>, var: &str, item: Value) -> Result<bool,
 
 /// A 404 for a filter that did not evaluate; why, with `verbose`.
 fn refused<E: Engine>(call: &Call<'_, E>, text: &str, diagnostic: &str) -> Reply {
-    if call.params.flag("verbose") {
+    if call.verbose() {
         reply::error_with(404, text, diagnostic, call.pretty)
     } else {
         reply::error(404, text, call.pretty)

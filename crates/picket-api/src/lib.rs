@@ -33,6 +33,7 @@ pub mod reply;
 pub mod routes;
 pub mod server;
 pub mod status;
+pub mod target;
 
 pub use engine::{Config, Engine, Look, NodeStatus, OperateError};
 pub use listener::ListenerSettings;

@@ -421,17 +421,16 @@ pub async fn query<E: Engine>(
     name: Option<&String>,
 ) -> Reply {
     let pretty = call.pretty;
+    let Ok(all_joins) = call.params.switch("all_joins") else {
+        return crate::routes::not_found(&call);
+    };
     let attrs = call.params.list("attrs");
     for a in &attrs {
         if !render::has_attribute(schema, a) {
             return reply::error(400, &format!("Invalid field specified: {a}"), pretty);
         }
     }
-    let joins = match parse_joins(
-        schema,
-        &call.params.list("joins"),
-        call.params.flag("all_joins"),
-    ) {
+    let joins = match parse_joins(schema, &call.params.list("joins"), all_joins) {
         Ok(j) => j,
         Err(e) => return reply::error(400, &e, pretty),
     };
@@ -472,7 +471,7 @@ pub async fn query<E: Engine>(
 /// Icinga answers every failed selection of a query with 404; the reason
 /// is shown with `verbose`.
 pub fn not_found<E: Engine>(call: &Call<'_, E>, diagnostic: &str) -> Reply {
-    if call.params.flag("verbose") {
+    if call.verbose() {
         reply::error_with(404, "No objects found.", diagnostic, call.pretty)
     } else {
         reply::error(404, "No objects found.", call.pretty)

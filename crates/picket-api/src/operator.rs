@@ -19,6 +19,7 @@ use rustc_hash::FxHashMap;
 use serde_json::{json, Map, Value as Json};
 
 use crate::engine::{Engine, OperateError};
+use crate::params::NotANumber;
 use crate::render::View;
 use crate::server::Call;
 
@@ -124,45 +125,50 @@ fn kind_and_state(view: &View) -> (bool, u8) {
     (view.object.schema.name == "Host", state)
 }
 
-pub async fn acknowledge<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
+pub async fn acknowledge<E: Engine>(call: &Call<'_, E>, view: &View) -> Result<Json, NotANumber> {
     let name = view.object.full_name();
     let p = &call.params;
     let (Some(author), Some(comment)) = (p.string("author"), p.string("comment")) else {
-        return result(400, "Acknowledgements require author and comment.");
+        return Ok(result(400, "Acknowledgements require author and comment."));
     };
+    let (sticky, notify, persistent) = (
+        p.switch("sticky")?,
+        p.switch("notify")?,
+        p.switch("persistent")?,
+    );
     let t = now();
-    let expiry = p.number("expiry").unwrap_or(0.0);
-    if p.contains("expiry") && expiry <= t {
-        return result(
+    let expiry = p.numeric("expiry")?;
+    if expiry.is_some_and(|e| e <= t) {
+        return Ok(result(
             409,
             format!("Acknowledgement 'expiry' timestamp must be in the future for object {name}"),
-        );
+        ));
     }
     match kind_and_state(view) {
-        (true, 0) => return result(409, format!("Host {name} is UP.")),
-        (false, 0) => return result(409, format!("Service {name} is OK.")),
+        (true, 0) => return Ok(result(409, format!("Host {name} is UP."))),
+        (false, 0) => return Ok(result(409, format!("Service {name} is OK."))),
         _ => {}
     }
     let op = Operation::Acknowledge {
         acknowledgement: Acknowledgement {
             author,
             comment,
-            sticky: p.flag("sticky"),
-            notify: p.flag("notify"),
-            persistent: p.flag("persistent"),
-            expiry,
+            sticky,
+            notify,
+            persistent,
+            expiry: expiry.unwrap_or(0.0),
             set_time: t,
         },
         comment_name: new_name(&name),
         comment_legacy_id: call.api.engine.legacy_id(false),
     };
-    run(call, name.clone(), op, || {
+    Ok(run(call, name.clone(), op, || {
         result(
             200,
             format!("Successfully acknowledged problem for object '{name}'."),
         )
     })
-    .await
+    .await)
 }
 
 pub async fn remove_acknowledgement<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
@@ -180,12 +186,13 @@ pub async fn remove_acknowledgement<E: Engine>(call: &Call<'_, E>, view: &View) 
     .await
 }
 
-pub async fn add_comment<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
+pub async fn add_comment<E: Engine>(call: &Call<'_, E>, view: &View) -> Result<Json, NotANumber> {
     let checkable = view.object.full_name();
     let p = &call.params;
     let (Some(author), Some(text)) = (p.string("author"), p.string("comment")) else {
-        return result(400, "Comments require author and comment.");
+        return Ok(result(400, "Comments require author and comment."));
     };
+    let expire_time = p.numeric("expiry")?.unwrap_or(0.0);
     let name = new_name(&checkable);
     let legacy_id = call.api.engine.legacy_id(false);
     let op = Operation::AddComment {
@@ -195,12 +202,12 @@ pub async fn add_comment<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
             text,
             entry_type: operations::COMMENT_USER,
             entry_time: now(),
-            expire_time: p.number("expiry").unwrap_or(0.0),
+            expire_time,
             persistent: false,
             legacy_id,
         },
     };
-    run(call, checkable.clone(), op, || {
+    Ok(run(call, checkable.clone(), op, || {
         json!({
             "code": 200,
             "legacy_id": legacy_id,
@@ -208,7 +215,7 @@ pub async fn add_comment<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
             "status": format!("Successfully added comment '{name}' for object '{checkable}'."),
         })
     })
-    .await
+    .await)
 }
 
 /// The durable operations of one checkable.
@@ -284,28 +291,45 @@ async fn children_of<E: Engine>(call: &Call<'_, E>, checkable: &str) -> Vec<Stri
     rx.await.unwrap_or_default()
 }
 
-pub async fn schedule_downtime<E: Engine>(call: &Call<'_, E>, view: &View) -> Json {
+pub async fn schedule_downtime<E: Engine>(
+    call: &Call<'_, E>,
+    view: &View,
+) -> Result<Json, NotANumber> {
     let checkable = view.object.full_name();
     let p = &call.params;
-    let (Some(start_time), Some(end_time), Some(author), Some(comment)) = (
-        p.number("start_time"),
-        p.number("end_time"),
-        p.string("author"),
-        p.string("comment"),
-    ) else {
-        return result(
+    if !["start_time", "end_time", "author", "comment"]
+        .iter()
+        .all(|k| p.contains(k))
+    {
+        return Ok(result(
             400,
             "Options 'start_time', 'end_time', 'author' and 'comment' are required",
-        );
-    };
-    let fixed = p.last("fixed").is_none_or(|_| p.flag("fixed"));
-    let duration = p.number("duration");
-    if !fixed && duration.is_none() {
-        return result(400, "Option 'duration' is required for flexible downtime");
+        ));
     }
+    let fixed = p.switch_or("fixed", true)?;
+    let duration = p.numeric("duration")?;
+    if !fixed && duration.is_none() {
+        return Ok(result(
+            400,
+            "Option 'duration' is required for flexible downtime",
+        ));
+    }
+    let (author, comment) = (
+        p.string("author").unwrap_or_default(),
+        p.string("comment").unwrap_or_default(),
+    );
+    let start_time = p.numeric("start_time")?.unwrap_or(0.0);
+    let end_time = p.numeric("end_time")?.unwrap_or(0.0);
     let Some(children) = child_options(p.last("child_options")) else {
-        return result(400, "Option 'child_options' provided an invalid value.");
+        return Ok(result(
+            400,
+            "Option 'child_options' provided an invalid value.",
+        ));
     };
+    // Icinga reads `all_services` only after it made the host's downtime,
+    // and then reports the action failed with the downtime in place;
+    // refused here before anything is made.
+    let all_services = p.switch("all_services")?;
     let trigger = p.string("trigger_name").unwrap_or_default();
     let engine = &call.api.engine;
     // Icinga 2.13 aborts on a trigger that does not exist; a clear answer
@@ -316,7 +340,7 @@ pub async fn schedule_downtime<E: Engine>(call: &Call<'_, E>, view: &View) -> Js
             .iter()
             .any(|v| v.state.downtimes.contains_key(&trigger))
     {
-        return result(404, format!("Downtime '{trigger}' does not exist."));
+        return Ok(result(404, format!("Downtime '{trigger}' does not exist.")));
     }
     let t = now();
     let downtime = |triggered_by: &str, parent: &str| Downtime {
@@ -350,7 +374,7 @@ pub async fn schedule_downtime<E: Engine>(call: &Call<'_, E>, view: &View) -> Js
     let legacy_id = first.legacy_id;
     let name = match schedule(checkable.clone(), first).await {
         Ok(r) => r["name"].as_str().unwrap_or_default().to_string(),
-        Err(e) => return failed(e),
+        Err(e) => return Ok(failed(e)),
     };
     let mut out = Map::new();
     if p.contains("child_options") {
@@ -363,7 +387,7 @@ pub async fn schedule_downtime<E: Engine>(call: &Call<'_, E>, view: &View) -> Js
                 d.legacy_id = engine.legacy_id(true);
                 match schedule(child, d).await {
                     Ok(r) => list.push(r),
-                    Err(e) => return failed(e),
+                    Err(e) => return Ok(failed(e)),
                 }
             }
         }
@@ -372,13 +396,13 @@ pub async fn schedule_downtime<E: Engine>(call: &Call<'_, E>, view: &View) -> Js
     out.insert("code".into(), json!(200));
     out.insert("legacy_id".into(), json!(legacy_id));
     out.insert("name".into(), json!(name));
-    if view.object.schema.name == "Host" && p.flag("all_services") {
+    if view.object.schema.name == "Host" && all_services {
         let services = services_of(call, &checkable).await;
         let mut list = Vec::new();
         for service in services {
             match schedule(service, downtime(&trigger, &name)).await {
                 Ok(r) => list.push(r),
-                Err(e) => return failed(e),
+                Err(e) => return Ok(failed(e)),
             }
         }
         out.insert("service_downtimes".into(), Json::Array(list));
@@ -389,7 +413,7 @@ pub async fn schedule_downtime<E: Engine>(call: &Call<'_, E>, view: &View) -> Js
             "Successfully scheduled downtime '{name}' for object '{checkable}'."
         )),
     );
-    Json::Object(out)
+    Ok(Json::Object(out))
 }
 
 /// The services of a host, by full name.

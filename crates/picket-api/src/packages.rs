@@ -25,7 +25,7 @@ fn failed<E: Engine>(
     text: &str,
     why: &dyn std::fmt::Display,
 ) -> Reply {
-    if call.params.flag("verbose") {
+    if call.verbose() {
         reply::error_with(code, text, &format!("Error: {why}\n"), call.pretty)
     } else {
         reply::error(code, text, call.pretty)
@@ -153,8 +153,12 @@ pub fn upload<E: Engine>(call: &Call<'_, E>, package: &str) -> Reply {
     if !valid_name(package) {
         return invalid_package(call, package);
     }
-    let given = |key: &str| !call.params.contains(key) || call.params.flag(key);
-    let (activate, reload) = (given("activate"), given("reload"));
+    let (Ok(reload), Ok(activate)) = (
+        call.params.switch_or("reload", true),
+        call.params.switch_or("activate", true),
+    ) else {
+        return not_found(call);
+    };
     let engine = &call.api.engine;
     let packages = engine.packages();
     let prepared = files(call.params.get("files")).and_then(|files| {

@@ -8,6 +8,17 @@ use serde_json::{Map, Value as Json};
 #[derive(Debug, Default, Clone)]
 pub struct Params(pub Map<String, Json>);
 
+/// A parameter Icinga cannot read as a number; the text is Icinga's
+/// ("Can't convert 'yes' to a floating point number.").
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotANumber(pub String);
+
+impl std::fmt::Display for NotANumber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// Why the parameters could not be read.
 #[derive(Debug)]
 pub enum ParamsError {
@@ -62,8 +73,9 @@ impl Params {
         })
     }
 
-    /// Truth as Icinga's values have it: a non-empty string is true
-    /// (`cascade=1`, and also `cascade=0` from a query string).
+    /// Truth as Icinga's `Convert::ToBool` has it: a non-empty string is
+    /// true (`force=0` from a query string too). Icinga reads only `force`
+    /// this way; every other yes/no parameter is a [`Params::switch`].
     pub fn flag(&self, key: &str) -> bool {
         match self.last(key) {
             None | Some(Json::Null) => false,
@@ -74,13 +86,36 @@ impl Params {
         }
     }
 
-    pub fn number(&self, key: &str) -> Option<f64> {
-        match self.last(key)? {
-            Json::Number(n) => n.as_f64(),
-            Json::String(s) => s.trim().parse().ok(),
-            Json::Bool(b) => Some(f64::from(u8::from(*b))),
-            _ => None,
-        }
+    /// The number in `key`, converted as Icinga converts a parameter
+    /// (strictly: `"1"` and `"1e3"` are numbers, `" 1"` and `"yes"` are
+    /// not; null and `""` are 0); `None` when the key is absent.
+    pub fn numeric(&self, key: &str) -> Result<Option<f64>, NotANumber> {
+        let Some(value) = self.0.get(key) else {
+            return Ok(None);
+        };
+        let value = match value {
+            Json::Array(a) => match a.last() {
+                Some(v) => v,
+                None => return Ok(Some(0.0)),
+            },
+            other => other,
+        };
+        picket_lang::json::from_serde(value)
+            .to_number()
+            .map(Some)
+            .map_err(NotANumber)
+    }
+
+    /// A yes/no parameter as Icinga reads nearly all of them (`pretty`,
+    /// `verbose`, `cascade`, `sticky`, ...): through its number, so `0` is
+    /// false and `yes` is refused.
+    pub fn switch(&self, key: &str) -> Result<bool, NotANumber> {
+        Ok(self.numeric(key)?.is_some_and(|n| n != 0.0))
+    }
+
+    /// A yes/no parameter that is `default` when absent.
+    pub fn switch_or(&self, key: &str, default: bool) -> Result<bool, NotANumber> {
+        Ok(self.numeric(key)?.map_or(default, |n| n != 0.0))
     }
 
     /// A list parameter (`attrs`, `joins`, `types`): an array, or a single
@@ -171,8 +206,8 @@ mod tests {
         assert_eq!(p.list("attrs"), vec!["a", "b"]);
         assert_eq!(p.string("filter").as_deref(), Some("1+1"));
         assert_eq!(p.string("name").as_deref(), Some("h!s 1"));
-        assert!(p.flag("pretty"));
-        assert!(!p.flag("cascade"));
+        assert_eq!(p.switch("pretty"), Ok(true));
+        assert_eq!(p.switch("cascade"), Ok(false));
     }
 
     #[test]
@@ -180,6 +215,41 @@ mod tests {
         assert!(Params::parse(b"{nope", None).is_err());
         assert!(Params::parse(b"[1]", None).is_err());
         assert!(Params::parse(b"  ", None).is_ok());
+    }
+
+    #[test]
+    fn switches_go_through_icinga_numbers() {
+        let p = Params::parse(
+            br#"{"a":true,"b":"2","c":null,"d":[],"e":{"x":1},"f":"NaN"}"#,
+            Some("g=0&h=yes&i=&j=1e0&k=%201&l=0x1&m=-0&n=inf"),
+        )
+        .unwrap();
+        let yes = |k| p.switch(k);
+        assert_eq!(yes("a"), Ok(true));
+        assert_eq!(yes("b"), Ok(true));
+        assert_eq!(yes("c"), Ok(false));
+        assert_eq!(yes("d"), Ok(false));
+        assert_eq!(yes("g"), Ok(false));
+        assert_eq!(yes("i"), Ok(false));
+        assert_eq!(yes("j"), Ok(true));
+        assert_eq!(yes("m"), Ok(false));
+        assert_eq!(yes("n"), Ok(true));
+        assert_eq!(yes("f"), Ok(true));
+        assert_eq!(yes("absent"), Ok(false));
+        assert_eq!(p.switch_or("absent", true), Ok(true));
+        assert_eq!(
+            yes("h").unwrap_err().to_string(),
+            "Can't convert 'yes' to a floating point number."
+        );
+        assert!(yes("k").is_err());
+        assert!(yes("l").is_err());
+        assert_eq!(
+            yes("e").unwrap_err().to_string(),
+            "Can't convert '{\n\tx = 1.000000\n}' to a floating point number."
+        );
+        // Only `force` is read with plain truth.
+        assert!(p.flag("h"));
+        assert!(p.flag("g"));
     }
 
     #[test]

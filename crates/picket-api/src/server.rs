@@ -164,6 +164,14 @@ pub struct Call<'a, E: Engine> {
     pub wants_json: bool,
 }
 
+impl<E: Engine> Call<'_, E> {
+    /// Whether errors carry their diagnostic. A `verbose` that is no
+    /// number never gets here: the server answers such requests itself.
+    pub fn verbose(&self) -> bool {
+        self.params.switch("verbose").unwrap_or(false)
+    }
+}
+
 fn header(req: &Request<Incoming>, name: impl hyper::header::AsHeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
@@ -193,6 +201,9 @@ async fn handle<E: Engine>(
     } else {
         pipeline(api, peer, remote, req).await
     };
+    if reply.extensions().get::<Unhandled>().is_some() {
+        return reply;
+    }
     let headers = reply.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&format!("Icinga/{}", api.version)) {
         headers.insert(SERVER, v);
@@ -227,8 +238,8 @@ fn preflight_reply() -> Reply {
 
 /// Icinga's answer to a body over the limit; the connection is closed,
 /// since the rest of the body is not read.
-fn body_limit_exceeded(pretty: bool) -> Reply {
-    let mut r = reply::error(400, "Bad Request: body limit exceeded", pretty);
+fn body_limit_exceeded() -> Reply {
+    let mut r = reply::error(400, "Bad Request: body limit exceeded", false);
     r.headers_mut()
         .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
     r
@@ -240,13 +251,6 @@ async fn pipeline<E: Engine>(
     remote: SocketAddr,
     req: Request<Incoming>,
 ) -> Reply {
-    let query_pretty = req
-        .uri()
-        .query()
-        .map(params::form_urlencoded)
-        .unwrap_or_default()
-        .iter()
-        .any(|(k, v)| k == "pretty" && !v.is_empty());
     if req.method() != Method::GET && header(&req, ACCEPT) != Some("application/json") {
         return reply::html(
             400,
@@ -260,7 +264,7 @@ async fn pipeline<E: Engine>(
             reply::error(
                 401,
                 "Unauthorized. Please check your user credentials.",
-                query_pretty,
+                false,
             )
         } else {
             reply::html(401, "Unauthorized. Please check your user credentials.")
@@ -280,7 +284,7 @@ async fn pipeline<E: Engine>(
     };
     let declared = header(&req, CONTENT_LENGTH).and_then(|l| l.trim().parse::<u64>().ok());
     if declared.is_some_and(|l| l > limit) {
-        return body_limit_exceeded(query_pretty);
+        return body_limit_exceeded();
     }
     let method = req.method().clone();
     let version = req.version();
@@ -292,14 +296,15 @@ async fn pipeline<E: Engine>(
         .await
     {
         Ok(b) => b.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return body_limit_exceeded(query_pretty)
-        }
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return body_limit_exceeded(),
         Err(_) => Bytes::new(),
     };
+    if !crate::target::is_valid(uri.path(), uri.query()) {
+        return unhandled();
+    }
     let params = match Params::parse(&body, uri.query()) {
         Ok(p) => p,
-        Err(ParamsError::Body(text)) => return reply::error(400, &text, query_pretty),
+        Err(ParamsError::Body(text)) => return reply::error(400, &text, false),
     };
     let method = match (method, override_method) {
         (Method::POST, Some(m)) => Method::from_bytes(m.as_bytes()).unwrap_or(Method::POST),
@@ -311,10 +316,21 @@ async fn pipeline<E: Engine>(
         .filter(|s| !s.is_empty())
         .map(|s| params::decode(s, false))
         .collect();
+    // Icinga reads `pretty` and `verbose` through numbers, and a value
+    // that is none fails where it is read: `pretty` when any answer is
+    // encoded, `verbose` when an error is, and before anything is done
+    // in the handlers that read it first (actions, create, modify,
+    // delete). Either failure leaves a bare 500.
+    let pretty = params.switch("pretty");
+    let verbose_fails = params.switch("verbose").is_err();
+    if verbose_fails && reads_verbose_first(&method, &path) {
+        return unhandled();
+    }
+    let event_stream = path == ["v1", "events"];
     let call = Call {
         api,
         config,
-        pretty: params.flag("pretty"),
+        pretty: *pretty.as_ref().unwrap_or(&false),
         user,
         method,
         path,
@@ -322,5 +338,32 @@ async fn pipeline<E: Engine>(
         version,
         wants_json,
     };
-    routes::route(call).await
+    let reply = routes::route(call).await;
+    let failed = reply.status().as_u16() >= 400;
+    if (pretty.is_err() && (failed || !event_stream)) || (verbose_fails && failed) {
+        return unhandled();
+    }
+    reply
+}
+
+/// Marks Icinga's answer to an exception that escapes its handlers: a
+/// response made afresh, without the `Server` and CORS headers.
+#[derive(Clone, Copy)]
+struct Unhandled;
+
+fn unhandled() -> Reply {
+    let mut r = reply::error(500, "Unhandled exception", false);
+    r.extensions_mut().insert(Unhandled);
+    r
+}
+
+/// The handlers that read `verbose` before they act.
+fn reads_verbose_first(method: &Method, path: &[String]) -> bool {
+    match path {
+        [v1, actions, _] if v1 == "v1" && actions == "actions" => *method == Method::POST,
+        [v1, objects, _, ..] if v1 == "v1" && objects == "objects" && path.len() <= 4 => {
+            matches!(*method, Method::PUT | Method::POST | Method::DELETE)
+        }
+        _ => false,
+    }
 }

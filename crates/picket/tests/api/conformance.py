@@ -71,6 +71,8 @@ def send(base, req):
     except ValueError:
         doc = None
     headers = dict((k.lower(), v) for k, v in resp.getheaders())
+    # The bytes as sent, for `same_raw` (layout: `pretty`).
+    headers["(raw)"] = data
     if doc is None:
         # Not JSON (a stage's file): kept whole for `same_body`.
         headers["(body)"] = data
@@ -332,6 +334,12 @@ def main():
                 problems.append(f"header {h}: {i[3].get(h)!r} in Icinga, {p[3].get(h)!r} in Picket")
         if req.get("same_body") and i[3].get("(body)") != p[3].get("(body)"):
             problems.append(f"bodies differ: {i[3].get('(body)')!r} in Icinga, {p[3].get('(body)')!r} in Picket")
+        # A bare 500 (an exception that escaped Icinga's handlers) has no
+        # Server header; every other answer has one (values differ).
+        if ("server" in i[3]) != ("server" in p[3]):
+            problems.append(f"Server header {'present' if 'server' in i[3] else 'absent'} in Icinga, not in Picket")
+        if req.get("same_raw") and i[3]["(raw)"] != p[3]["(raw)"]:
+            problems.append(f"bytes differ: {i[3]['(raw)']!r} in Icinga, {p[3]['(raw)']!r} in Picket")
         if req.get("same_fields") and fields(i[2], req["same_fields"]) != fields(p[2], req["same_fields"]):
             problems.append(f"fields differ: {fields(i[2], req['same_fields'])} in Icinga, {fields(p[2], req['same_fields'])} in Picket")
         if req.get("same_values") and values(i[2]) != values(p[2]):
