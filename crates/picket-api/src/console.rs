@@ -5,9 +5,11 @@
 //! and go after half an hour without use, as in Icinga.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
+use picket_lang::builtins::stats::StatsSource;
 use picket_lang::source::{FileId, Span};
 use picket_lang::{Context, Dict, Frame, Interp, LangError, Value};
 use serde_json::{json, Value as Json};
@@ -16,6 +18,7 @@ use crate::engine::Engine;
 use crate::reply::{self, Reply};
 use crate::routes;
 use crate::server::Call;
+use crate::status::ConsoleStats;
 
 /// How long a session is kept without use.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(1800);
@@ -88,9 +91,13 @@ pub async fn handle<E: Engine>(call: Call<'_, E>, what: &str) -> Reply {
         "execute-script" => {
             let (locals, name) = call.api.consoles.begin(&session, &command);
             let ctx = call.config.ctx.clone();
+            let stats = Arc::new(ConsoleStats::new(
+                call.api.clone(),
+                call.config.registry.clone(),
+            ));
             let _slot = call.api.slot().await;
             let outcome = tokio::task::spawn_blocking(move || {
-                execute(&ctx, locals, &name, &command, sandboxed)
+                execute(&ctx, locals, &name, &command, sandboxed, stats)
             })
             .await
             .unwrap_or_else(|_| {
@@ -131,6 +138,7 @@ fn execute(
     name: &str,
     command: &str,
     sandboxed: bool,
+    stats: Arc<dyn StatsSource>,
 ) -> Result<Value, (LangError, String)> {
     let ast = picket_lang::parser::parse_file(command, CONSOLE_FILE, name)
         .map_err(|e| (e, name.to_string()))?;
@@ -140,6 +148,7 @@ fn execute(
     };
     let mut interp = Interp::new(ctx).with_step_limit(STEP_LIMIT);
     interp.sandboxed = sandboxed;
+    interp.stats = Some(stats);
     interp
         .run(&mut frame, &ast)
         .map_err(|e| (e, name.to_string()))

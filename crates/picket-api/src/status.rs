@@ -2,37 +2,16 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use crate::engine::NodeStatus;
+use std::sync::{Arc, OnceLock};
 
-use crate::engine::Engine;
+use picket_lang::builtins::stats::{StatsSource, COMPONENTS};
+use picket_lang::perfdata::PerfdataValue;
+use picket_lang::value::{Str, Value};
+use picket_model::Registry;
+
+use crate::engine::{Engine, NodeStatus};
 use crate::reply::{self, Reply};
-use crate::server::Call;
-
-/// Every component with a status function in Icinga 2.13, in its order.
-/// Icinga lists them all, whether or not the feature is configured.
-const COMPONENTS: &[&str] = &[
-    "ApiListener",
-    "CIB",
-    "CheckResultReader",
-    "CheckerComponent",
-    "CompatLogger",
-    "ElasticsearchWriter",
-    "ExternalCommandListener",
-    "FileLogger",
-    "GelfWriter",
-    "GraphiteWriter",
-    "IcingaApplication",
-    "IdoMysqlConnection",
-    "IdoPgsqlConnection",
-    "Influxdb2Writer",
-    "InfluxdbWriter",
-    "LivestatusListener",
-    "NotificationComponent",
-    "OpenTsdbWriter",
-    "PerfdataWriter",
-    "StatusDataWriter",
-    "SyslogLogger",
-];
+use crate::server::{Api, Call};
 
 /// A number as Icinga prints it: integral values without a fraction.
 pub fn figure(v: f64) -> Json {
@@ -50,6 +29,41 @@ fn perfdata(label: &str, value: f64) -> Json {
     })
 }
 
+/// What a component's status is made of.
+struct Inputs<'a> {
+    registry: &'a Registry,
+    node_name: &'a str,
+    http_clients: usize,
+    node: &'a NodeStatus,
+}
+
+/// A component's status fields, and its performance data as labelled
+/// figures.
+struct Component {
+    status: Map<String, Json>,
+    perfdata: Vec<(String, f64)>,
+}
+
+impl Component {
+    fn status(status: Json) -> Component {
+        Component {
+            status: match status {
+                Json::Object(m) => m,
+                _ => Map::new(),
+            },
+            perfdata: Vec::new(),
+        }
+    }
+
+    fn to_json(&self, name: &str) -> Json {
+        json!({
+            "name": name,
+            "perfdata": self.perfdata.iter().map(|(l, v)| perfdata(l, *v)).collect::<Vec<_>>(),
+            "status": self.status,
+        })
+    }
+}
+
 fn names_of(call_registry: &picket_model::Registry, type_name: &str) -> Vec<String> {
     call_registry
         .committed(type_name)
@@ -60,9 +74,9 @@ fn names_of(call_registry: &picket_model::Registry, type_name: &str) -> Vec<Stri
 
 /// `ApiListener`: this node's identity, endpoints and zones, and its HTTP
 /// clients. Cluster connections come with the cluster.
-fn api_listener<E: Engine>(call: &Call<'_, E>) -> Json {
-    let registry = &call.config.registry;
-    let me = &call.api.node_name;
+fn api_listener(inputs: &Inputs<'_>) -> Component {
+    let registry = inputs.registry;
+    let me = inputs.node_name;
     let endpoints: Vec<String> = names_of(registry, "Endpoint")
         .into_iter()
         .filter(|e| e != me)
@@ -84,7 +98,7 @@ fn api_listener<E: Engine>(call: &Call<'_, E>) -> Json {
             }),
         );
     }
-    let clients = call.api.http_clients();
+    let clients = inputs.http_clients;
     let figures = [
         ("api_num_conn_endpoints", 0.0),
         ("api_num_endpoints", endpoints.len() as f64),
@@ -97,9 +111,7 @@ fn api_listener<E: Engine>(call: &Call<'_, E>) -> Json {
         ("api_num_json_rpc_work_queue_item_rate", 0.0),
         ("api_num_not_conn_endpoints", endpoints.len() as f64),
     ];
-    json!({
-        "perfdata": figures.iter().map(|(l, v)| perfdata(l, *v)).collect::<Vec<_>>(),
-        "status": { "api": {
+    let status = json!({ "api": {
             "conn_endpoints": [],
             "http": { "clients": clients },
             "identity": me,
@@ -112,24 +124,27 @@ fn api_listener<E: Engine>(call: &Call<'_, E>) -> Json {
             "num_endpoints": endpoints.len(),
             "num_not_conn_endpoints": endpoints.len(),
             "zones": zones,
-        }},
-    })
+    }});
+    Component {
+        perfdata: figures.iter().map(|(l, v)| (l.to_string(), *v)).collect(),
+        ..Component::status(status)
+    }
 }
 
-fn component<E: Engine>(call: &Call<'_, E>, name: &str, node: &NodeStatus) -> Json {
-    let registry = &call.config.registry;
+fn component(inputs: &Inputs<'_>, name: &str) -> Component {
+    let (registry, node) = (inputs.registry, inputs.node);
     match name {
-        "ApiListener" => api_listener(call),
-        "CIB" => {
-            let cib: Map<String, Json> = node
+        "ApiListener" => api_listener(inputs),
+        "CIB" => Component {
+            status: node
                 .cib
                 .iter()
                 .map(|(k, v)| (k.clone(), figure(*v)))
-                .collect();
-            json!({ "perfdata": [], "status": cib })
-        }
+                .collect(),
+            perfdata: Vec::new(),
+        },
         "IcingaApplication" => {
-            json!({ "perfdata": [], "status": { "icingaapplication": { "app": node.app } } })
+            Component::status(json!({ "icingaapplication": { "app": node.app } }))
         }
         "CheckerComponent" => {
             let mut status = Map::new();
@@ -139,16 +154,19 @@ fn component<E: Engine>(call: &Call<'_, E>, name: &str, node: &NodeStatus) -> Js
                     checker.clone(),
                     json!({ "idle": node.checks_idle, "pending": node.checks_pending }),
                 );
-                perf.push(perfdata(
-                    &format!("checkercomponent_{checker}_idle"),
+                perf.push((
+                    format!("checkercomponent_{checker}_idle"),
                     node.checks_idle as f64,
                 ));
-                perf.push(perfdata(
-                    &format!("checkercomponent_{checker}_pending"),
+                perf.push((
+                    format!("checkercomponent_{checker}_pending"),
                     node.checks_pending as f64,
                 ));
             }
-            json!({ "perfdata": perf, "status": { "checkercomponent": status } })
+            Component {
+                perfdata: perf,
+                ..Component::status(json!({ "checkercomponent": status }))
+            }
         }
         other => {
             // Features without figures of their own list their objects.
@@ -156,7 +174,7 @@ fn component<E: Engine>(call: &Call<'_, E>, name: &str, node: &NodeStatus) -> Js
                 .into_iter()
                 .map(|n| (n, json!(1)))
                 .collect();
-            json!({ "perfdata": [], "status": { other.to_lowercase(): objects } })
+            Component::status(json!({ other.to_lowercase(): objects }))
         }
     }
 }
@@ -174,15 +192,75 @@ pub async fn status<E: Engine>(call: Call<'_, E>, wanted: Option<&String>) -> Re
         return reply::error(404, "No objects found.", call.pretty);
     }
     let node = call.api.engine.status().await.unwrap_or_default();
+    let inputs = Inputs {
+        registry: &call.config.registry,
+        node_name: &call.api.node_name,
+        http_clients: call.api.http_clients(),
+        node: &node,
+    };
     let results = names
         .into_iter()
-        .map(|name| {
-            let mut doc = component(&call, name, &node);
-            doc["name"] = json!(name);
-            doc
-        })
+        .map(|name| component(&inputs, name).to_json(name))
         .collect();
     reply::results(200, results, call.pretty)
+}
+
+/// The node's status for `StatsFunctions` in the console: read from the
+/// checker once, on the first call, and by blocking, since scripts run on
+/// a blocking thread.
+pub struct ConsoleStats<E: Engine> {
+    api: Arc<Api<E>>,
+    registry: Arc<Registry>,
+    runtime: tokio::runtime::Handle,
+    node: OnceLock<NodeStatus>,
+}
+
+impl<E: Engine> ConsoleStats<E> {
+    pub fn new(api: Arc<Api<E>>, registry: Arc<Registry>) -> Self {
+        ConsoleStats {
+            api,
+            registry,
+            runtime: tokio::runtime::Handle::current(),
+            node: OnceLock::new(),
+        }
+    }
+}
+
+impl<E: Engine> StatsSource for ConsoleStats<E> {
+    fn component(&self, name: &str) -> (Vec<(Str, Value)>, Vec<PerfdataValue>) {
+        let node = self.node.get_or_init(|| {
+            self.runtime
+                .block_on(self.api.engine.status())
+                .unwrap_or_default()
+        });
+        let inputs = Inputs {
+            registry: &self.registry,
+            node_name: &self.api.node_name,
+            http_clients: self.api.http_clients(),
+            node,
+        };
+        let c = component(&inputs, name);
+        let fields = c
+            .status
+            .iter()
+            .map(|(k, v)| (Str::from(k.as_str()), picket_lang::json::from_serde(v)))
+            .collect();
+        let perfdata = c
+            .perfdata
+            .into_iter()
+            .map(|(label, value)| PerfdataValue {
+                label,
+                value,
+                counter: false,
+                unit: String::new(),
+                warn: None,
+                crit: None,
+                min: None,
+                max: None,
+            })
+            .collect();
+        (fields, perfdata)
+    }
 }
 
 /// `GET /v1`: who you are and what you may do; a page unless the client

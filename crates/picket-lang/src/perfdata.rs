@@ -234,6 +234,10 @@ impl ScriptObject for PerfdataObject {
         "PerfdataValue".into()
     }
     fn get_field(&self, name: &str) -> Option<Value> {
+        // `type` is in the serialised form only, not a field.
+        if name == "type" {
+            return None;
+        }
         self.0
             .read()
             .fields()

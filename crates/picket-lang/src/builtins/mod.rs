@@ -10,6 +10,7 @@ mod functions;
 mod math;
 mod methods;
 pub mod reference;
+pub mod stats;
 pub mod types;
 
 use crate::error::{ErrorKind, LangError};
@@ -128,6 +129,7 @@ pub(crate) fn install(ctx: &Context) {
     }
     functions::install(ctx, &system, &icinga);
     math::install(&system);
+    stats::install(ctx);
     constants(&system, &configuration, &icinga);
     ctx.set_default_imports(vec![system, configuration, ctx.types().clone(), icinga]);
 }

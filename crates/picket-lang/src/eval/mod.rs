@@ -89,6 +89,9 @@ pub struct Interp<'c> {
     /// Sandbox mode (the API console's `sandboxed`, API filters): no
     /// assignments, and only functions marked side-effect free.
     pub sandboxed: bool,
+    /// Where `StatsFunctions` read the node's status; none outside a
+    /// running node's console.
+    pub stats: Option<std::sync::Arc<dyn crate::builtins::stats::StatsSource>>,
 }
 
 fn err(message: impl AsRef<str>, span: Span) -> Flow {
@@ -150,6 +153,7 @@ impl<'c> Interp<'c> {
             depth: 0,
             budget: None,
             sandboxed: false,
+            stats: None,
         }
     }
 
