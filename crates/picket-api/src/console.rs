@@ -10,14 +10,17 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use picket_lang::builtins::stats::StatsSource;
+use picket_lang::eval::{ConfigHooks, LiveObjects};
 use picket_lang::source::{FileId, Span};
 use picket_lang::{Context, Dict, Frame, Interp, LangError, Value};
+use picket_model::Registry;
 use serde_json::{json, Value as Json};
 
 use crate::engine::Engine;
+use crate::objects;
 use crate::reply::{self, Reply};
 use crate::routes;
-use crate::server::Call;
+use crate::server::{Api, Call};
 use crate::status::ConsoleStats;
 
 /// How long a session is kept without use.
@@ -91,13 +94,20 @@ pub async fn handle<E: Engine>(call: Call<'_, E>, what: &str) -> Reply {
         "execute-script" => {
             let (locals, name) = call.api.consoles.begin(&session, &command);
             let ctx = call.config.ctx.clone();
-            let stats = Arc::new(ConsoleStats::new(
-                call.api.clone(),
-                call.config.registry.clone(),
-            ));
+            let node = Node {
+                stats: Arc::new(ConsoleStats::new(
+                    call.api.clone(),
+                    call.config.registry.clone(),
+                )),
+                objects: Arc::new(ConsoleObjects {
+                    api: call.api.clone(),
+                    registry: call.config.registry.clone(),
+                    runtime: tokio::runtime::Handle::current(),
+                }),
+            };
             let _slot = call.api.slot().await;
             let outcome = tokio::task::spawn_blocking(move || {
-                execute(&ctx, locals, &name, &command, sandboxed, stats)
+                execute(&ctx, locals, &name, &command, sandboxed, node)
             })
             .await
             .unwrap_or_else(|_| {
@@ -132,13 +142,65 @@ pub async fn handle<E: Engine>(call: Call<'_, E>, what: &str) -> Reply {
     reply::results(200, vec![result], call.pretty)
 }
 
+/// What a console script sees of the running node.
+struct Node {
+    stats: Arc<dyn StatsSource>,
+    objects: Arc<dyn LiveObjects>,
+}
+
+/// The node's objects for console scripts, hosts and services with their
+/// live state, as `/v1/objects` shows them. Read from the checker by
+/// blocking, since scripts run on a blocking thread.
+struct ConsoleObjects<E: Engine> {
+    api: Arc<Api<E>>,
+    registry: Arc<Registry>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl<E: Engine> ConsoleObjects<E> {
+    /// The objects of a type (one by name), or `None` for a type the API
+    /// does not show.
+    fn views(&self, type_name: &str, name: Option<&str>) -> Option<Vec<Value>> {
+        let schema = picket_model::types::ALL
+            .iter()
+            .copied()
+            .find(|t| t.name == type_name)?;
+        let views = self.runtime.block_on(objects::views(
+            &self.api.engine,
+            &self.registry,
+            schema,
+            name.map(str::to_string),
+        ));
+        Some(
+            views
+                .into_iter()
+                .map(|v| Value::Object(Arc::new(v)))
+                .collect(),
+        )
+    }
+}
+
+impl<E: Engine> LiveObjects for ConsoleObjects<E> {
+    fn get_object(&self, type_name: &str, name: &str) -> Option<Value> {
+        match self.views(type_name, Some(name)) {
+            Some(found) => found.into_iter().next(),
+            None => ConfigHooks::get_object(&*self.registry, type_name, name),
+        }
+    }
+
+    fn get_objects(&self, type_name: &str) -> Vec<Value> {
+        self.views(type_name, None)
+            .unwrap_or_else(|| ConfigHooks::get_objects(&*self.registry, type_name))
+    }
+}
+
 fn execute(
     ctx: &Context,
     locals: Dict,
     name: &str,
     command: &str,
     sandboxed: bool,
-    stats: Arc<dyn StatsSource>,
+    node: Node,
 ) -> Result<Value, (LangError, String)> {
     let ast = picket_lang::parser::parse_file(command, CONSOLE_FILE, name)
         .map_err(|e| (e, name.to_string()))?;
@@ -148,7 +210,8 @@ fn execute(
     };
     let mut interp = Interp::new(ctx).with_step_limit(STEP_LIMIT);
     interp.sandboxed = sandboxed;
-    interp.stats = Some(stats);
+    interp.stats = Some(node.stats);
+    interp.live = Some(node.objects);
     interp
         .run(&mut frame, &ast)
         .map_err(|e| (e, name.to_string()))

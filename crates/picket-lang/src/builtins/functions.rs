@@ -641,9 +641,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
                 Value::Type(t) => t.name.to_string(),
                 other => other.to_display(),
             };
-            Ok(hooks_of(interp)
-                .and_then(|h| h.get_object(&t, &args[1].to_display()))
-                .unwrap_or_default())
+            Ok(find_object(interp, &t, &args[1].to_display()).unwrap_or_default())
         },
     );
     def_fn(
@@ -654,11 +652,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         true,
         |interp, _, args| {
             let t = type_name_arg(&args[0])?;
-            Ok(Value::from(
-                hooks_of(interp)
-                    .map(|h| h.get_objects(&t))
-                    .unwrap_or_default(),
-            ))
+            Ok(Value::from(find_objects(interp, &t)))
         },
     );
     def_fn(
@@ -708,9 +702,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
             &["name"],
             false,
             move |interp, _, args| {
-                Ok(hooks_of(interp)
-                    .and_then(|h| h.get_object(tname, &args[0].to_display()))
-                    .unwrap_or_default())
+                Ok(find_object(interp, tname, &args[0].to_display()).unwrap_or_default())
             },
         );
     }
@@ -729,9 +721,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
                 other => other.to_display(),
             };
             let full = format!("{host}!{}", args[1].to_display());
-            Ok(hooks_of(interp)
-                .and_then(|h| h.get_object("Service", &full))
-                .unwrap_or_default())
+            Ok(find_object(interp, "Service", &full).unwrap_or_default())
         },
     );
     def_fn(
@@ -748,14 +738,10 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
                     .unwrap_or_default(),
                 other => other.to_display(),
             };
-            let Some(hooks) = hooks_of(interp) else {
-                return Ok(Value::Null);
-            };
-            if hooks.get_object("Host", &host).is_none() {
+            if find_object(interp, "Host", &host).is_none() {
                 return Ok(Value::Null);
             }
-            let services: Vec<Value> = hooks
-                .get_objects("Service")
+            let services: Vec<Value> = find_objects(interp, "Service")
                 .into_iter()
                 .filter(|s| match s {
                     Value::Object(o) => o
@@ -771,6 +757,24 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
 
 fn hooks_of(interp: &Interp<'_>) -> Option<Arc<dyn crate::eval::ConfigHooks>> {
     interp.ctx.hooks()
+}
+
+/// An object by type and name: live when the interpreter has a running
+/// node's objects, else from the configuration.
+fn find_object(interp: &Interp<'_>, type_name: &str, name: &str) -> Option<Value> {
+    match &interp.live {
+        Some(live) => live.get_object(type_name, name),
+        None => hooks_of(interp)?.get_object(type_name, name),
+    }
+}
+
+fn find_objects(interp: &Interp<'_>, type_name: &str) -> Vec<Value> {
+    match &interp.live {
+        Some(live) => live.get_objects(type_name),
+        None => hooks_of(interp)
+            .map(|h| h.get_objects(type_name))
+            .unwrap_or_default(),
+    }
 }
 
 #[cfg(test)]

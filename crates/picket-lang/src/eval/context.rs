@@ -84,6 +84,15 @@ pub trait ConfigHooks: Send + Sync {
     fn get_templates(&self, type_name: &str) -> Vec<Value>;
 }
 
+/// A running node's objects with their live state (`state`,
+/// `last_check_result`, ...): where `get_object`, `get_objects` and the
+/// `get_host` family look when an interpreter has them (the API console).
+/// Without them they read the configuration.
+pub trait LiveObjects: Send + Sync {
+    fn get_object(&self, type_name: &str, name: &str) -> Option<Value>;
+    fn get_objects(&self, type_name: &str) -> Vec<Value>;
+}
+
 /// Files that `include <name>` finds without touching the disk: Picket's
 /// own template library, compiled into the binary.
 pub trait EmbeddedFiles: Send + Sync {

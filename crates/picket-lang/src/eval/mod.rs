@@ -16,7 +16,7 @@ mod context;
 mod include;
 
 pub use context::{
-    ApplyDecl, ConfigHooks, Context, EmbeddedFiles, LogRecord, ObjectDecl, Severity,
+    ApplyDecl, ConfigHooks, Context, EmbeddedFiles, LiveObjects, LogRecord, ObjectDecl, Severity,
 };
 
 use std::sync::Arc;
@@ -91,7 +91,10 @@ pub struct Interp<'c> {
     pub sandboxed: bool,
     /// Where `StatsFunctions` read the node's status; none outside a
     /// running node's console.
-    pub stats: Option<std::sync::Arc<dyn crate::builtins::stats::StatsSource>>,
+    pub stats: Option<Arc<dyn crate::builtins::stats::StatsSource>>,
+    /// The running node's objects for `get_object` & co.; none outside a
+    /// running node's console.
+    pub live: Option<Arc<dyn LiveObjects>>,
 }
 
 fn err(message: impl AsRef<str>, span: Span) -> Flow {
@@ -154,6 +157,7 @@ impl<'c> Interp<'c> {
             budget: None,
             sandboxed: false,
             stats: None,
+            live: None,
         }
     }
 
