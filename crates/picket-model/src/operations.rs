@@ -791,58 +791,70 @@ impl ChildOptions {
     }
 }
 
-/// What a `ScheduledDowntime` asks for at `now`: the checkable, and the
-/// downtime of its running or next range (`None` when it has no range in
-/// the coming week). The name is left to the caller.
-pub fn planned(sd: &crate::ConfigObject, now: f64) -> Option<(String, Downtime)> {
+/// The checkable a `ScheduledDowntime` covers (`host` or `host!service`).
+pub fn scheduled_checkable(sd: &crate::ConfigObject) -> String {
+    let host = sd.get_str("host_name");
+    match sd.get_str("service_name") {
+        service if service.is_empty() => host,
+        service => format!("{host}!{service}"),
+    }
+}
+
+/// The downtime a `ScheduledDowntime` makes at `now`, given the downtimes
+/// it made before (`owned`), as Icinga plans them: nothing while one of
+/// them has not started yet; else the range running now when it ends
+/// after all of them, or else the next range to start (within a week).
+/// So a running downtime always has its successor planned. The name is
+/// left to the caller.
+pub fn planned(sd: &crate::ConfigObject, now: f64, owned: &[&Downtime]) -> Option<Downtime> {
     use chrono::TimeZone;
+    if owned.iter().any(|d| d.start_time >= now) {
+        return None;
+    }
     let ranges = match sd.get("ranges") {
         Some(picket_lang::Value::Dict(d)) => crate::timeperiod::Ranges::parse(&d),
         _ => return None,
     };
-    let local = chrono::DateTime::from_timestamp(now as i64, 0)?
-        .with_timezone(&chrono::Local)
-        .naive_local();
-    let (start, end) = ranges.segment_from(local)?;
+    let local = |t: f64| {
+        chrono::DateTime::from_timestamp(t as i64, 0)
+            .map(|t| t.with_timezone(&chrono::Local).naive_local())
+    };
+    let at = local(now)?;
+    let min_end = owned.iter().map(|d| d.end_time).fold(0.0, f64::max);
+    let min_end = if min_end > 0.0 { local(min_end) } else { None };
+    let (start, end) = ranges
+        .running_segment(at, min_end)
+        .or_else(|| ranges.next_segment(at))?;
     let epoch = |t: chrono::NaiveDateTime| {
         chrono::Local
             .from_local_datetime(&t)
             .earliest()
             .map(|t| t.timestamp() as f64)
     };
-    let host = sd.get_str("host_name");
-    let service = sd.get_str("service_name");
-    let checkable = if service.is_empty() {
-        host
-    } else {
-        format!("{host}!{service}")
-    };
     let number = |f: &str| sd.get(f).and_then(|v| v.to_number().ok()).unwrap_or(0.0);
-    Some((
-        checkable,
-        Downtime {
-            author: sd.get_str("author"),
-            comment: sd.get_str("comment"),
-            start_time: epoch(start)?,
-            end_time: epoch(end)?,
-            duration: number("duration"),
-            fixed: sd.get("fixed").is_none_or(|v| v.to_bool()),
-            triggered_by: String::new(),
-            scheduled_by: sd.full_name(),
-            parent: String::new(),
-            entry_time: now,
-            trigger_time: 0.0,
-            legacy_id: 0,
-        },
-    ))
+    Some(Downtime {
+        author: sd.get_str("author"),
+        comment: sd.get_str("comment"),
+        start_time: epoch(start)?,
+        end_time: epoch(end)?,
+        duration: number("duration"),
+        fixed: sd.get("fixed").is_none_or(|v| v.to_bool()),
+        triggered_by: String::new(),
+        scheduled_by: sd.full_name(),
+        parent: String::new(),
+        entry_time: now,
+        trigger_time: 0.0,
+        legacy_id: 0,
+    })
 }
 
 impl Operations {
-    /// Whether `sd` already made the downtime `planned` asks for.
-    pub fn has_planned(&self, planned: &Downtime) -> bool {
+    /// The downtimes the `ScheduledDowntime` named `sd` made here.
+    pub fn planned_by(&self, sd: &str) -> Vec<&Downtime> {
         self.downtimes
             .values()
-            .any(|d| d.scheduled_by == planned.scheduled_by && d.start_time == planned.start_time)
+            .filter(|d| d.scheduled_by == sd)
+            .collect()
     }
 }
 

@@ -245,30 +245,48 @@ impl Ranges {
 }
 
 impl Ranges {
-    /// The range running at `at` or, when none is, the next one to start
-    /// within a week: `(start, end)` in local time.
-    pub fn segment_from(&self, at: NaiveDateTime) -> Option<(NaiveDateTime, NaiveDateTime)> {
-        let mut best: Option<(NaiveDateTime, NaiveDateTime)> = None;
-        for offset in 0..8 {
+    /// The segments of the days from `at`'s to a week later, in local
+    /// time.
+    fn segments_around(
+        &self,
+        at: NaiveDateTime,
+    ) -> impl Iterator<Item = (NaiveDateTime, NaiveDateTime)> + '_ {
+        (0..8u64).flat_map(move |offset| {
             let date = at.date() + chrono::Days::new(offset);
-            let midnight = date.and_hms_opt(0, 0, 0)?;
-            for (days, times) in &self.entries {
-                if !days.contains(date) {
-                    continue;
-                }
-                for (begin, end) in times {
-                    let start = midnight + chrono::Duration::minutes(i64::from(*begin));
-                    let stop = midnight + chrono::Duration::minutes(i64::from(*end));
-                    if stop > at && best.is_none_or(|(s, _)| start < s) {
-                        best = Some((start, stop));
-                    }
-                }
-            }
-            if best.is_some() {
-                return best;
-            }
-        }
-        best
+            let midnight = date.and_hms_opt(0, 0, 0);
+            self.entries
+                .iter()
+                .filter(move |(days, _)| days.contains(date))
+                .flat_map(move |(_, times)| {
+                    times.iter().filter_map(move |(begin, end)| {
+                        let midnight = midnight?;
+                        Some((
+                            midnight + chrono::Duration::minutes(i64::from(*begin)),
+                            midnight + chrono::Duration::minutes(i64::from(*end)),
+                        ))
+                    })
+                })
+        })
+    }
+
+    /// The segment running at `at` (started before it, not yet over) that
+    /// lasts longest, ending after `min_end` when given.
+    pub fn running_segment(
+        &self,
+        at: NaiveDateTime,
+        min_end: Option<NaiveDateTime>,
+    ) -> Option<(NaiveDateTime, NaiveDateTime)> {
+        self.segments_around(at)
+            .filter(|(start, end)| *start < at && *end >= at)
+            .filter(|(_, end)| min_end.is_none_or(|m| *end > m))
+            .max_by_key(|(_, end)| *end)
+    }
+
+    /// The segment that starts next, at `at` or later, within a week.
+    pub fn next_segment(&self, at: NaiveDateTime) -> Option<(NaiveDateTime, NaiveDateTime)> {
+        self.segments_around(at)
+            .filter(|(start, _)| *start >= at)
+            .min_by_key(|(start, _)| *start)
     }
 }
 

@@ -850,6 +850,32 @@ fn scheduled_downtimes_cover_the_children_their_child_options_name() {
         planned["results"][0]["attrs"]["scheduled_by"],
         "host1!with-children"
     );
+    // As Icinga plans them: the range running now and, queued behind it,
+    // the next one ("always" covers every day).
+    let query_always = "/v1/objects/downtimes?filter=downtime.scheduled_by==%22host2!always%22&attrs=start_time&attrs=end_time";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let doc = get(port, query_always);
+        let mut spans: Vec<(f64, f64)> = doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let a = &r["attrs"];
+                (a["start_time"].as_f64().unwrap(), a["end_time"].as_f64().unwrap())
+            })
+            .collect();
+        if spans.len() == 2 {
+            spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let now = picket_model::result::now();
+            assert!(spans[0].0 <= now && now < spans[0].1, "{spans:?}");
+            assert_eq!(spans[0].1, spans[1].0, "{spans:?}");
+            break;
+        }
+        assert!(spans.len() < 2, "{doc}");
+        assert!(Instant::now() < deadline, "no next downtime: {doc}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     // Without the ScheduledDowntime, its downtime goes and its child's too.
     std::fs::write(&lab.config, format!("{original}{objects}")).unwrap();
     act(port, "restart-process", serde_json::json!({}));

@@ -274,16 +274,15 @@ impl Operator {
         let mut owners = HashSet::new();
         for sd in registry.committed("ScheduledDowntime") {
             owners.insert(sd.full_name());
-            let Some((checkable, mut downtime)) = operations::planned(&sd, t) else {
+            let checkable = operations::scheduled_checkable(&sd);
+            let current = self.store.get(&checkable);
+            let owned = current
+                .as_ref()
+                .map(|v| v.state.planned_by(&sd.full_name()))
+                .unwrap_or_default();
+            let Some(mut downtime) = operations::planned(&sd, t, &owned) else {
                 continue;
             };
-            if self
-                .store
-                .get(&checkable)
-                .is_some_and(|v| v.state.has_planned(&downtime))
-            {
-                continue;
-            }
             downtime.legacy_id = self.legacy_id(true);
             let name = format!("{checkable}!{}", uuid::Uuid::new_v4());
             let template = downtime.clone();
