@@ -176,33 +176,14 @@ pub fn documents(event: &Event) -> Vec<Json> {
             subject,
             state,
             state_type,
-            last_state,
             check_result,
+            live,
             marks,
             timestamp,
             ..
         } => {
             let mut doc = head("StateChange", subject, *timestamp);
-            let vars = render::Vars {
-                before: render::VarsState {
-                    state: *last_state,
-                    state_type: picket_model::state::StateType::Hard,
-                    attempt: 1,
-                    reachable: true,
-                },
-                after: render::VarsState {
-                    state: *state,
-                    state_type: *state_type,
-                    attempt: 1,
-                    reachable: true,
-                },
-                previous_hard_state: if *state_type == picket_model::state::StateType::Hard {
-                    *last_state
-                } else {
-                    99
-                },
-            };
-            with_result(&mut doc, check_result, vars, marks);
+            with_result(&mut doc, check_result, render::Vars::of(live), marks);
             doc.insert("state".into(), json!(state));
             doc.insert("state_type".into(), json!(*state_type as u8));
             doc

@@ -9,7 +9,7 @@ use picket_lang::value::{Dict, ScriptObject, Str};
 use picket_lang::{Array, Value};
 use picket_model::monitor::Entry;
 use picket_model::result::{CheckResult, Perfdata};
-use picket_model::state::StateType;
+use picket_model::state::{ResultVars, StateType};
 use picket_model::ConfigObject;
 
 /// Attributes every configuration object has at runtime, with the values
@@ -152,21 +152,13 @@ fn state_type(t: StateType) -> Value {
     num(f64::from(t as u8))
 }
 
-/// A checkable's state before or after a result (`vars_before`,
-/// `vars_after` of a check result).
-#[derive(Debug, Clone, Copy)]
-pub struct VarsState {
-    pub state: u8,
-    pub state_type: StateType,
-    pub attempt: u32,
-    pub reachable: bool,
-}
-
 #[derive(Debug, Clone, Copy)]
 pub struct Vars {
-    pub before: VarsState,
-    pub after: VarsState,
-    /// The hard state the last hard change left, 99 for none.
+    /// None for a checkable's first result.
+    pub before: Option<ResultVars>,
+    pub after: ResultVars,
+    /// The hard state the hard change before the last one left, 99 for
+    /// none.
     pub previous_hard_state: u8,
 }
 
@@ -174,18 +166,8 @@ impl Vars {
     /// The states around the last result of `live`.
     pub fn of(live: &picket_model::state::Live) -> Vars {
         Vars {
-            before: VarsState {
-                state: live.last_state,
-                state_type: live.last_state_type,
-                attempt: live.check_attempt,
-                reachable: live.last_reachable,
-            },
-            after: VarsState {
-                state: live.state,
-                state_type: live.state_type,
-                attempt: live.check_attempt,
-                reachable: live.last_reachable,
-            },
+            before: live.vars_before,
+            after: live.vars_after(),
             previous_hard_state: live.previous_hard_state,
         }
     }
@@ -258,7 +240,7 @@ pub fn check_result(
     d.insert("state", num(f64::from(cr.state)));
     d.insert("ttl", num(0.0));
     d.insert("type", Value::from("CheckResult"));
-    let vars = |v: &VarsState| {
+    let vars = |v: &ResultVars| {
         let d = Dict::new();
         d.insert("attempt", num(f64::from(v.attempt)));
         d.insert("reachable", Value::Bool(v.reachable));
@@ -269,7 +251,7 @@ pub fn check_result(
     match vars_of {
         Some(v) => {
             d.insert("vars_after", vars(&v.after));
-            d.insert("vars_before", vars(&v.before));
+            d.insert("vars_before", v.before.as_ref().map_or(Value::Null, vars));
         }
         None => {
             d.insert("vars_after", Value::Null);
@@ -353,8 +335,9 @@ pub fn runtime(view: &View, name: &str) -> Option<Value> {
         "acknowledgement_expiry" => num(l.marks.acknowledgement_expiry),
         "acknowledgement_last_change" => num(l.marks.acknowledgement_last_change),
         "downtime_depth" => num(f64::from(l.marks.downtime_depth)),
+        // A problem needs a result: a pending checkable is none.
         "handled" => Value::Bool(
-            l.state != 0 && (l.marks.acknowledgement != 0 || l.marks.downtime_depth > 0),
+            checked && l.state != 0 && (l.marks.acknowledgement != 0 || l.marks.downtime_depth > 0),
         ),
         "executions" => match &live.entry.executions {
             Some(runs) => executions(runs),
@@ -398,7 +381,7 @@ pub fn runtime(view: &View, name: &str) -> Option<Value> {
             num(next + interval + 2.0 * latency)
         }
         "previous_state_change" => num(l.previous_state_change),
-        "problem" => Value::Bool(l.state != 0),
+        "problem" => Value::Bool(checked && l.state != 0),
         "severity" => num(severity(host, live)),
         "state" => num(f64::from(l.state)),
         "state_type" => state_type(l.state_type),

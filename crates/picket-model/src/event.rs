@@ -56,6 +56,10 @@ pub enum Event {
         /// Whether this is a hard state change.
         hard: bool,
         check_result: Arc<CheckResult>,
+        /// The live state after this result: the result's `vars_before`,
+        /// `vars_after` and `previous_hard_state`, the same as in the
+        /// `CheckResult` event of this result.
+        live: Box<Live>,
         marks: crate::operations::Marks,
         timestamp: f64,
     },

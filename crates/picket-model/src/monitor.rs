@@ -740,6 +740,7 @@ impl Monitor {
                 last_hard_state: old_hard_state,
                 hard: change.hard_changed,
                 check_result: result.clone(),
+                live: Box::new(live.clone()),
                 marks: live.marks,
                 timestamp: now,
             });

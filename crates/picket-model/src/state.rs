@@ -101,6 +101,17 @@ impl Flapping {
     }
 }
 
+/// The state a result left, as its `vars_after` shows it (and the next
+/// result's `vars_before`): the result's own state (0–3, also for hosts),
+/// the state type, the attempt and the reachability after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultVars {
+    pub state: u8,
+    pub state_type: StateType,
+    pub attempt: u32,
+    pub reachable: bool,
+}
+
 /// The live state of one checkable.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Live {
@@ -118,9 +129,12 @@ pub struct Live {
     /// The last check result's own state (0–3): hosts keep it besides
     /// UP/DOWN, and flapping counts its changes.
     pub result_state: u8,
-    /// The hard state (0–3, as results report it) the last hard change
-    /// left; 99 before any. Shown as the last result's
-    /// `previous_hard_state`, as Icinga keeps it.
+    /// The result states (0–3) of the last two hard changes, as Icinga
+    /// keeps them: the latest times 100 plus the one before, 99 for none.
+    #[serde(default = "no_hard_states")]
+    pub hard_states: u16,
+    /// The result state of the hard change before the last one; 99 until
+    /// there were two. Shown as the last result's `previous_hard_state`.
     #[serde(default = "no_hard_state")]
     pub previous_hard_state: u8,
     /// When each state was last seen (`last_state_ok`, ... for services;
@@ -133,6 +147,10 @@ pub struct Live {
     /// The state change before the last one.
     #[serde(default)]
     pub previous_state_change: f64,
+    /// What the result before the last one left (none before a second
+    /// result): the last result's `vars_before`.
+    #[serde(default)]
+    pub vars_before: Option<ResultVars>,
     /// What operators did (acknowledgement, downtimes), as the node last
     /// derived it from the operations store; not part of the rules.
     #[serde(default)]
@@ -141,6 +159,10 @@ pub struct Live {
 
 fn no_hard_state() -> u8 {
     99
+}
+
+fn no_hard_states() -> u16 {
+    99 * 100 + 99
 }
 
 impl Live {
@@ -161,10 +183,12 @@ impl Live {
             last_reachable: true,
             flapping: Flapping::default(),
             result_state: 3,
+            hard_states: no_hard_states(),
             previous_hard_state: no_hard_state(),
             last_in_state: [0.0; 4],
             last_unreachable: 0.0,
             previous_state_change: 0.0,
+            vars_before: None,
             marks: Default::default(),
         }
     }
@@ -182,14 +206,24 @@ pub struct Change {
 }
 
 impl Live {
+    /// What the last result left: its `vars_after`.
+    pub fn vars_after(&self) -> ResultVars {
+        ResultVars {
+            state: self.result_state,
+            state_type: self.state_type,
+            attempt: self.check_attempt,
+            reachable: self.last_reachable,
+        }
+    }
+
     /// Applies a check result of state `result_state` (0–3, as the plugin
     /// reported it) at `now` (seconds since the epoch).
     pub fn apply(&mut self, rules: &Rules, result_state: u8, reachable: bool, now: f64) -> Change {
         let new_state = rules.kind.state_of(result_state);
+        let vars_before = (self.last_check > 0.0).then(|| self.vars_after());
         let old_state = self.state;
         let old_type = self.state_type;
         let old_attempt = self.check_attempt;
-        let never_checked = self.last_check == 0.0;
         let ok = |s: u8| s == 0;
         let mut attempt = 1;
         let mut state_type = old_type;
@@ -236,17 +270,12 @@ impl Live {
             self.last_unreachable = now;
         }
         if hard_changed {
-            // Hosts keep UP/DOWN; a result reports DOWN as CRITICAL. The
-            // first result of a never checked object leaves it at none.
-            self.previous_hard_state = match (rules.kind, self.last_hard_state) {
-                _ if never_checked => no_hard_state(),
-                (Kind::Host, 0) => 0,
-                (Kind::Host, _) => 2,
-                (Kind::Service, s) => s,
-            };
+            self.hard_states = self.hard_states / 100 + u16::from(result_state.min(3)) * 100;
             self.last_hard_state = new_state;
             self.last_hard_state_change = now;
         }
+        self.previous_hard_state = (self.hard_states % 100) as u8;
+        self.vars_before = vars_before;
         let mut change = Change {
             state_changed,
             hard_changed,

@@ -862,7 +862,10 @@ fn scheduled_downtimes_cover_the_children_their_child_options_name() {
             .iter()
             .map(|r| {
                 let a = &r["attrs"];
-                (a["start_time"].as_f64().unwrap(), a["end_time"].as_f64().unwrap())
+                (
+                    a["start_time"].as_f64().unwrap(),
+                    a["end_time"].as_f64().unwrap(),
+                )
             })
             .collect();
         if spans.len() == 2 {

@@ -8,7 +8,8 @@
 //! (`fixtures/states/regen`). Here `picket daemon` runs the same
 //! configuration with the same plugin and the same passive submissions,
 //! and every object's results must come in the same order with the same
-//! state, state type, attempt, reachability and output.
+//! state, state type, attempt, reachability and output, and carry the same
+//! `previous_hard_state` and `vars_before`.
 
 mod common;
 
@@ -37,41 +38,68 @@ fn full_name(e: &Json) -> String {
     }
 }
 
-/// What is compared of one result.
-fn record(
+/// What is compared of one result: the state it left, and what the result
+/// says of the states around it (`previous_hard_state`, and `vars_before`
+/// as [state, state type, attempt, reachable], null for the first).
+struct Record<'a> {
     active: bool,
-    state: &Json,
+    state: &'a Json,
     state_type: u64,
-    attempt: &Json,
-    reachable: &Json,
-    output: &Json,
-) -> Json {
-    json!({ "active": active, "state": state, "state_type": state_type,
-            "check_attempt": attempt, "last_reachable": reachable, "output": output })
+    attempt: &'a Json,
+    reachable: &'a Json,
+    output: &'a Json,
+    previous_hard_state: &'a Json,
+    vars_before: Json,
+}
+
+impl Record<'_> {
+    fn to_json(&self) -> Json {
+        json!({ "active": self.active, "state": self.state, "state_type": self.state_type,
+                "check_attempt": self.attempt, "last_reachable": self.reachable,
+                "output": self.output, "previous_hard_state": self.previous_hard_state,
+                "vars_before": self.vars_before })
+    }
 }
 
 fn of_icinga(r: &Json) -> Json {
-    record(
-        r["active"].as_bool().unwrap(),
-        &r["state"],
-        r["state_type"].as_u64().unwrap(),
-        &r["check_attempt"],
-        &r["last_reachable"],
-        &r["output"],
-    )
+    Record {
+        active: r["active"].as_bool().unwrap(),
+        state: &r["state"],
+        state_type: r["state_type"].as_u64().unwrap(),
+        attempt: &r["check_attempt"],
+        reachable: &r["last_reachable"],
+        output: &r["output"],
+        previous_hard_state: &r["previous_hard_state"],
+        vars_before: r["vars_before"].clone(),
+    }
+    .to_json()
 }
 
 fn of_picket(e: &Json) -> Json {
     let live = &e["live"];
-    let state_type = u64::from(live["state_type"] == "Hard");
-    record(
-        e["check_result"]["active"].as_bool().unwrap(),
-        &live["state"],
-        state_type,
-        &live["check_attempt"],
-        &live["last_reachable"],
-        &e["check_result"]["output"],
-    )
+    let hard = |t: &Json| u64::from(t == "Hard");
+    let before = &live["vars_before"];
+    let vars_before = if before.is_null() {
+        Json::Null
+    } else {
+        json!([
+            before["state"],
+            hard(&before["state_type"]),
+            before["attempt"],
+            before["reachable"]
+        ])
+    };
+    Record {
+        active: e["check_result"]["active"].as_bool().unwrap(),
+        state: &live["state"],
+        state_type: hard(&live["state_type"]),
+        attempt: &live["check_attempt"],
+        reachable: &live["last_reachable"],
+        output: &e["check_result"]["output"],
+        previous_hard_state: &live["previous_hard_state"],
+        vars_before,
+    }
+    .to_json()
 }
 
 /// Submits an object's passive results as regen does through Icinga's API:
