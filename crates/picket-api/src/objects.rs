@@ -147,10 +147,11 @@ fn config_views(
             .find(schema.name, &n)
             .map(|o| vec![View::config(o)])
             .unwrap_or_default(),
+        // Built-in objects (`ido`, `icingadb`) are listed too, as Icinga
+        // lists them, though no configuration file declares them.
         None => registry
             .committed(schema.name)
             .into_iter()
-            .filter(|o| !o.hidden())
             .map(View::config)
             .collect(),
     }
@@ -505,7 +506,8 @@ fn write_attrs(out: &mut String, view: &View, attrs: Option<&Vec<String>>) {
             let mut list: Vec<&String> = list.iter().collect();
             list.sort();
             list.dedup();
-            for a in list {
+            let hidden = picket_model::classes::hidden_fields(view.object.schema.name);
+            for a in list.into_iter().filter(|a| !hidden.contains(&a.as_str())) {
                 field(out, a, &view.get(a).unwrap_or_default());
             }
         }

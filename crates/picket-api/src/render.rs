@@ -64,13 +64,6 @@ const OTHER: &[(&str, &str)] = &[
     ("Notification", "notified_problem_users"),
 ];
 
-/// Attributes the API never shows (Icinga's `no_user_view`).
-pub const HIDDEN: &[(&str, &str)] = &[
-    ("ApiUser", "password"),
-    ("ApiUser", "password_hash"),
-    ("Comment", "sticky"),
-];
-
 const HOST_STATES: &[&str] = &["last_state_down", "last_state_up"];
 const SERVICE_STATES: &[&str] = &[
     "last_state_critical",
@@ -435,7 +428,8 @@ impl View {
     pub fn all(&self) -> Vec<(Str, Value)> {
         let type_name = self.object.schema.name;
         let mut out = self.object.all_fields();
-        out.retain(|(k, _)| !HIDDEN.contains(&(type_name, k.as_ref())));
+        let hidden = picket_model::classes::hidden_fields(type_name);
+        out.retain(|(k, _)| !hidden.contains(&k.as_ref()));
         for (k, v) in &mut out {
             if k.as_ref() == "groups" {
                 *v = self.object.runtime_groups();
@@ -458,6 +452,10 @@ impl ScriptObject for View {
 
     fn get_field(&self, name: &str) -> Option<Value> {
         self.get(name)
+    }
+
+    fn is_hidden(&self, name: &str) -> bool {
+        picket_model::classes::hidden_fields(self.object.schema.name).contains(&name)
     }
 
     fn fields(&self) -> Vec<(Str, Value)> {

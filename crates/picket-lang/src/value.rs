@@ -50,6 +50,12 @@ pub trait ScriptObject: Send + Sync + fmt::Debug {
         let _ = (value, span);
         Err(format!("Attribute '{name}' does not exist."))
     }
+    /// Whether a sandboxed script (an API filter) may not read the field:
+    /// Icinga's `no_user_view` fields (passwords, the ticket salt).
+    fn is_hidden(&self, name: &str) -> bool {
+        let _ = name;
+        false
+    }
     /// The fields in serialisation order, for JSON and `to_string()`.
     fn fields(&self) -> Vec<(Str, Value)> {
         Vec::new()

@@ -125,6 +125,30 @@ pub fn lineage(name: &str) -> Vec<&'static Class> {
     out
 }
 
+/// The fields of a class and its bases that the API never shows
+/// (`no_user_view`: passwords, the ticket salt, internal bookkeeping).
+pub fn hidden_fields(name: &str) -> &'static [&'static str] {
+    static HIDDEN: OnceLock<std::collections::HashMap<&'static str, Vec<&'static str>>> =
+        OnceLock::new();
+    HIDDEN
+        .get_or_init(|| {
+            all()
+                .iter()
+                .map(|c| {
+                    let hidden = lineage(c.name)
+                        .iter()
+                        .flat_map(|c| c.fields.iter())
+                        .filter(|f| f.flags.no_user_view)
+                        .map(|f| f.name)
+                        .collect();
+                    (c.name, hidden)
+                })
+                .collect()
+        })
+        .get(name)
+        .map_or(&[], Vec::as_slice)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -503,6 +503,10 @@ impl ScriptObject for ConfigObject {
         self.get(name)
     }
 
+    fn is_hidden(&self, name: &str) -> bool {
+        crate::classes::hidden_fields(self.schema.name).contains(&name)
+    }
+
     fn set_field(&self, name: &str, value: Value, span: Span) -> Result<(), String> {
         let Some(slot) = self.slot(name) else {
             return Err(format!("Attribute '{name}' does not exist."));

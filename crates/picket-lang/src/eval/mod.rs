@@ -610,7 +610,14 @@ impl<'c> Interp<'c> {
                 return Ok(self.ctx.type_of(obj).find_method(&name).unwrap_or_default());
             }
             Value::Object(o) => {
-                if let Some(v) = o.get_field(&key_str()) {
+                let name = key_str();
+                if self.sandboxed && o.is_hidden(&name) {
+                    return Err(script(format!(
+                        "Accessing the field '{name}' for type '{}' is not allowed in sandbox mode.",
+                        o.type_name()
+                    )));
+                }
+                if let Some(v) = o.get_field(&name) {
                     return Ok(v);
                 }
             }
