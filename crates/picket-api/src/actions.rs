@@ -205,6 +205,7 @@ async fn process_check_result<E: Engine>(
         check_source: p
             .string("check_source")
             .unwrap_or_else(|| call.api.node_name.clone()),
+        bare: false,
     };
     Ok(match call.api.engine.submit(name.clone(), cr).await {
         Ok(()) => result(

@@ -184,7 +184,7 @@ pub fn check_result(
             )),
             // Built-in checks record the name of their command, as Icinga's.
             None => match object {
-                Some(o) if cr.active => Value::from(o.get_str("check_command")),
+                Some(o) if cr.active && !cr.bare => Value::from(o.get_str("check_command")),
                 _ => Value::Null,
             },
         },
@@ -217,7 +217,7 @@ pub fn check_result(
     // A passive result given without performance data has none at all.
     d.insert(
         "performance_data",
-        if perfdata.is_empty() && !cr.active {
+        if perfdata.is_empty() && (!cr.active || cr.bare) {
             Value::Null
         } else {
             Value::Array(Array::new(perfdata))

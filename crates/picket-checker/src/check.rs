@@ -221,6 +221,27 @@ pub fn plan_command(
             },
             Err(e) => failed(&e),
         },
+        "IdoCheck" | "IcingadbCheck" => {
+            let resolve = |name: &str| {
+                resolvers
+                    .resolve(ctx, &Value::from(format!("${name}$").as_str()))
+                    .map(|r| r.value.to_display())
+            };
+            let verdict = if method == "IdoCheck" {
+                resolve("ido_type").and_then(|t| Ok((t, resolve("ido_name")?)))
+            } else {
+                resolve("icingadb_name").map(|n| (String::new(), n))
+            };
+            match verdict {
+                Ok((kind, name)) => Plan::Done(Box::new(database_check(
+                    registry,
+                    method == "IdoCheck",
+                    &kind,
+                    &name,
+                ))),
+                Err(e) => failed(&e),
+            }
+        }
         "ClusterCheck" | "ClusterZoneCheck" if registry.count("ApiListener") == 0 => {
             Plan::Done(Box::new(CheckResult {
                 exit_status: 0,
@@ -253,6 +274,42 @@ pub fn plan_command(
                 command: argv,
             }
         }
+    }
+}
+
+/// `ido` and `icingadb`: how the node's connection to the IDO database or
+/// to Icinga DB fares, in Icinga's words. Picket writes neither, so a
+/// connection that is configured is one that never connected.
+fn database_check(registry: &Registry, ido: bool, kind: &str, name: &str) -> CheckResult {
+    let (state, output) = if ido {
+        if kind.is_empty() {
+            (3, "Attribute 'ido_type' must be set.".to_string())
+        } else if name.is_empty() {
+            (3, "Attribute 'ido_name' must be set.".to_string())
+        } else if !matches!(kind, "IdoMysqlConnection" | "IdoPgsqlConnection") {
+            (3, format!("DB IDO type '{kind}' is invalid."))
+        } else if registry.find(kind, name).is_none() {
+            (3, format!("DB IDO connection '{name}' does not exist."))
+        } else {
+            (2, "Could not connect to the database server.".to_string())
+        }
+    } else if name.is_empty() {
+        (
+            3,
+            "Icinga DB UNKNOWN: Attribute 'icingadb_name' must be set.".to_string(),
+        )
+    } else if registry.find("IcingaDB", name).is_none() {
+        (
+            3,
+            format!("Icinga DB UNKNOWN: Icinga DB connection '{name}' does not exist."),
+        )
+    } else {
+        (2, "Icinga DB CRITICAL: Not connected to Redis.".to_string())
+    };
+    // Icinga reports these with the state and the output only.
+    CheckResult {
+        bare: true,
+        ..CheckResult::new(state, 0, output, now())
     }
 }
 

@@ -1,8 +1,9 @@
 //! Built-in checks against the real Icinga 2 (`fixtures/checker/builtin`):
-//! `dummy`, `passive`, `sleep` and `exception`, on services and hosts, with
-//! the values and texts Icinga 2.13 recorded. (`icinga`, `random`,
-//! `cluster*`, `null` report statistics as perfdata objects and come with
-//! the scheduler.)
+//! `dummy`, `passive`, `sleep` and `exception`, on services and hosts,
+//! `ido` and `icingadb` without their databases, and `cluster*` without an
+//! ApiListener, with the values and texts Icinga 2.13 recorded. (`icinga`,
+//! `random`, `null` report statistics as perfdata objects and come with the
+//! scheduler.)
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,6 +17,10 @@ const COVERED: &[&str] = &[
     "sleep-",
     "exception-",
     "host:host-dummy-",
+    "ido-",
+    "icingadb-",
+    "cluster-no-api",
+    "cluster-zone-no-api",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

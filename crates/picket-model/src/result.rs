@@ -66,6 +66,11 @@ pub struct CheckResult {
     pub active: bool,
     /// The endpoint that ran the check.
     pub check_source: String,
+    /// Made by a built-in check that sets only the state and the output
+    /// (`ido`, `icingadb`): Icinga leaves `command` and
+    /// `performance_data` of such results null.
+    #[serde(default)]
+    pub bare: bool,
 }
 
 impl CheckResult {
@@ -83,6 +88,7 @@ impl CheckResult {
             schedule_end: now,
             active: true,
             check_source: String::new(),
+            bare: false,
         }
     }
 }

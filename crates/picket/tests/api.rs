@@ -458,11 +458,19 @@ fn operator_actions_are_durable_and_follow_the_state() {
         edited["results"][0]["attrs"]["original_attributes"]["text"], "note",
         "{edited}"
     );
-    // The planned downtime of the ScheduledDowntime is not made again.
-    let downtimes = get(port, "/v1/objects/downtimes?attrs=comment");
+    // The planned downtimes of the ScheduledDowntime (the running range's
+    // and the next one's) are not made again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let downtimes = loop {
+        let downtimes = get(port, "/v1/objects/downtimes?attrs=comment");
+        if sorted(&downtimes, "comment").len() >= 4 || Instant::now() > deadline {
+            break downtimes;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
     assert_eq!(
         sorted(&downtimes, "comment"),
-        ["Planned", "fixed", "flexible"],
+        ["Planned", "Planned", "fixed", "flexible"],
         "{downtimes}"
     );
     let (status, log) = node.stop();
