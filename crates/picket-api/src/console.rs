@@ -5,23 +5,25 @@
 //! and go after half an hour without use, as in Icinga.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use picket_lang::builtins::stats::StatsSource;
 use picket_lang::eval::{ConfigHooks, LiveObjects};
+use picket_lang::perfdata::PerfdataValue;
 use picket_lang::source::{FileId, Span};
+use picket_lang::value::Str;
 use picket_lang::{Context, Dict, Frame, Interp, LangError, Value};
 use picket_model::Registry;
 use serde_json::{json, Value as Json};
 
-use crate::engine::Engine;
+use crate::engine::{Engine, NodeStatus};
 use crate::objects;
 use crate::reply::{self, Reply};
 use crate::routes;
 use crate::server::{Api, Call};
-use crate::status::ConsoleStats;
+use crate::status;
 
 /// How long a session is kept without use.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(1800);
@@ -94,17 +96,12 @@ pub async fn handle<E: Engine>(call: Call<'_, E>, what: &str) -> Reply {
         "execute-script" => {
             let (locals, name) = call.api.consoles.begin(&session, &command);
             let ctx = call.config.ctx.clone();
-            let node = Node {
-                stats: Arc::new(ConsoleStats::new(
-                    call.api.clone(),
-                    call.config.registry.clone(),
-                )),
-                objects: Arc::new(ConsoleObjects {
-                    api: call.api.clone(),
-                    registry: call.config.registry.clone(),
-                    runtime: tokio::runtime::Handle::current(),
-                }),
-            };
+            let node = Arc::new(Node {
+                api: call.api.clone(),
+                registry: call.config.registry.clone(),
+                runtime: tokio::runtime::Handle::current(),
+                status: OnceLock::new(),
+            });
             let _slot = call.api.slot().await;
             let outcome = tokio::task::spawn_blocking(move || {
                 execute(&ctx, locals, &name, &command, sandboxed, node)
@@ -142,22 +139,18 @@ pub async fn handle<E: Engine>(call: Call<'_, E>, what: &str) -> Reply {
     reply::results(200, vec![result], call.pretty)
 }
 
-/// What a console script sees of the running node.
-struct Node {
-    stats: Arc<dyn StatsSource>,
-    objects: Arc<dyn LiveObjects>,
-}
-
-/// The node's objects for console scripts, hosts and services with their
-/// live state, as `/v1/objects` shows them. Read from the checker by
-/// blocking, since scripts run on a blocking thread.
-struct ConsoleObjects<E: Engine> {
+/// The running node as console scripts see it: its objects, hosts and
+/// services with their live state as `/v1/objects` shows them, and its
+/// status for `StatsFunctions` (read once per command). Read from the
+/// checker by blocking, since scripts run on a blocking thread.
+struct Node<E: Engine> {
     api: Arc<Api<E>>,
     registry: Arc<Registry>,
     runtime: tokio::runtime::Handle,
+    status: OnceLock<NodeStatus>,
 }
 
-impl<E: Engine> ConsoleObjects<E> {
+impl<E: Engine> Node<E> {
     /// The objects of a type (one by name), or `None` for a type the API
     /// does not show.
     fn views(&self, type_name: &str, name: Option<&str>) -> Option<Vec<Value>> {
@@ -180,7 +173,7 @@ impl<E: Engine> ConsoleObjects<E> {
     }
 }
 
-impl<E: Engine> LiveObjects for ConsoleObjects<E> {
+impl<E: Engine> LiveObjects for Node<E> {
     fn get_object(&self, type_name: &str, name: &str) -> Option<Value> {
         match self.views(type_name, Some(name)) {
             Some(found) => found.into_iter().next(),
@@ -194,13 +187,24 @@ impl<E: Engine> LiveObjects for ConsoleObjects<E> {
     }
 }
 
+impl<E: Engine> StatsSource for Node<E> {
+    fn component(&self, name: &str) -> (Vec<(Str, Value)>, Vec<PerfdataValue>) {
+        let status = self.status.get_or_init(|| {
+            self.runtime
+                .block_on(self.api.engine.status())
+                .unwrap_or_default()
+        });
+        status::script_component(&self.api, &self.registry, status, name)
+    }
+}
+
 fn execute(
     ctx: &Context,
     locals: Dict,
     name: &str,
     command: &str,
     sandboxed: bool,
-    node: Node,
+    node: Arc<impl StatsSource + LiveObjects + 'static>,
 ) -> Result<Value, (LangError, String)> {
     let ast = picket_lang::parser::parse_file(command, CONSOLE_FILE, name)
         .map_err(|e| (e, name.to_string()))?;
@@ -210,8 +214,8 @@ fn execute(
     };
     let mut interp = Interp::new(ctx).with_step_limit(STEP_LIMIT);
     interp.sandboxed = sandboxed;
-    interp.stats = Some(node.stats);
-    interp.live = Some(node.objects);
+    interp.stats = Some(node.clone());
+    interp.live = Some(node);
     interp
         .run(&mut frame, &ast)
         .map_err(|e| (e, name.to_string()))

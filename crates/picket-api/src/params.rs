@@ -10,14 +10,9 @@ pub struct Params(pub Map<String, Json>);
 
 /// A parameter Icinga cannot read as a number; the text is Icinga's
 /// ("Can't convert 'yes' to a floating point number.").
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
 pub struct NotANumber(pub String);
-
-impl std::fmt::Display for NotANumber {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Why the parameters could not be read.
 #[derive(Debug)]

@@ -161,7 +161,7 @@ impl Vars {
         Vars {
             before: live.vars_before,
             after: live.vars_after(),
-            previous_hard_state: live.previous_hard_state,
+            previous_hard_state: live.previous_hard_state(),
         }
     }
 }

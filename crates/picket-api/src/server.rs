@@ -322,6 +322,7 @@ async fn pipeline<E: Engine>(
     // in the handlers that read it first (actions, create, modify,
     // delete). Either failure leaves a bare 500.
     let pretty = params.switch("pretty");
+    let pretty_fails = pretty.is_err();
     let verbose_fails = params.switch("verbose").is_err();
     if verbose_fails && reads_verbose_first(&method, &path) {
         return unhandled();
@@ -330,7 +331,7 @@ async fn pipeline<E: Engine>(
     let call = Call {
         api,
         config,
-        pretty: *pretty.as_ref().unwrap_or(&false),
+        pretty: pretty.unwrap_or(false),
         user,
         method,
         path,
@@ -340,7 +341,7 @@ async fn pipeline<E: Engine>(
     };
     let reply = routes::route(call).await;
     let failed = reply.status().as_u16() >= 400;
-    if (pretty.is_err() && (failed || !event_stream)) || (verbose_fails && failed) {
+    if (pretty_fails && (failed || !event_stream)) || (verbose_fails && failed) {
         return unhandled();
     }
     reply

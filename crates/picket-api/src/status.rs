@@ -1,13 +1,10 @@
 //! `/v1/status[/<component>]` and the greeting at `/v1`.
 
-use serde_json::{json, Map, Value as Json};
-
-use std::sync::{Arc, OnceLock};
-
-use picket_lang::builtins::stats::{StatsSource, COMPONENTS};
+use picket_lang::builtins::stats::COMPONENTS;
 use picket_lang::perfdata::PerfdataValue;
 use picket_lang::value::{Str, Value};
 use picket_model::Registry;
+use serde_json::{json, Map, Value as Json};
 
 use crate::engine::{Engine, NodeStatus};
 use crate::reply::{self, Reply};
@@ -205,62 +202,41 @@ pub async fn status<E: Engine>(call: Call<'_, E>, wanted: Option<&String>) -> Re
     reply::results(200, results, call.pretty)
 }
 
-/// The node's status for `StatsFunctions` in the console: read from the
-/// checker once, on the first call, and by blocking, since scripts run on
-/// a blocking thread.
-pub struct ConsoleStats<E: Engine> {
-    api: Arc<Api<E>>,
-    registry: Arc<Registry>,
-    runtime: tokio::runtime::Handle,
-    node: OnceLock<NodeStatus>,
-}
-
-impl<E: Engine> ConsoleStats<E> {
-    pub fn new(api: Arc<Api<E>>, registry: Arc<Registry>) -> Self {
-        ConsoleStats {
-            api,
-            registry,
-            runtime: tokio::runtime::Handle::current(),
-            node: OnceLock::new(),
-        }
-    }
-}
-
-impl<E: Engine> StatsSource for ConsoleStats<E> {
-    fn component(&self, name: &str) -> (Vec<(Str, Value)>, Vec<PerfdataValue>) {
-        let node = self.node.get_or_init(|| {
-            self.runtime
-                .block_on(self.api.engine.status())
-                .unwrap_or_default()
-        });
-        let inputs = Inputs {
-            registry: &self.registry,
-            node_name: &self.api.node_name,
-            http_clients: self.api.http_clients(),
-            node,
-        };
-        let c = component(&inputs, name);
-        let fields = c
-            .status
-            .iter()
-            .map(|(k, v)| (Str::from(k.as_str()), picket_lang::json::from_serde(v)))
-            .collect();
-        let perfdata = c
-            .perfdata
-            .into_iter()
-            .map(|(label, value)| PerfdataValue {
-                label,
-                value,
-                counter: false,
-                unit: String::new(),
-                warn: None,
-                crit: None,
-                min: None,
-                max: None,
-            })
-            .collect();
-        (fields, perfdata)
-    }
+/// One component's status for `StatsFunctions` in the console, as
+/// language values: its fields and its performance data.
+pub(crate) fn script_component<E: Engine>(
+    api: &Api<E>,
+    registry: &Registry,
+    node: &NodeStatus,
+    name: &str,
+) -> (Vec<(Str, Value)>, Vec<PerfdataValue>) {
+    let inputs = Inputs {
+        registry,
+        node_name: &api.node_name,
+        http_clients: api.http_clients(),
+        node,
+    };
+    let c = component(&inputs, name);
+    let fields = c
+        .status
+        .iter()
+        .map(|(k, v)| (Str::from(k.as_str()), picket_lang::json::from_serde(v)))
+        .collect();
+    let perfdata = c
+        .perfdata
+        .into_iter()
+        .map(|(label, value)| PerfdataValue {
+            label,
+            value,
+            counter: false,
+            unit: String::new(),
+            warn: None,
+            crit: None,
+            min: None,
+            max: None,
+        })
+        .collect();
+    (fields, perfdata)
 }
 
 /// `GET /v1`: who you are and what you may do; a page unless the client

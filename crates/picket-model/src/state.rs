@@ -133,10 +133,6 @@ pub struct Live {
     /// keeps them: the latest times 100 plus the one before, 99 for none.
     #[serde(default = "no_hard_states")]
     pub hard_states: u16,
-    /// The result state of the hard change before the last one; 99 until
-    /// there were two. Shown as the last result's `previous_hard_state`.
-    #[serde(default = "no_hard_state")]
-    pub previous_hard_state: u8,
     /// When each state was last seen (`last_state_ok`, ... for services;
     /// `last_state_up`, `last_state_down` for hosts at 0 and 1).
     #[serde(default)]
@@ -155,10 +151,6 @@ pub struct Live {
     /// derived it from the operations store; not part of the rules.
     #[serde(default)]
     pub marks: crate::operations::Marks,
-}
-
-fn no_hard_state() -> u8 {
-    99
 }
 
 fn no_hard_states() -> u16 {
@@ -184,7 +176,6 @@ impl Live {
             flapping: Flapping::default(),
             result_state: 3,
             hard_states: no_hard_states(),
-            previous_hard_state: no_hard_state(),
             last_in_state: [0.0; 4],
             last_unreachable: 0.0,
             previous_state_change: 0.0,
@@ -206,6 +197,12 @@ pub struct Change {
 }
 
 impl Live {
+    /// The result state of the hard change before the last one; 99 until
+    /// there were two. The last result's `previous_hard_state`.
+    pub fn previous_hard_state(&self) -> u8 {
+        (self.hard_states % 100) as u8
+    }
+
     /// What the last result left: its `vars_after`.
     pub fn vars_after(&self) -> ResultVars {
         ResultVars {
@@ -274,7 +271,6 @@ impl Live {
             self.last_hard_state = new_state;
             self.last_hard_state_change = now;
         }
-        self.previous_hard_state = (self.hard_states % 100) as u8;
         self.vars_before = vars_before;
         let mut change = Change {
             state_changed,

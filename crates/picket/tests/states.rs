@@ -48,7 +48,7 @@ struct Record<'a> {
     attempt: &'a Json,
     reachable: &'a Json,
     output: &'a Json,
-    previous_hard_state: &'a Json,
+    previous_hard_state: Json,
     vars_before: Json,
 }
 
@@ -69,7 +69,7 @@ fn of_icinga(r: &Json) -> Json {
         attempt: &r["check_attempt"],
         reachable: &r["last_reachable"],
         output: &r["output"],
-        previous_hard_state: &r["previous_hard_state"],
+        previous_hard_state: r["previous_hard_state"].clone(),
         vars_before: r["vars_before"].clone(),
     }
     .to_json()
@@ -96,7 +96,7 @@ fn of_picket(e: &Json) -> Json {
         attempt: &live["check_attempt"],
         reachable: &live["last_reachable"],
         output: &e["check_result"]["output"],
-        previous_hard_state: &live["previous_hard_state"],
+        previous_hard_state: json!(live["hard_states"].as_u64().map(|h| h % 100)),
         vars_before,
     }
     .to_json()
