@@ -225,16 +225,7 @@ pub(crate) fn script_component<E: Engine>(
     let perfdata = c
         .perfdata
         .into_iter()
-        .map(|(label, value)| PerfdataValue {
-            label,
-            value,
-            counter: false,
-            unit: String::new(),
-            warn: None,
-            crit: None,
-            min: None,
-            max: None,
-        })
+        .map(|(label, value)| PerfdataValue::plain(label, value))
         .collect();
     (fields, perfdata)
 }

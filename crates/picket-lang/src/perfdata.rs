@@ -188,6 +188,20 @@ fn opt(v: Option<f64>) -> Value {
 }
 
 impl PerfdataValue {
+    /// A value without unit, thresholds or bounds (status figures).
+    pub fn plain(label: impl Into<String>, value: f64) -> PerfdataValue {
+        PerfdataValue {
+            label: label.into(),
+            value,
+            counter: false,
+            unit: String::new(),
+            warn: None,
+            crit: None,
+            min: None,
+            max: None,
+        }
+    }
+
     pub fn to_value(&self) -> Value {
         Value::Object(Arc::new(PerfdataObject(RwLock::new(self.clone()))))
     }
@@ -215,17 +229,7 @@ pub struct PerfdataObject(pub RwLock<PerfdataValue>);
 impl PerfdataObject {
     /// An empty value, as `PerfdataValue()` makes it.
     pub fn new_value() -> Value {
-        PerfdataValue {
-            label: String::new(),
-            value: 0.0,
-            counter: false,
-            unit: String::new(),
-            warn: None,
-            crit: None,
-            min: None,
-            max: None,
-        }
-        .to_value()
+        PerfdataValue::plain("", 0.0).to_value()
     }
 }
 
