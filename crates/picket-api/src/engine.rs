@@ -33,6 +33,10 @@ pub trait Engine: Send + Sync + 'static {
     fn config(&self) -> Config;
     /// The bus that `/v1/events` streams from.
     fn bus(&self) -> Bus;
+
+    /// What the node's listener shares: its HTTP clients (the API counts
+    /// them) and its links to other endpoints.
+    fn listener(&self) -> &std::sync::Arc<picket_model::cluster::ListenerState>;
     /// Runs `look` against the live model; false when the node is stopping.
     fn look(&self, look: Look) -> impl Future<Output = bool> + Send;
     /// A result for `full_name` (a host or `host!service`), as a passive

@@ -173,6 +173,16 @@ pub async fn views<E: Engine>(
     if schema.name == "Notification" {
         return with_owners(engine, config_views(registry, schema, name), true).await;
     }
+    if matches!(schema.name, "Endpoint" | "Zone" | "ApiListener") {
+        let listener = engine.listener();
+        let topology = picket_model::cluster::Topology::of(registry, &listener.identity);
+        let links = listener.links();
+        let mut out = config_views(registry, schema, name);
+        for v in &mut out {
+            v.facts = crate::render::cluster_facts(&v.object, &topology, &links);
+        }
+        return out;
+    }
     if !matches!(schema.name, "Host" | "Service") {
         return config_views(registry, schema, name);
     }
@@ -188,6 +198,7 @@ pub async fn views<E: Engine>(
                         live: Some(copy(id)),
                         host: None,
                         service: None,
+                        facts: None,
                     })
                 })
             };
@@ -217,6 +228,7 @@ pub async fn views<E: Engine>(
                     live: Some(live),
                     host,
                     service: None,
+                    facts: None,
                 });
             };
             match &name {
@@ -283,6 +295,7 @@ async fn with_owners<E: Engine>(
                         live: Some(live_copy(m, id)),
                         host: None,
                         service: None,
+                        facts: None,
                     })
                 })
             };

@@ -62,6 +62,9 @@ const OTHER: &[(&str, &str)] = &[
     ("Notification", "no_more_notifications"),
     ("Notification", "notification_number"),
     ("Notification", "notified_problem_users"),
+    ("ApiListener", "identity"),
+    ("ApiListener", "last_failed_zones_stage_validation"),
+    ("Zone", "all_parents"),
 ];
 
 const HOST_STATES: &[&str] = &["last_state_down", "last_state_up"];
@@ -92,6 +95,10 @@ pub struct View {
     pub host: Option<Arc<View>>,
     /// The service of a comment, downtime or notification.
     pub service: Option<Arc<View>>,
+    /// Runtime attributes worked out when the view was made, for types
+    /// whose runtime state is the cluster's (endpoints, zones, the
+    /// listener).
+    pub facts: Option<Arc<Vec<(&'static str, Value)>>>,
 }
 
 impl View {
@@ -102,6 +109,7 @@ impl View {
             live: None,
             host: None,
             service: None,
+            facts: None,
         }
     }
 }
@@ -121,6 +129,7 @@ fn runtime_names_of(type_name: &str) -> Vec<&'static str> {
             .map(|(_, n)| *n),
     );
     match type_name {
+        "Endpoint" => names.extend(picket_model::cluster::ENDPOINT_ATTRIBUTES),
         "Host" => names.extend(CHECKABLE.iter().chain(HOST_STATES)),
         "Service" => names.extend(CHECKABLE.iter().chain(SERVICE_STATES)),
         _ => {}
@@ -304,6 +313,41 @@ fn executions(
     Value::Dict(out)
 }
 
+/// The cluster's runtime attributes of an endpoint, a zone or the
+/// listener; `None` for other types.
+pub fn cluster_facts(
+    object: &ConfigObject,
+    topology: &picket_model::cluster::Topology,
+    links: &picket_model::cluster::Links,
+) -> Option<Arc<Vec<(&'static str, Value)>>> {
+    let facts = match object.schema.name {
+        "Endpoint" => {
+            let link = links.get(&object.full_name());
+            picket_model::cluster::ENDPOINT_ATTRIBUTES
+                .iter()
+                .filter_map(|n| Some((*n, link.attribute(n)?)))
+                .collect()
+        }
+        "Zone" => {
+            let parents = topology.all_parents(&object.full_name());
+            vec![(
+                "all_parents",
+                Value::Array(Array::new(
+                    parents.iter().map(|p| Value::from(p.as_str())).collect(),
+                )),
+            )]
+        }
+        // No zone configuration was ever synced to this node, so none
+        // failed to validate.
+        "ApiListener" => vec![
+            ("identity", Value::from(topology.identity.as_str())),
+            ("last_failed_zones_stage_validation", Value::Null),
+        ],
+        _ => return None,
+    };
+    Some(Arc::new(facts))
+}
+
 /// The value of a runtime attribute; `None` when the object has none of
 /// that name.
 pub fn runtime(view: &View, name: &str) -> Option<Value> {
@@ -319,6 +363,12 @@ pub fn runtime(view: &View, name: &str) -> Option<Value> {
     if view.object.schema.name == "Notification" {
         return notification(view, name);
     }
+    if let Some(facts) = &view.facts {
+        return facts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone());
+    }
     let live = view.live.as_deref()?;
     let host = is_host(&view.object);
     let l = &live.entry.live;
@@ -328,10 +378,7 @@ pub fn runtime(view: &View, name: &str) -> Option<Value> {
         "acknowledgement_expiry" => num(l.marks.acknowledgement_expiry),
         "acknowledgement_last_change" => num(l.marks.acknowledgement_last_change),
         "downtime_depth" => num(f64::from(l.marks.downtime_depth)),
-        // A problem needs a result: a pending checkable is none.
-        "handled" => Value::Bool(
-            checked && l.state != 0 && (l.marks.acknowledgement != 0 || l.marks.downtime_depth > 0),
-        ),
+        "handled" => Value::Bool(live.entry.handled()),
         "executions" => match &live.entry.executions {
             Some(runs) => executions(runs),
             None => Value::Null,
@@ -374,7 +421,7 @@ pub fn runtime(view: &View, name: &str) -> Option<Value> {
             num(next + interval + 2.0 * latency)
         }
         "previous_state_change" => num(l.previous_state_change),
-        "problem" => Value::Bool(checked && l.state != 0),
+        "problem" => Value::Bool(live.entry.problem()),
         "severity" => num(severity(host, live)),
         "state" => num(f64::from(l.state)),
         "state_type" => state_type(l.state_type),

@@ -51,8 +51,6 @@ pub struct Api<E: Engine> {
     /// What `Server:` and `/v1/status` call this program.
     pub version: String,
     pub node_name: String,
-    /// HTTP connections open now.
-    clients: std::sync::atomic::AtomicUsize,
     /// The script console's sessions.
     pub consoles: crate::console::Sessions,
 }
@@ -66,13 +64,8 @@ impl<E: Engine> Api<E> {
             pool: Arc::new(Semaphore::new((cores * 3 / 2).max(2))),
             version: version.to_string(),
             node_name: node_name.to_string(),
-            clients: Default::default(),
             consoles: Default::default(),
         }
-    }
-
-    pub fn http_clients(&self) -> usize {
-        self.clients.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// A slot of the pool for CPU-heavy work; `None` once the pool is
@@ -117,20 +110,9 @@ pub async fn serve<E: Engine>(
     }
 }
 
-/// Counts an HTTP connection while it is open.
-struct Client<'a>(&'a std::sync::atomic::AtomicUsize);
-
-impl Drop for Client<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
 async fn serve_http<E: Engine>(api: Arc<Api<E>>, c: listener::Connection) {
-    api.clients
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let counted = api.clone();
-    let _client = Client(&counted.clients);
+    let _client = counted.engine.listener().client();
     let peer = Arc::new(c.peer);
     let remote = c.remote;
     let service = hyper::service::service_fn(move |req| {

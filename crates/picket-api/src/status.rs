@@ -3,6 +3,7 @@
 use picket_lang::builtins::stats::COMPONENTS;
 use picket_lang::perfdata::PerfdataValue;
 use picket_lang::value::{Str, Value};
+use picket_model::cluster::{Links, Topology};
 use picket_model::Registry;
 use serde_json::{json, Map, Value as Json};
 
@@ -31,6 +32,7 @@ struct Inputs<'a> {
     registry: &'a Registry,
     node_name: &'a str,
     http_clients: usize,
+    links: &'a Links,
     node: &'a NodeStatus,
 }
 
@@ -69,61 +71,43 @@ fn names_of(call_registry: &picket_model::Registry, type_name: &str) -> Vec<Stri
         .collect()
 }
 
-/// `ApiListener`: this node's identity, endpoints and zones, and its HTTP
-/// clients. Cluster connections come with the cluster.
+/// `ApiListener`: this node's identity, the endpoints and zones near it
+/// and how its links to them stand, and its HTTP clients.
 fn api_listener(inputs: &Inputs<'_>) -> Component {
-    let registry = inputs.registry;
-    let me = inputs.node_name;
-    let endpoints: Vec<String> = names_of(registry, "Endpoint")
-        .into_iter()
-        .filter(|e| e != me)
+    let topology = Topology::of(inputs.registry, inputs.node_name);
+    let s = topology.listener_status(inputs.links, picket_model::result::now());
+    let zones: Map<String, Json> = s
+        .zones
+        .iter()
+        .map(|z| {
+            let zone = json!({
+                "client_log_lag": figure(z.client_log_lag), "connected": z.connected,
+                "endpoints": z.endpoints, "parent_zone": z.parent_zone,
+            });
+            (z.name.clone(), zone)
+        })
         .collect();
-    let mut zones = Map::new();
-    for zone in registry.committed("Zone") {
-        let members = match zone.get("endpoints") {
-            Some(picket_lang::Value::Array(a)) => {
-                a.to_vec().iter().map(|v| v.to_display()).collect()
-            }
-            _ => Vec::<String>::new(),
-        };
-        let connected = members.iter().any(|m| m == me);
-        zones.insert(
-            zone.full_name(),
-            json!({
-                "client_log_lag": 0, "connected": connected, "endpoints": members,
-                "parent_zone": zone.get_str("parent"),
-            }),
-        );
-    }
     let clients = inputs.http_clients;
-    let figures = [
-        ("api_num_conn_endpoints", 0.0),
-        ("api_num_endpoints", endpoints.len() as f64),
-        ("api_num_http_clients", clients as f64),
-        ("api_num_json_rpc_anonymous_clients", 0.0),
-        ("api_num_json_rpc_relay_queue_item_rate", 0.0),
-        ("api_num_json_rpc_relay_queue_items", 0.0),
-        ("api_num_json_rpc_sync_queue_item_rate", 0.0),
-        ("api_num_json_rpc_sync_queue_items", 0.0),
-        ("api_num_json_rpc_work_queue_item_rate", 0.0),
-        ("api_num_not_conn_endpoints", endpoints.len() as f64),
-    ];
     let status = json!({ "api": {
-            "conn_endpoints": [],
+            "conn_endpoints": s.connected,
             "http": { "clients": clients },
-            "identity": me,
+            "identity": s.identity,
             "json_rpc": {
                 "anonymous_clients": 0, "relay_queue_item_rate": 0, "relay_queue_items": 0,
                 "sync_queue_item_rate": 0, "sync_queue_items": 0, "work_queue_item_rate": 0,
             },
-            "not_conn_endpoints": endpoints,
-            "num_conn_endpoints": 0,
-            "num_endpoints": endpoints.len(),
-            "num_not_conn_endpoints": endpoints.len(),
+            "not_conn_endpoints": s.not_connected,
+            "num_conn_endpoints": s.connected.len(),
+            "num_endpoints": s.num_endpoints(),
+            "num_not_conn_endpoints": s.not_connected.len(),
             "zones": zones,
     }});
     Component {
-        perfdata: figures.iter().map(|(l, v)| (l.to_string(), *v)).collect(),
+        perfdata: s
+            .perfdata(clients)
+            .into_iter()
+            .map(|(l, v)| (l.to_string(), v))
+            .collect(),
         ..Component::status(status)
     }
 }
@@ -192,7 +176,8 @@ pub async fn status<E: Engine>(call: Call<'_, E>, wanted: Option<&String>) -> Re
     let inputs = Inputs {
         registry: &call.config.registry,
         node_name: &call.api.node_name,
-        http_clients: call.api.http_clients(),
+        http_clients: call.api.engine.listener().http_clients(),
+        links: &call.api.engine.listener().links(),
         node: &node,
     };
     let results = names
@@ -213,7 +198,8 @@ pub(crate) fn script_component<E: Engine>(
     let inputs = Inputs {
         registry,
         node_name: &api.node_name,
-        http_clients: api.http_clients(),
+        http_clients: api.engine.listener().http_clients(),
+        links: &api.engine.listener().links(),
         node,
     };
     let c = component(&inputs, name);

@@ -3,11 +3,11 @@
 //! words them so that dashboards and scripts read them alike.
 
 use picket_lang::Value;
-use picket_model::monitor::Monitor;
+use picket_model::cluster::Topology;
 use picket_model::result::{now, CheckResult, Perfdata, PerfdataValue};
-use picket_model::state::{Kind, StateType};
 
-use crate::stats::Stats;
+use crate::check::ZoneCheck;
+use crate::facts::NodeFacts;
 
 /// The Icinga 2 release whose behaviour Picket follows; version checks
 /// (`icinga_min_version`) compare against it.
@@ -35,7 +35,10 @@ pub fn duration_text(seconds: f64) -> String {
         parts.push(plural(rest.floor() as u64, "second"));
     }
     if parts.is_empty() {
-        return plural((rest * 1000.0).floor() as u64, "millisecond");
+        return match (rest * 1000.0).floor() as u64 {
+            0 => "less than 1 millisecond".to_string(),
+            ms => plural(ms, "millisecond"),
+        };
     }
     match parts.split_last() {
         Some((last, first)) if !first.is_empty() => format!("{} and {last}", first.join(", ")),
@@ -103,141 +106,6 @@ fn compare_versions(a: &str, b: &str) -> Result<std::cmp::Ordering, String> {
         .unwrap_or(std::cmp::Ordering::Equal))
 }
 
-/// The node's health figures, named as Icinga's `icinga` check names them.
-pub fn health(monitor: &Monitor, stats: &Stats, running: usize) -> Vec<Perfdata> {
-    let mut out = Vec::new();
-    let mut push = |label: &str, value: f64| out.push(PerfdataValue::plain(label, value));
-    push("checkercomponent_checker_idle", 0.0);
-    push("checkercomponent_checker_pending", running as f64);
-    for (kind, word) in [(Kind::Host, "host"), (Kind::Service, "service")] {
-        for (active, how) in [(true, "active"), (false, "passive")] {
-            push(
-                &format!("{how}_{word}_checks"),
-                stats.count(kind, active, 60) as f64 / 60.0,
-            );
-        }
-        for (span, suffix) in [(60, "1min"), (300, "5min"), (900, "15min")] {
-            for (active, how) in [(true, "active"), (false, "passive")] {
-                push(
-                    &format!("{how}_{word}_checks_{suffix}"),
-                    stats.count(kind, active, span) as f64,
-                );
-            }
-        }
-    }
-    push("current_pending_callbacks", 0.0);
-    push("current_concurrent_checks", running as f64);
-    push("remote_check_queue", 0.0);
-    let (mut latency, mut execution) = (Figures::default(), Figures::default());
-    // Services: ok, warning, critical, unknown, pending, unreachable,
-    // flapping, problem. Hosts: up, down, pending, unreachable, flapping,
-    // problem.
-    let mut services = [0u64; 8];
-    let mut hosts = [0u64; 6];
-    for (_, c, e) in monitor.checkables() {
-        let Some(r) = &e.last_result else {
-            match c.rules.kind {
-                Kind::Service => services[4] += 1,
-                Kind::Host => hosts[2] += 1,
-            }
-            continue;
-        };
-        latency.add((r.schedule_end - r.schedule_start) - (r.execution_end - r.execution_start));
-        execution.add(r.execution_end - r.execution_start);
-        let live = &e.live;
-        let problem = live.state != 0 && live.state_type == StateType::Hard;
-        match c.rules.kind {
-            Kind::Service => {
-                services[usize::from(live.state.min(3))] += 1;
-                services[5] += u64::from(!live.last_reachable);
-                services[6] += u64::from(live.flapping.is_flapping);
-                services[7] += u64::from(problem);
-            }
-            Kind::Host => {
-                hosts[usize::from(live.state.min(1))] += 1;
-                hosts[3] += u64::from(!live.last_reachable);
-                hosts[4] += u64::from(live.flapping.is_flapping);
-                hosts[5] += u64::from(problem);
-            }
-        }
-    }
-    for (label, f) in [("latency", &latency), ("execution_time", &execution)] {
-        push(&format!("min_{label}"), f.min());
-        push(&format!("max_{label}"), f.max);
-        push(&format!("avg_{label}"), f.avg());
-    }
-    let service_labels = [
-        "ok",
-        "warning",
-        "critical",
-        "unknown",
-        "pending",
-        "unreachable",
-        "flapping",
-    ];
-    for (i, label) in service_labels.iter().enumerate() {
-        push(&format!("num_services_{label}"), services[i] as f64);
-    }
-    // Downtimes and acknowledgements arrive with the API (operator actions).
-    push("num_services_in_downtime", 0.0);
-    push("num_services_acknowledged", 0.0);
-    push("num_services_handled", services[5] as f64);
-    push("num_services_problem", services[7] as f64);
-    push("uptime", stats.uptime());
-    for (i, label) in ["up", "down", "pending", "unreachable", "flapping"]
-        .iter()
-        .enumerate()
-    {
-        push(&format!("num_hosts_{label}"), hosts[i] as f64);
-    }
-    push("num_hosts_in_downtime", 0.0);
-    push("num_hosts_acknowledged", 0.0);
-    push("num_hosts_handled", hosts[3] as f64);
-    push("num_hosts_problem", hosts[5] as f64);
-    // No cluster yet: nothing sent or received.
-    for label in [
-        "last_messages_sent",
-        "last_messages_received",
-        "sum_messages_sent_per_second",
-        "sum_messages_received_per_second",
-        "sum_bytes_sent_per_second",
-        "sum_bytes_received_per_second",
-    ] {
-        push(label, 0.0);
-    }
-    out
-}
-
-#[derive(Default)]
-struct Figures {
-    min: Option<f64>,
-    max: f64,
-    sum: f64,
-    n: u64,
-}
-
-impl Figures {
-    fn add(&mut self, v: f64) {
-        let v = v.max(0.0);
-        self.min = Some(self.min.map_or(v, |m| m.min(v)));
-        self.max = self.max.max(v);
-        self.sum += v;
-        self.n += 1;
-    }
-
-    fn min(&self) -> f64 {
-        self.min.unwrap_or(0.0)
-    }
-
-    fn avg(&self) -> f64 {
-        if self.n == 0 {
-            0.0
-        } else {
-            self.sum / self.n as f64
-        }
-    }
-}
-
 /// `icinga`: OK with the uptime and version, CRITICAL when the version
 /// is below `icinga_min_version`.
 pub fn icinga(
@@ -270,6 +138,76 @@ pub fn icinga(
     }
 }
 
+/// `cluster`: CRITICAL while an endpoint near this node is not
+/// connected, naming them; the features' figures as performance data.
+pub fn cluster(topology: &Topology, node: &NodeFacts<'_>) -> CheckResult {
+    let status = topology.listener_status(&node.links(), now());
+    let (state, output) = if status.not_connected.is_empty() {
+        let n = status.connected.len();
+        (
+            0,
+            format!(
+                "Icinga 2 Cluster OK: {n} endpoints are connected.\n({})",
+                status.connected.join(", ")
+            ),
+        )
+    } else {
+        let n = status.not_connected.len();
+        (
+            2,
+            format!(
+                "Icinga 2 Cluster Problem: {n} endpoints are not connected.\n({})",
+                status.not_connected.join(", ")
+            ),
+        )
+    };
+    CheckResult {
+        performance_data: node.feature_perfdata(),
+        ..CheckResult::new(state, 0, output, now())
+    }
+}
+
+/// `cluster-zone`: whether any endpoint of the zone is connected, and its
+/// lag against the thresholds that were set.
+pub fn cluster_zone(check: &ZoneCheck, node: &NodeFacts<'_>) -> CheckResult {
+    let zone = &check.zone.name;
+    let health = check
+        .topology
+        .zone_health(&check.zone, &node.links(), now());
+    let lag = duration_text(health.lag);
+    let (state, output) = if !health.connected {
+        (2, format!("Zone '{zone}' is not connected. Log lag: {lag}"))
+    } else {
+        let over = |(limit, set): (f64, bool)| set && health.lag > limit;
+        let beyond = |word: &str, limit: f64| {
+            format!(
+                "Zone '{zone}' is connected. Log lag: {lag} greater than {word} threshold: {}",
+                duration_text(limit)
+            )
+        };
+        if over(check.critical) {
+            (2, beyond("critical", check.critical.0))
+        } else if over(check.warning) {
+            (1, beyond("warning", check.warning.0))
+        } else {
+            (0, format!("Zone '{zone}' is connected. Log lag: {lag}"))
+        }
+    };
+    let mut performance_data = vec![Perfdata::Value(PerfdataValue {
+        unit: "s".into(),
+        warn: Some(check.warning.0),
+        crit: Some(check.critical.0),
+        ..PerfdataValue::new("slave_lag", health.lag)
+    })];
+    for (label, value) in health.traffic.perfdata() {
+        performance_data.push(PerfdataValue::plain(label, value));
+    }
+    CheckResult {
+        performance_data,
+        ..CheckResult::new(state, 0, output, now())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,6 +215,7 @@ mod tests {
     #[test]
     fn durations_read_as_icinga_writes_them() {
         assert_eq!(duration_text(0.792), "792 milliseconds");
+        assert_eq!(duration_text(0.0004), "less than 1 millisecond");
         assert_eq!(duration_text(1.2), "1 second");
         assert_eq!(duration_text(6.0), "6 seconds");
         assert_eq!(duration_text(62.0), "1 minute and 2 seconds");

@@ -14,6 +14,7 @@ use picket_model::result::now;
 use picket_model::{ConfigObject, Registry};
 
 use crate::command_line::build;
+use crate::facts::NodeFacts;
 use crate::macros::{Clock, Resolvers, Source};
 use crate::process::{self, Invocation, DEFAULT_OUTPUT_LIMIT};
 use crate::result::{from_process, parse_output, service_state, split_perfdata};
@@ -43,8 +44,25 @@ pub enum Plan {
     Null { node: String },
     /// `icinga`: the node's health; the checker adds its figures.
     Icinga { name: String, min_version: Value },
+    /// `cluster` with an ApiListener: whether the endpoints near this
+    /// node are connected.
+    Cluster(Arc<picket_model::cluster::Topology>),
+    /// `cluster-zone` with an ApiListener: whether a zone is connected,
+    /// and its lag against the thresholds that were set.
+    ClusterZone(Box<ZoneCheck>),
     /// Decided while planning (a configuration error, for instance).
     Done(Box<CheckResult>),
+}
+
+/// A `cluster-zone` check, its macros resolved.
+#[derive(Debug, Clone)]
+pub struct ZoneCheck {
+    pub zone: picket_model::cluster::Zone,
+    pub topology: Arc<picket_model::cluster::Topology>,
+    /// The thresholds as the performance data shows them (0 when unset),
+    /// and whether each was set.
+    pub warning: (f64, bool),
+    pub critical: (f64, bool),
 }
 
 /// Why a check cannot be planned at all (the objects are not there).
@@ -58,6 +76,15 @@ pub enum PlanError {
 
 fn unknown(output: String) -> CheckResult {
     CheckResult::new(3, 3, output, now())
+}
+
+/// UNKNOWN with exit status 0: how built-in checks report what keeps
+/// them from checking.
+fn unknown0(output: &str) -> CheckResult {
+    CheckResult {
+        exit_status: 0,
+        ..unknown(output.to_string())
+    }
 }
 
 fn seconds_of(t: SystemTime) -> f64 {
@@ -76,6 +103,8 @@ fn text_perfdata(perfdata: &str) -> Vec<Perfdata> {
 /// exit status 0.
 pub(crate) fn exception(name: &str, message: &str) -> CheckResult {
     CheckResult {
+        // The check never got to set its command.
+        bare: true,
         exit_status: 0,
         ..unknown(format!(
             "Exception occurred while checking '{name}': Error: {message}\n\nContext:\n\n\t(0) Executing check for object '{name}'\n"
@@ -243,10 +272,48 @@ pub fn plan_command(
             }
         }
         "ClusterCheck" | "ClusterZoneCheck" if registry.count("ApiListener") == 0 => {
+            // Only `cluster-zone` names its command here, as in Icinga.
             Plan::Done(Box::new(CheckResult {
-                exit_status: 0,
-                ..unknown("No API listener is configured for this instance.".into())
+                bare: method == "ClusterCheck",
+                ..unknown0("No API listener is configured for this instance.")
             }))
+        }
+        "ClusterCheck" => Plan::Cluster(Arc::new(picket_model::cluster::Topology::of(
+            registry,
+            &node_name(ctx),
+        ))),
+        "ClusterZoneCheck" => {
+            let resolve =
+                |name: &str| resolvers.resolve(ctx, &Value::from(format!("${name}$").as_str()));
+            let threshold = |name: &str| -> Result<(f64, bool), String> {
+                let r = resolve(name).map_err(|e| e.to_string())?;
+                Ok((to_double(&r.value)?, r.missing.is_empty()))
+            };
+            let zone = match resolve("cluster_zone") {
+                Ok(r) => r.value.to_display(),
+                Err(e) => return failed(&e),
+            };
+            let (warning, critical) = match threshold("cluster_lag_warning")
+                .and_then(|w| Ok((w, threshold("cluster_lag_critical")?)))
+            {
+                Ok(t) => t,
+                Err(e) => return failed(&e),
+            };
+            if zone.is_empty() {
+                return Plan::Done(Box::new(unknown0("Macro 'cluster_zone' must be set.")));
+            }
+            let topology = picket_model::cluster::Topology::of(registry, &node_name(ctx));
+            match topology.zone(&zone).cloned() {
+                Some(zone) => Plan::ClusterZone(Box::new(ZoneCheck {
+                    zone,
+                    topology: Arc::new(topology),
+                    warning,
+                    critical,
+                })),
+                None => Plan::Done(Box::new(unknown0(&format!(
+                    "Zone '{zone}' does not exist."
+                )))),
+            }
         }
         _ => {
             let get = |f: &str| command.get(f).unwrap_or_default();
@@ -321,12 +388,9 @@ fn node_name(ctx: &Context) -> String {
 }
 
 /// Carries out a plan that needs no waiting, at once; gives the plan back
-/// when it must wait (a process, `sleep`). `icinga` reports `health`.
-pub fn run_inline(
-    plan: Plan,
-    uptime: f64,
-    health: impl FnOnce() -> Vec<Perfdata>,
-) -> Result<CheckResult, Plan> {
+/// when it must wait (a process, `sleep`). The checks about the node
+/// itself read `node`.
+pub fn run_inline(plan: Plan, node: &NodeFacts<'_>) -> Result<CheckResult, Plan> {
     Ok(match plan {
         Plan::Done(result) => *result,
         Plan::Dummy { name, state, text } => {
@@ -342,18 +406,25 @@ pub fn run_inline(
             }
         }
         Plan::Exception { name } => exception(&name, "Test"),
-        Plan::Random { node } => crate::builtin::random(&node, uptime),
-        Plan::Null { node } => crate::builtin::null(&node),
+        Plan::Random { node: name } => crate::builtin::random(&name, node.uptime),
+        Plan::Null { node: name } => crate::builtin::null(&name),
         Plan::Icinga { name, min_version } => {
-            crate::builtin::icinga(&name, &min_version, uptime, health())
+            crate::builtin::icinga(&name, &min_version, node.uptime, node.health())
         }
+        Plan::Cluster(topology) => crate::builtin::cluster(&topology, node),
+        Plan::ClusterZone(check) => crate::builtin::cluster_zone(&check, node),
         plan @ (Plan::Plugin { .. } | Plan::Sleep { .. }) => return Err(plan),
     })
 }
 
-/// Carries a plan out.
+/// Carries a plan out, away from the checker: the checks about the node
+/// see no checkables and no listener.
 pub async fn execute(plan: Plan) -> CheckResult {
-    let plan = match run_inline(plan, process_uptime(), Vec::new) {
+    let alone = NodeFacts {
+        uptime: process_uptime(),
+        ..NodeFacts::default()
+    };
+    let plan = match run_inline(plan, &alone) {
         Ok(result) => return result,
         Err(plan) => plan,
     };

@@ -13,6 +13,7 @@ pub mod builtin;
 pub mod check;
 pub mod command_line;
 pub mod execute;
+pub mod facts;
 pub mod macros;
 mod missing;
 pub mod notify;
@@ -22,4 +23,5 @@ pub mod result;
 pub mod scheduler;
 pub mod stats;
 
-pub use builtin::{app_version, duration_text, health, COMPATIBLE_VERSION};
+pub use builtin::{app_version, duration_text, COMPATIBLE_VERSION};
+pub use facts::NodeFacts;

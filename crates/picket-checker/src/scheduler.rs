@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use picket_lang::Context;
+use picket_model::cluster::ListenerState;
 use picket_model::event::{Bus, Event};
 use picket_model::monitor::{Entry, Id, Monitor};
 use picket_model::notifications::{Dispatch, NotificationType, Request};
@@ -26,6 +27,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
 use crate::check::{self, Plan};
+use crate::facts::NodeFacts;
 use crate::stats::Stats;
 
 /// Icinga 2's default bound on checks running at once.
@@ -119,6 +121,9 @@ pub struct Settings {
     pub concurrent_checks: usize,
     /// Recorded as `check_source` of every result.
     pub node_name: String,
+    /// The node's listener, when it runs: its clients and cluster links
+    /// are figures of the `icinga` and `cluster` checks.
+    pub listener: Option<Arc<ListenerState>>,
 }
 
 /// The checker's handle; the checker stops when told to or when every
@@ -289,6 +294,18 @@ impl Task {
         }
     }
 
+    /// What the checks about the node itself read.
+    fn facts(&mut self) -> NodeFacts<'_> {
+        self.stats.running = self.in_flight.len();
+        NodeFacts {
+            uptime: self.stats.uptime(),
+            registry: Some(&self.config.registry),
+            identity: &self.settings.node_name,
+            checker: Some((&self.monitor, &self.stats)),
+            listener: self.settings.listener.as_deref(),
+        }
+    }
+
     fn push(&mut self, id: Id) {
         let at = key(self.monitor.entry(id).next_check);
         self.heap.push(Reverse((at, id)));
@@ -300,9 +317,7 @@ impl Task {
             Ok(plan) => plan,
             Err(e) => Plan::Done(Box::new(CheckResult::new(3, 3, e.to_string(), now))),
         };
-        let (monitor, stats, running) = (&self.monitor, &self.stats, self.in_flight.len());
-        let health = || crate::builtin::health(monitor, stats, running);
-        let plan = match check::run_inline(plan, self.stats.uptime(), health) {
+        let plan = match check::run_inline(plan, &self.facts()) {
             Ok(result) => {
                 self.apply(id, result, scheduled);
                 return;
@@ -368,7 +383,10 @@ impl Task {
             Command::Reload { config, reply } => {
                 let _ = reply.send(self.reload(config));
             }
-            Command::Inspect(f) => f(&self.monitor, &self.config, &self.stats),
+            Command::Inspect(f) => {
+                self.stats.running = self.in_flight.len();
+                f(&self.monitor, &self.config, &self.stats)
+            }
             Command::Reschedule {
                 full_name,
                 at,

@@ -59,6 +59,8 @@ pub struct Stats {
     started: Instant,
     /// Indexed by `[active, passive] × [host, service]`.
     rings: [Ring; 4],
+    /// Checks running now, as the checker last counted them.
+    pub running: usize,
 }
 
 impl Default for Stats {
@@ -66,6 +68,7 @@ impl Default for Stats {
         Stats {
             started: Instant::now(),
             rings: std::array::from_fn(|_| Ring::new()),
+            running: 0,
         }
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod api_objects;
 pub mod classes;
+pub mod cluster;
 pub mod commit;
 pub mod event;
 pub mod itl;

@@ -115,6 +115,22 @@ pub struct Entry {
     pub force_next_notification: bool,
 }
 
+impl Entry {
+    /// Icinga's `problem`: the last result is not OK (soft or hard; a
+    /// pending checkable is none). `state` is already the host state for
+    /// hosts, so WARNING counts as UP there.
+    pub fn problem(&self) -> bool {
+        self.last_result.is_some() && self.live.state != 0
+    }
+
+    /// Icinga's `handled`: a problem someone took care of, by a downtime
+    /// in effect or an acknowledgement.
+    pub fn handled(&self) -> bool {
+        self.problem()
+            && (self.live.marks.acknowledgement != 0 || self.live.marks.downtime_depth > 0)
+    }
+}
+
 /// One run of `execute-command`, as the checkable's `executions` shows
 /// it: the deadline from the start, the rest once it ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -33,9 +33,9 @@ pub struct PerfdataValue {
 }
 
 impl PerfdataValue {
-    /// A plain value with a label and nothing else.
-    pub fn plain(label: &str, value: f64) -> Perfdata {
-        Perfdata::Value(PerfdataValue {
+    /// A value with a label and nothing else.
+    pub fn new(label: &str, value: f64) -> PerfdataValue {
+        PerfdataValue {
             label: label.to_string(),
             value,
             unit: String::new(),
@@ -44,7 +44,12 @@ impl PerfdataValue {
             min: None,
             max: None,
             counter: false,
-        })
+        }
+    }
+
+    /// [`PerfdataValue::new`], as performance data.
+    pub fn plain(label: &str, value: f64) -> Perfdata {
+        Perfdata::Value(PerfdataValue::new(label, value))
     }
 }
 

@@ -9,6 +9,7 @@ use picket_api::engine::{Changes, Execute, ProcessRequest, Unchanged};
 use picket_api::{Api, Engine, ListenerSettings, NodeStatus, OperateError};
 use picket_checker::scheduler::{Checker, Command, Config};
 use picket_model::api_objects::Creation;
+use picket_model::cluster::ListenerState;
 use picket_model::event::Bus;
 use picket_model::monitor::{Ended, Execution};
 use picket_model::operations::{Operation, Operations};
@@ -37,6 +38,8 @@ pub struct NodeEngine {
     pub operator: Arc<super::operator::Operator>,
     /// Where `shutdown-process` and `restart-process` go: the node's loop.
     pub process: tokio::sync::mpsc::Sender<ProcessRequest>,
+    /// Shared with the checker, for the `icinga` and `cluster` checks.
+    pub listener: Arc<ListenerState>,
 }
 
 impl NodeEngine {
@@ -65,6 +68,10 @@ impl Engine for NodeEngine {
 
     fn bus(&self) -> Bus {
         self.bus.clone()
+    }
+
+    fn listener(&self) -> &Arc<ListenerState> {
+        &self.listener
     }
 
     async fn look(&self, look: picket_api::Look) -> bool {
@@ -254,25 +261,30 @@ impl Engine for NodeEngine {
     async fn status(&self) -> Option<NodeStatus> {
         let node = self.node_name.clone();
         let started = self.started;
+        let listener = self.listener.clone();
         self.checker
             .inspect(move |m, c, s| {
-                let mut cib = Vec::new();
-                for p in picket_checker::builtin::health(m, s, 0) {
-                    if let picket_model::result::Perfdata::Value(v) = p {
-                        // The checker's and the cluster's own figures are
-                        // not the CIB's.
-                        let elsewhere = ["checkercomponent_", "last_messages_", "sum_"];
-                        if !elsewhere.iter().any(|e| v.label.starts_with(e)) {
-                            cib.push((v.label, v.value));
-                        }
-                    }
-                }
-                cib.push(("uptime".into(), picket_model::result::now() - started));
+                let facts = picket_checker::NodeFacts {
+                    uptime: picket_model::result::now() - started,
+                    registry: Some(&c.registry),
+                    identity: &node,
+                    checker: Some((m, s)),
+                    listener: Some(&listener),
+                };
+                let cib = facts
+                    .cib()
+                    .into_iter()
+                    .filter_map(|p| match p {
+                        picket_model::result::Perfdata::Value(v) => Some((v.label, v.value)),
+                        picket_model::result::Perfdata::Text(_) => None,
+                    })
+                    .collect();
+                let (checks_idle, checks_pending) = facts.checker_load();
                 NodeStatus {
                     cib,
                     app: app_status(&node, started, c),
-                    checks_idle: m.len(),
-                    checks_pending: 0,
+                    checks_idle,
+                    checks_pending,
                 }
             })
             .await

@@ -350,11 +350,24 @@ async fn carry_out(request: Request, node: &Arc<Node>, actor: Actor) -> Reply {
 /// check of every checkable started after it was due.
 fn status(
     monitor: &picket_model::monitor::Monitor,
-    _: &picket_checker::scheduler::Config,
+    config: &picket_checker::scheduler::Config,
     stats: &picket_checker::stats::Stats,
 ) -> serde_json::Value {
     let mut out = serde_json::Map::new();
-    for p in picket_checker::health(monitor, stats, 0) {
+    let identity = config
+        .ctx
+        .globals
+        .get("NodeName")
+        .map(|v| v.to_display())
+        .unwrap_or_default();
+    let facts = picket_checker::NodeFacts {
+        uptime: stats.uptime(),
+        registry: Some(&config.registry),
+        identity: &identity,
+        checker: Some((monitor, stats)),
+        listener: None,
+    };
+    for p in facts.health() {
         if let picket_model::result::Perfdata::Value(v) = p {
             out.insert(v.label, serde_json::json!(v.value));
         }

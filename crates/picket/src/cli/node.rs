@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use picket_api::engine::ProcessRequest;
 use picket_checker::scheduler::{self, Checker, Command, Config, Settings};
+use picket_model::cluster::ListenerState;
 use picket_model::event::{Bus, Event};
 use picket_model::monitor::{Entry, Monitor};
 use picket_pki::Authority;
@@ -54,7 +55,7 @@ fn retention_interval(config: &Config) -> Duration {
 
 /// The checker's settings from the configuration. Without a
 /// `CheckerComponent` nothing is checked actively, as in Icinga 2.
-fn settings(config: &Config, node_name: &str) -> Settings {
+fn settings(config: &Config, node_name: &str, listener: &Arc<ListenerState>) -> Settings {
     let component = config
         .registry
         .committed("CheckerComponent")
@@ -69,6 +70,7 @@ fn settings(config: &Config, node_name: &str) -> Settings {
     Settings {
         concurrent_checks: if component.is_some() { concurrent } else { 0 },
         node_name: node_name.to_string(),
+        listener: Some(listener.clone()),
     }
 }
 
@@ -82,7 +84,7 @@ async fn log_state_changes(bus: Bus) {
                 if let Event::StateChange {
                     subject,
                     state,
-                    last_state,
+                    last_hard_state,
                     hard: true,
                     check_result,
                     ..
@@ -97,7 +99,9 @@ async fn log_state_changes(bus: Bus) {
                         &format!(
                             "Hard state change of '{}': {} -> {} ({})",
                             subject.full_name(),
-                            kind.state_name(*last_state),
+                            // A soft problem turning hard changes from the
+                            // hard state before it, not from itself.
+                            kind.state_name(*last_hard_state),
                             kind.state_name(*state),
                             check_result.output.lines().next().unwrap_or_default()
                         ),
@@ -225,7 +229,8 @@ pub fn run(
         let mut hup = signal(SignalKind::hangup())?;
         let bus = Bus::default();
         tokio::spawn(log_state_changes(bus.clone()));
-        let settings = settings(&setup.config, node_name);
+        let listener = Arc::new(ListenerState::new(node_name));
+        let settings = settings(&setup.config, node_name, &listener);
         let every = retention_interval(&setup.config);
         let entries = restore(&retention);
         let current = Arc::new(RwLock::new(setup.config.clone()));
@@ -251,6 +256,7 @@ pub fn run(
             node_name: node_name.to_string(),
             started: picket_model::result::now(),
             operator: operator.clone(),
+            listener,
         };
         let api = super::api::start(engine, &authority.certs_dir()).await;
         let (reload_tx, mut reload_rx) = mpsc::channel::<oneshot::Sender<Reply>>(4);
