@@ -108,6 +108,10 @@ pub enum Command {
 /// Icinga's notification timer.
 const NOTIFICATION_TICK: Duration = Duration::from_secs(5);
 
+/// How often runs of `execute-command` past their deadline are
+/// forgotten (Icinga's interval).
+const EXECUTIONS_CLEAN_UP: Duration = Duration::from_secs(300);
+
 /// What a reload changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reloaded {
@@ -235,6 +239,8 @@ impl Task {
     async fn run(mut self, mut commands: mpsc::Receiver<Command>) -> Monitor {
         let mut tick = tokio::time::interval(NOTIFICATION_TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut clean = tokio::time::interval(EXECUTIONS_CLEAN_UP);
+        clean.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             self.send_notifications();
             self.start_due();
@@ -260,6 +266,7 @@ impl Task {
                         self.dispatch(dispatch, now);
                     }
                 }
+                _ = clean.tick() => self.monitor.prune_executions(now()),
                 _ = tokio::time::sleep(wait) => {}
             }
         }

@@ -619,8 +619,6 @@ impl Monitor {
         e.force_next_check = false;
     }
 
-    /// Moves the next check of `id` to `at` (Icinga's `reschedule-check`);
-    /// `force` runs it whatever active checks or the check period say.
     /// Records a run of `execute-command` (started or ended) under its id.
     pub fn record_execution(&mut self, id: Id, key: String, execution: Execution) {
         self.entries[id]
@@ -629,6 +627,21 @@ impl Monitor {
             .insert(key, execution);
     }
 
+    /// Forgets the runs of `execute-command` whose deadline has passed,
+    /// ended or not, as Icinga's periodic clean-up does.
+    pub fn prune_executions(&mut self, now: f64) {
+        for e in &mut self.entries {
+            if let Some(runs) = &mut e.executions {
+                runs.retain(|_, run| run.deadline >= now);
+                if runs.is_empty() {
+                    e.executions = None;
+                }
+            }
+        }
+    }
+
+    /// Moves the next check of `id` to `at` (Icinga's `reschedule-check`);
+    /// `force` runs it whatever active checks or the check period say.
     pub fn reschedule(&mut self, id: Id, at: f64, force: bool) {
         let e = &mut self.entries[id];
         e.next_check = at;

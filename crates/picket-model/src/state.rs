@@ -258,8 +258,10 @@ impl Live {
         self.last_check = now;
         self.last_reachable = reachable;
         self.result_state = result_state;
+        // Every result moves the previous change time up, changed or not
+        // (Icinga keeps it for the next result's comparison).
+        self.previous_state_change = self.last_state_change;
         if state_changed {
-            self.previous_state_change = self.last_state_change;
             self.last_state_change = now;
         }
         self.last_in_state[usize::from(new_state.min(3))] = now;
