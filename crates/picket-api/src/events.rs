@@ -2,6 +2,7 @@
 //! every event of the requested types (and filter) on the node's bus.
 
 use picket_model::result::CheckResult;
+use picket_model::Registry;
 
 use bytes::Bytes;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
@@ -48,6 +49,7 @@ pub async fn handle<E: Engine>(call: Call<'_, E>) -> Reply {
         None => None,
     };
     let ctx = call.config.ctx.clone();
+    let api = call.api.clone();
     let mut events = call.api.engine.bus().subscribe();
     let (tx, body) = Body::channel(QUEUE);
     tokio::spawn(async move {
@@ -57,7 +59,10 @@ pub async fn handle<E: Engine>(call: Call<'_, E>) -> Reply {
                 Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => return,
             };
-            for doc in documents(&event) {
+            // The configuration in force names the command of built-in
+            // checks.
+            let config = api.engine.config();
+            for doc in documents(&event, &config.registry) {
                 if !types.iter().any(|t| doc["type"] == **t) {
                     continue;
                 }
@@ -66,6 +71,11 @@ pub async fn handle<E: Engine>(call: Call<'_, E>) -> Reply {
                     if !crate::filter::holds_for(&ctx, f, "event", event).unwrap_or(false) {
                         continue;
                     }
+                }
+                let mut doc = doc;
+                if let Json::Object(fields) = &mut doc {
+                    // Icinga's dictionaries are sorted by key.
+                    fields.sort_keys();
                 }
                 let mut line = serde_json::to_vec(&doc).unwrap_or_default();
                 line.push(b'\n');
@@ -78,6 +88,12 @@ pub async fn handle<E: Engine>(call: Call<'_, E>) -> Reply {
     let mut r = hyper::Response::new(body);
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    // Icinga writes the lines raw and ends the stream by closing the
+    // connection. hyper frames a body of unknown length in chunks on
+    // HTTP/1.1 and only sends it unframed on HTTP/1.0, so the answer is
+    // an HTTP/1.0 one: clients that read the socket line by line see
+    // exactly Icinga's bytes.
+    *r.version_mut() = Version::HTTP_10;
     r
 }
 
@@ -93,10 +109,25 @@ fn head(kind: &str, s: &Subject, timestamp: f64) -> Map<String, Json> {
     doc
 }
 
-/// What CheckResult and StateChange events both carry about the result.
-fn with_result(doc: &mut Map<String, Json>, cr: &CheckResult, vars: render::Vars, marks: &Marks) {
+/// What CheckResult and StateChange events both carry about the result;
+/// `registry` has the checkable, whose command built-in checks name.
+fn with_result(
+    doc: &mut Map<String, Json>,
+    subject: &Subject,
+    cr: &CheckResult,
+    vars: render::Vars,
+    marks: &Marks,
+    registry: &Registry,
+) {
     doc.insert("acknowledgement".into(), json!(marks.acknowledgement != 0));
-    let cr = render::check_result(cr, Some(vars), None);
+    let object = match cr.command {
+        Some(_) => None,
+        None => match &subject.service {
+            Some(_) => registry.find("Service", &subject.full_name()),
+            None => registry.find("Host", &subject.host),
+        },
+    };
+    let cr = render::check_result(cr, Some(vars), object.as_deref());
     doc.insert("check_result".into(), picket_lang::json::to_serde(&cr));
     doc.insert("downtime_depth".into(), json!(marks.downtime_depth));
 }
@@ -159,7 +190,7 @@ fn operation_documents(o: &Operated) -> Vec<Json> {
 }
 
 /// An event as Icinga's stream shows it (some events are several there).
-pub fn documents(event: &Event) -> Vec<Json> {
+pub fn documents(event: &Event, registry: &Registry) -> Vec<Json> {
     let doc = match event {
         Event::Operation(o) => return operation_documents(o),
         Event::CheckResult {
@@ -169,7 +200,8 @@ pub fn documents(event: &Event) -> Vec<Json> {
             timestamp,
         } => {
             let mut doc = head("CheckResult", subject, *timestamp);
-            with_result(&mut doc, check_result, render::Vars::of(live), &live.marks);
+            let vars = render::Vars::of(live);
+            with_result(&mut doc, subject, check_result, vars, &live.marks, registry);
             doc
         }
         Event::StateChange {
@@ -183,7 +215,8 @@ pub fn documents(event: &Event) -> Vec<Json> {
             ..
         } => {
             let mut doc = head("StateChange", subject, *timestamp);
-            with_result(&mut doc, check_result, render::Vars::of(live), marks);
+            let vars = render::Vars::of(live);
+            with_result(&mut doc, subject, check_result, vars, marks, registry);
             doc.insert("state".into(), json!(state));
             doc.insert("state_type".into(), json!(*state_type as u8));
             doc

@@ -233,8 +233,9 @@ def stream_check(icinga, picket):
     (si, hi, ei), (sp, hp, ep) = got["Icinga"], got["Picket"]
     if si != sp:
         problems.append(f"stream status {si} in Icinga, {sp} in Picket")
-    if hi.get("content-type") != hp.get("content-type"):
-        problems.append(f"stream content type {hi.get('content-type')!r} vs {hp.get('content-type')!r}")
+    for header in ("content-type", "transfer-encoding", "content-length"):
+        if hi.get(header) != hp.get(header):
+            problems.append(f"stream {header} {hi.get(header)!r} vs {hp.get(header)!r}")
     key = lambda e: e.get("type")
     for a, b in zip(sorted(ei, key=key), sorted(ep, key=key)):
         problems.extend(diff(shape(a), shape(b), f"$event({a.get('type')})"))
@@ -246,6 +247,28 @@ def stream_check(icinga, picket):
     for e in ep:
         if e["check_result"]["output"] != outputs["Picket"]:
             problems.append(f"Picket streamed output {e['check_result']['output']!r}")
+    return problems
+
+
+def active_stream_check(icinga, picket):
+    """A result of an active built-in check (host2!ping, every 2 s) comes
+    out of both streams alike: the same keys in the same order (Icinga
+    sorts them) and the check's command named."""
+    got = {}
+    for name, base in (("Icinga", icinga), ("Picket", picket)):
+        _, _, events = first_events(base, ["CheckResult"], 1, lambda: None,
+                                    filter='event.host == "host2" && event.service == "ping"',
+                                    seconds=10)
+        got[name] = events
+    a, b = got["Icinga"], got["Picket"]
+    if len(a) != 1 or len(b) != 1:
+        return [f"{len(a)} active results streamed by Icinga, {len(b)} by Picket"]
+    a, b = a[0], b[0]
+    problems = diff(shape(a), shape(b), "$event(CheckResult)")
+    if list(a) != list(b) or list(a["check_result"]) != list(b["check_result"]):
+        problems.append(f"key order {list(a)} / {list(a['check_result'])} in Icinga, {list(b)} / {list(b['check_result'])} in Picket")
+    if a["check_result"]["command"] != b["check_result"]["command"]:
+        problems.append(f"command {a['check_result']['command']!r} in Icinga, {b['check_result']['command']!r} in Picket")
     return problems
 
 
@@ -357,12 +380,18 @@ def main():
     for pr in problems:
         print(f"       {pr}")
     failures += bool(problems)
-    problems = operation_stream_check(icinga, picket)
-    print(("ok  " if not problems else "FAIL") + " /v1/events: acknowledgement, comment and downtime events")
-    for pr in problems:
-        print(f"       {pr}")
-    failures += bool(problems)
-    print(f"{len(requests) + 2 - failures} of {len(requests) + 2} checks answered alike")
+    stream_checks = [
+        (operation_stream_check, "acknowledgement, comment and downtime events"),
+        (active_stream_check, "an active check's result, keys in Icinga's order"),
+    ]
+    for check, label in stream_checks:
+        problems = check(icinga, picket)
+        print(("ok  " if not problems else "FAIL") + " /v1/events: " + label)
+        for pr in problems:
+            print(f"       {pr}")
+        failures += bool(problems)
+    total = len(requests) + 1 + len(stream_checks)
+    print(f"{total - failures} of {total} checks answered alike")
     sys.exit(1 if failures else 0)
 
 
