@@ -46,6 +46,18 @@ pub fn duration_text(seconds: f64) -> String {
     }
 }
 
+/// A time as Icinga prints it in check output: local time with the zone
+/// offset (`2026-11-24 12:40:00 +0100`).
+fn local_time(seconds: f64) -> String {
+    use chrono::TimeZone;
+    match chrono::Local.timestamp_opt(seconds as i64, 0) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.format("%Y-%m-%d %H:%M:%S %z").to_string()
+        }
+        chrono::LocalResult::None => String::new(),
+    }
+}
+
 fn running_for(uptime: f64) -> String {
     format!(
         "Icinga 2 has been running for {}. Version: {}",
@@ -106,17 +118,25 @@ fn compare_versions(a: &str, b: &str) -> Result<std::cmp::Ordering, String> {
         .unwrap_or(std::cmp::Ordering::Equal))
 }
 
-/// `icinga`: OK with the uptime and version, CRITICAL when the version
-/// is below `icinga_min_version`.
+/// `icinga`: OK with the uptime and version; WARNING after a reload
+/// whose configuration did not load; CRITICAL when the version is below
+/// `icinga_min_version`.
 pub fn icinga(
     name: &str,
     min_version: &Value,
-    uptime: f64,
+    node: &NodeFacts<'_>,
     perfdata: Vec<Perfdata>,
 ) -> CheckResult {
     let now = now();
     let mut state = 0;
-    let mut output = running_for(uptime);
+    let mut output = running_for(node.uptime);
+    if node.last_reload_failed > 0.0 {
+        output.push_str(&format!(
+            "; Last reload attempt failed at {}",
+            local_time(node.last_reload_failed)
+        ));
+        state = 1;
+    }
     let min = match min_version {
         Value::Null => String::new(),
         Value::Number(n) => format!("{n:.6}"),

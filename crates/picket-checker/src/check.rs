@@ -409,7 +409,7 @@ pub fn run_inline(plan: Plan, node: &NodeFacts<'_>) -> Result<CheckResult, Plan>
         Plan::Random { node: name } => crate::builtin::random(&name, node.uptime),
         Plan::Null { node: name } => crate::builtin::null(&name),
         Plan::Icinga { name, min_version } => {
-            crate::builtin::icinga(&name, &min_version, node.uptime, node.health())
+            crate::builtin::icinga(&name, &min_version, node, node.health())
         }
         Plan::Cluster(topology) => crate::builtin::cluster(&topology, node),
         Plan::ClusterZone(check) => crate::builtin::cluster_zone(&check, node),

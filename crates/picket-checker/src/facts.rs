@@ -26,6 +26,8 @@ pub struct NodeFacts<'a> {
     /// The checker's checkables and counters.
     pub checker: Option<(&'a Monitor, &'a Stats)>,
     pub listener: Option<&'a ListenerState>,
+    /// When a new configuration last failed to load (0: never).
+    pub last_reload_failed: f64,
 }
 
 impl NodeFacts<'_> {

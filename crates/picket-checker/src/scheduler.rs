@@ -62,6 +62,11 @@ pub enum Command {
         config: Config,
         reply: oneshot::Sender<Reloaded>,
     },
+    /// A new configuration did not load; the `icinga` check warns of it
+    /// from then on, as Icinga's does after a failed reload.
+    ReloadFailed {
+        at: f64,
+    },
     Inspect(Inspection),
     /// Move the next check of an object (`reschedule-check`).
     Reschedule {
@@ -200,6 +205,8 @@ struct Task {
     in_flight: JoinSet<Done>,
     generation: u64,
     stats: Stats,
+    /// When a new configuration last failed to load (0: never).
+    last_reload_failed: f64,
 }
 
 /// Due times in the heap, in microseconds (floats do not order totally).
@@ -218,6 +225,7 @@ impl Task {
             in_flight: JoinSet::new(),
             generation: 0,
             stats: Stats::default(),
+            last_reload_failed: 0.0,
         };
         task.fill_heap();
         task
@@ -310,6 +318,7 @@ impl Task {
             identity: &self.settings.node_name,
             checker: Some((&self.monitor, &self.stats)),
             listener: self.settings.listener.as_deref(),
+            last_reload_failed: self.last_reload_failed,
         }
     }
 
@@ -387,6 +396,7 @@ impl Task {
                 });
                 let _ = reply.send(outcome);
             }
+            Command::ReloadFailed { at } => self.last_reload_failed = at,
             Command::Reload { config, reply } => {
                 let _ = reply.send(self.reload(config));
             }

@@ -68,6 +68,7 @@ async fn run_variant(
         identity: "picket-node",
         checker: Some((&monitor, &stats)),
         listener: Some(&listener),
+        ..Default::default()
     };
     let mut done = Vec::new();
     let mut runs = tokio::task::JoinSet::new();

@@ -129,6 +129,7 @@ fn figures_count_as_icinga_counts() {
         identity: "me",
         checker: Some((&m, &stats)),
         listener: Some(&listener),
+        ..Default::default()
     };
     let cib = figures(facts.cib());
     let want = [

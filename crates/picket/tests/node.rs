@@ -130,6 +130,9 @@ object Service "slow" {
 }
 "#;
     let gone = "object Service \"gone\" {\n  import \"fast\"\n}\n";
+    let slow = format!(
+        "{slow}object Service \"health\" {{\n  import \"fast\"\n  check_command = \"icinga\"\n}}\n"
+    );
     let config = write_config(tmp.path(), &format!("{CRITICAL}{slow}{gone}"));
     let node = Node::start(&data, &["-c", &config], &[]);
     let before = wait_service(&node, "h1!crit", "hard CRITICAL", hard_critical);
@@ -141,7 +144,7 @@ object Service "slow" {
     );
     node.signal(libc::SIGHUP);
     node.wait_for(
-        "Reloaded the configuration: 3 object(s) kept with their state, 1 added, 1 removed.",
+        "Reloaded the configuration: 4 object(s) kept with their state, 1 added, 1 removed.",
         Duration::from_secs(30),
     );
     // The check that ran across the reload counts for its object.
@@ -190,6 +193,13 @@ object Service "slow" {
     wait_service(&node, "h1!new", "checked again", |s| {
         s["last_check"].as_f64().unwrap() > checked
     });
+    // From then on the node's health check warns of it, as Icinga's.
+    let warned = wait_service(&node, "h1!health", "warning of the failed reload", |s| {
+        s["last_check_result"]["output"]
+            .as_str()
+            .is_some_and(|o| o.contains("; Last reload attempt failed at "))
+    });
+    assert_eq!(warned["state"], 1, "{warned}");
     let (status, out) = node.stop();
     assert!(status.success(), "{out}");
 }

@@ -270,6 +270,7 @@ impl Engine for NodeEngine {
                     identity: &node,
                     checker: Some((m, s)),
                     listener: Some(&listener),
+                    ..Default::default()
                 };
                 let cib = facts
                     .cib()

@@ -420,7 +420,11 @@ impl Configuration {
         .await;
         let config = match loaded {
             Ok(c) => c,
-            Err(errors) => return failed_reload(errors),
+            Err(errors) => {
+                let at = picket_model::result::now();
+                self.checker.send(Command::ReloadFailed { at }).await;
+                return failed_reload(errors);
+            }
         };
         match self.switch(config).await {
             Some(r) => {

@@ -366,6 +366,7 @@ fn status(
         identity: &identity,
         checker: Some((monitor, stats)),
         listener: None,
+        ..Default::default()
     };
     for p in facts.health() {
         if let picket_model::result::Perfdata::Value(v) = p {
