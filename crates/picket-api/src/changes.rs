@@ -271,6 +271,10 @@ pub async fn modify<E: Engine>(
     let mut next_check = None;
     for (k, v) in attrs {
         let field = k.split('.').next().unwrap_or_default();
+        if field == "type" {
+            stop = Some((k, "Type field cannot be set.".to_string()));
+            break;
+        }
         if FIXED.contains(&field) {
             stop = Some((k, "Attribute cannot be modified.".to_string()));
             break;
@@ -279,6 +283,10 @@ pub async fn modify<E: Engine>(
             && !COMMON_FIELDS.contains(&field)
             && render::has_attribute(schema, field);
         if live {
+            if let Err(e) = settable(schema.name, field, &v) {
+                stop = Some((k, e));
+                break;
+            }
             if field == "next_check" {
                 next_check = v.as_f64();
             }
@@ -315,6 +323,42 @@ pub async fn modify<E: Engine>(
         results.push(item(name, outcome));
     }
     reply::results(200, results, call.pretty)
+}
+
+/// Whether a runtime attribute may take `value`, in Icinga's words when
+/// not: fields for internal use are refused, numbers must convert, and
+/// object fields take objects only.
+fn settable(type_name: &str, field: &str, value: &Json) -> Result<(), String> {
+    let Some(f) = picket_model::classes::field(type_name, field) else {
+        return Ok(());
+    };
+    if f.flags.no_user_modify {
+        return Err("Attribute cannot be modified.".into());
+    }
+    let numeric = matches!(
+        f.type_name,
+        "Number" | "Timestamp" | "unsigned short" | "unsigned long" | "uint_fast64_t"
+    );
+    let object = f.type_name.starts_with(char::is_uppercase)
+        && !matches!(
+            f.type_name,
+            "Number" | "Timestamp" | "String" | "Value" | "Dictionary" | "Array"
+        );
+    if numeric && f.array_rank == 0 {
+        picket_lang::json::from_serde(value).to_number()?;
+    } else if object && f.array_rank == 0 {
+        let kind = match value {
+            Json::Null => return Ok(()),
+            Json::Object(_) | Json::Array(_) => return Err("std::bad_cast".into()),
+            Json::String(_) => "String",
+            Json::Number(_) => "Number",
+            Json::Bool(_) => "Boolean",
+        };
+        return Err(format!(
+            "Cannot convert value of type '{kind}' to an object."
+        ));
+    }
+    Ok(())
 }
 
 /// Changes a comment or downtime: an operation on its checkable's

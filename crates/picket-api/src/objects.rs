@@ -519,7 +519,7 @@ fn write_attrs(out: &mut String, view: &View, attrs: Option<&Vec<String>>) {
             let mut list: Vec<&String> = list.iter().collect();
             list.sort();
             list.dedup();
-            let hidden = picket_model::classes::hidden_fields(view.object.schema.name);
+            let hidden = picket_model::classes::unlisted_fields(view.object.schema.name);
             for a in list.into_iter().filter(|a| !hidden.contains(&a.as_str())) {
                 field(out, a, &view.get(a).unwrap_or_default());
             }

@@ -144,6 +144,7 @@ pub fn has_attribute(schema: &picket_model::schema::TypeSchema, name: &str) -> b
         || picket_model::schema::COMMON_FIELDS.contains(&name)
         || schema.fields.iter().any(|f| f.name == name)
         || runtime_names_of(schema.name).contains(&name)
+        || picket_model::classes::field_names(schema.name).contains(&name)
 }
 
 fn num(n: f64) -> Value {
@@ -468,6 +469,13 @@ impl View {
         if name == "groups" && self.object.field_schema("groups").is_some() {
             return Some(self.object.runtime_groups());
         }
+        // A service's host, as an object (`service.host.vars.os`).
+        if name == "host" && self.object.schema.name == "Service" {
+            return self
+                .host
+                .as_ref()
+                .map(|h| Value::Object(Arc::new(h.as_ref().clone())));
+        }
         runtime(self, name).or_else(|| self.object.get(name))
     }
 
@@ -505,8 +513,18 @@ impl ScriptObject for View {
         picket_model::classes::hidden_fields(self.object.schema.name).contains(&name)
     }
 
+    /// What scripts see of the object: its attributes and, for a
+    /// service, its host object (which the API never lists).
     fn fields(&self) -> Vec<(Str, Value)> {
-        self.all()
+        let mut out = self.all();
+        if let Some(host) = self
+            .get("host")
+            .filter(|_| self.object.schema.name == "Service")
+        {
+            out.push(("host".into(), host));
+            out.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        out
     }
 
     fn as_any(&self) -> &dyn std::any::Any {

@@ -125,28 +125,65 @@ pub fn lineage(name: &str) -> Vec<&'static Class> {
     out
 }
 
-/// The fields of a class and its bases that the API never shows
-/// (`no_user_view`: passwords, the ticket salt, internal bookkeeping).
-pub fn hidden_fields(name: &str) -> &'static [&'static str] {
-    static HIDDEN: OnceLock<std::collections::HashMap<&'static str, Vec<&'static str>>> =
-        OnceLock::new();
-    HIDDEN
+/// The fields of a class and its bases that match `keep`, by class name,
+/// worked out once.
+fn fields_where(
+    cache: &'static OnceLock<std::collections::HashMap<&'static str, Vec<&'static str>>>,
+    name: &str,
+    keep: fn(&Field) -> bool,
+) -> &'static [&'static str] {
+    cache
         .get_or_init(|| {
             all()
                 .iter()
                 .map(|c| {
-                    let hidden = lineage(c.name)
+                    let names = lineage(c.name)
                         .iter()
                         .flat_map(|c| c.fields.iter())
-                        .filter(|f| f.flags.no_user_view)
+                        .filter(|f| keep(f))
                         .map(|f| f.name)
                         .collect();
-                    (c.name, hidden)
+                    (c.name, names)
                 })
                 .collect()
         })
         .get(name)
         .map_or(&[], Vec::as_slice)
+}
+
+/// A field of a class or of one of its bases.
+pub fn field(class: &str, name: &str) -> Option<&'static Field> {
+    lineage(class)
+        .into_iter()
+        .flat_map(|c| c.fields.iter())
+        .find(|f| f.name == name)
+}
+
+/// Every field of a class, its bases' included: what `attrs` and
+/// `joins` may name.
+pub fn field_names(name: &str) -> &'static [&'static str] {
+    static ALL: OnceLock<std::collections::HashMap<&'static str, Vec<&'static str>>> =
+        OnceLock::new();
+    fields_where(&ALL, name, |_| true)
+}
+
+/// The fields Icinga never lists in an object's attributes: those no
+/// user may view, and navigation fields that are neither configuration
+/// nor state (a service's `host`).
+pub fn unlisted_fields(name: &str) -> &'static [&'static str] {
+    static UNLISTED: OnceLock<std::collections::HashMap<&'static str, Vec<&'static str>>> =
+        OnceLock::new();
+    fields_where(&UNLISTED, name, |f| {
+        f.flags.no_user_view || (f.flags.navigation && !f.flags.config && !f.flags.state)
+    })
+}
+
+/// The fields of a class and its bases that users may not read
+/// (`no_user_view`: passwords, the ticket salt, internal bookkeeping).
+pub fn hidden_fields(name: &str) -> &'static [&'static str] {
+    static HIDDEN: OnceLock<std::collections::HashMap<&'static str, Vec<&'static str>>> =
+        OnceLock::new();
+    fields_where(&HIDDEN, name, |f| f.flags.no_user_view)
 }
 
 #[cfg(test)]

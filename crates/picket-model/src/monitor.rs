@@ -628,14 +628,12 @@ impl Monitor {
     }
 
     /// Forgets the runs of `execute-command` whose deadline has passed,
-    /// ended or not, as Icinga's periodic clean-up does.
+    /// ended or not, as Icinga's periodic clean-up does (an emptied
+    /// `executions` stays an empty dictionary there).
     pub fn prune_executions(&mut self, now: f64) {
         for e in &mut self.entries {
             if let Some(runs) = &mut e.executions {
                 runs.retain(|_, run| run.deadline >= now);
-                if runs.is_empty() {
-                    e.executions = None;
-                }
             }
         }
     }
