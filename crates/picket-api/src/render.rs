@@ -227,7 +227,7 @@ pub fn check_result(
     // A passive result given without performance data has none at all.
     d.insert(
         "performance_data",
-        if perfdata.is_empty() && (!cr.active || cr.bare) {
+        if perfdata.is_empty() && (!cr.active || cr.bare || cr.without_perfdata) {
             Value::Null
         } else {
             Value::Array(Array::new(perfdata))

@@ -78,11 +78,12 @@ fn unknown(output: String) -> CheckResult {
     CheckResult::new(3, 3, output, now())
 }
 
-/// UNKNOWN with exit status 0: how built-in checks report what keeps
-/// them from checking.
+/// UNKNOWN with exit status 0 and no performance data: how built-in
+/// checks report what keeps them from checking.
 fn unknown0(output: &str) -> CheckResult {
     CheckResult {
         exit_status: 0,
+        without_perfdata: true,
         ..unknown(output.to_string())
     }
 }
@@ -462,6 +463,7 @@ pub async fn execute(plan: Plan) -> CheckResult {
             let output = format!("Slept for {} seconds.", time.to_display());
             CheckResult {
                 execution_end: now(),
+                without_perfdata: true,
                 ..CheckResult::new(0, 0, output, start)
             }
         }

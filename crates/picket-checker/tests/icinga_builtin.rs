@@ -110,7 +110,10 @@ fn comparable(r: &CheckResult, want: &Json) -> Json {
         }
     }
     let running = regex_free_running(&r.output);
-    json!({ "state": r.state, "exit_status": r.exit_status, "output": running, "perf": plain(&perf), "bare": r.bare })
+    // As the API shows it: null where the check never set performance
+    // data.
+    let perf_null = r.performance_data.is_empty() && (r.bare || r.without_perfdata);
+    json!({ "state": r.state, "exit_status": r.exit_status, "output": running, "perf": plain(&perf), "bare": r.bare, "perf_null": perf_null })
 }
 
 /// Performance data without Icinga's `type` key, numbers as floats: the
@@ -197,7 +200,8 @@ async fn builtin_checks_equal_icinga() {
         // Icinga leaves `command` out where a check sets only state and
         // output.
         let bare = e["command"].is_null();
-        let want = json!({ "state": e["state"], "exit_status": e["exit_status"], "output": output, "perf": plain(&perf), "bare": bare });
+        let perf_null = e["performance_data"].is_null();
+        let want = json!({ "state": e["state"], "exit_status": e["exit_status"], "output": output, "perf": plain(&perf), "bare": bare, "perf_null": perf_null });
         let got = comparable(&r, e);
         if got != want {
             failures.push(format!("{name}:\n  icinga: {want}\n  picket: {got}"));

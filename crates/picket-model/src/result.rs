@@ -76,6 +76,11 @@ pub struct CheckResult {
     /// `performance_data` of such results null.
     #[serde(default)]
     pub bare: bool,
+    /// Made by a built-in check that names its command but never got to
+    /// performance data (`cluster-zone` for a zone that does not exist):
+    /// Icinga leaves `performance_data` null.
+    #[serde(default)]
+    pub without_perfdata: bool,
 }
 
 impl CheckResult {
@@ -94,6 +99,7 @@ impl CheckResult {
             active: true,
             check_source: String::new(),
             bare: false,
+            without_perfdata: false,
         }
     }
 }
