@@ -206,6 +206,7 @@ async fn process_check_result<E: Engine>(
             .string("check_source")
             .unwrap_or_else(|| call.api.node_name.clone()),
         bare: false,
+        without_perfdata: false,
     };
     Ok(match call.api.engine.submit(name.clone(), cr).await {
         Ok(()) => result(
