@@ -1,6 +1,6 @@
-//! Running checks: monitoring plugins as processes, and (to come) the
-//! command lines Icinga 2 builds for them, the built-in checks and the
-//! scheduler.
+//! Running checks: the command lines Icinga 2 builds for monitoring
+//! plugins and the plugins as processes, the built-in checks (those about
+//! the node itself read its figures through [`facts`]), and the scheduler.
 //!
 //! A plugin runs in a process group of its own, with its standard output
 //! and error on one pipe as Icinga 2 reads them; past its timeout the whole

@@ -8,8 +8,9 @@
 //! Icinga does ([`validate`]) and ships Picket's own template library
 //! ([`itl`]). It also holds the live state of checkables and Icinga's rules
 //! for it ([`state`], [`monitor`]), and what operators do to them as an
-//! aggregate for `picket-store` ([`operations`]), and the objects the API
-//! creates and changes ([`api_objects`]): the rules only, the binary wires
+//! aggregate for `picket-store` ([`operations`]), the objects the API
+//! creates and changes ([`api_objects`]), and the zone tree with this
+//! node's links to other endpoints ([`cluster`]): the rules only, the binary wires
 //! the stores. It does no I/O beyond reading configuration
 //! files.
 //!
