@@ -213,10 +213,10 @@ pub fn plan_command(
         Some(Value::Function(f)) => f.name.rsplit('#').next().unwrap_or_default().to_string(),
         _ => "PluginCheck".to_string(),
     };
+    // A built-in check's macro, by name.
+    let resolve = |name: &str| resolvers.resolve(ctx, &Value::from(format!("${name}$").as_str()));
     match method.as_str() {
         "DummyCheck" => {
-            let resolve =
-                |name: &str| resolvers.resolve(ctx, &Value::from(format!("${name}$").as_str()));
             let state = match resolve("dummy_state") {
                 Ok(r) => r.value,
                 Err(e) => return failed(&e),
@@ -231,7 +231,7 @@ pub fn plan_command(
                 text,
             }
         }
-        "SleepCheck" => match resolvers.resolve(ctx, &Value::from("$sleep_time$")) {
+        "SleepCheck" => match resolve("sleep_time") {
             Ok(r) => Plan::Sleep { time: r.value },
             Err(e) => failed(&e),
         },
@@ -244,7 +244,7 @@ pub fn plan_command(
         "NullCheck" => Plan::Null {
             node: node_name(ctx),
         },
-        "IcingaCheck" => match resolvers.resolve(ctx, &Value::from("$icinga_min_version$")) {
+        "IcingaCheck" => match resolve("icinga_min_version") {
             Ok(r) => Plan::Icinga {
                 name: checkable.full_name(),
                 min_version: r.value,
@@ -252,15 +252,11 @@ pub fn plan_command(
             Err(e) => failed(&e),
         },
         "IdoCheck" | "IcingadbCheck" => {
-            let resolve = |name: &str| {
-                resolvers
-                    .resolve(ctx, &Value::from(format!("${name}$").as_str()))
-                    .map(|r| r.value.to_display())
-            };
+            let text = |name: &str| resolve(name).map(|r| r.value.to_display());
             let verdict = if method == "IdoCheck" {
-                resolve("ido_type").and_then(|t| Ok((t, resolve("ido_name")?)))
+                text("ido_type").and_then(|t| Ok((t, text("ido_name")?)))
             } else {
-                resolve("icingadb_name").map(|n| (String::new(), n))
+                text("icingadb_name").map(|n| (String::new(), n))
             };
             match verdict {
                 Ok((kind, name)) => Plan::Done(Box::new(database_check(
@@ -284,8 +280,6 @@ pub fn plan_command(
             &node_name(ctx),
         ))),
         "ClusterZoneCheck" => {
-            let resolve =
-                |name: &str| resolvers.resolve(ctx, &Value::from(format!("${name}$").as_str()));
             let threshold = |name: &str| -> Result<(f64, bool), String> {
                 let r = resolve(name).map_err(|e| e.to_string())?;
                 Ok((to_double(&r.value)?, r.missing.is_empty()))

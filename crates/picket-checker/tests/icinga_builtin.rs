@@ -5,6 +5,8 @@
 //! with the values and texts Icinga 2.13 recorded. (`random` and `null`
 //! come with the scheduler.)
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -158,18 +160,10 @@ fn regex_free_running(output: &str) -> String {
 }
 
 /// A data directory with a CA and the node's certificate, which the
-/// ApiListener variants need. (The store waits for its disk: not on the
-/// runtime's threads.)
+/// ApiListener variants need.
 fn data_dir() -> tempfile::TempDir {
     let data = tempfile::tempdir().unwrap();
-    let (store, _) = picket_store::DataDir::open(data.path()).unwrap();
-    let (authority, _) =
-        picket_pki::Authority::open(&store, &picket_store::StoreOptions::default()).unwrap();
-    let actor = picket_store::Actor::new("test");
-    authority.new_ca(&actor, picket_pki::cert::now()).unwrap();
-    authority
-        .node_certificate("picket-node", &actor, picket_pki::cert::now())
-        .unwrap();
+    common::node_certificate(data.path(), "picket-node");
     data
 }
 

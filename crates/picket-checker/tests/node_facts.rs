@@ -4,6 +4,8 @@
 //! are problems, and only problems in a downtime or acknowledged are
 //! handled.
 
+mod common;
+
 use std::collections::BTreeMap;
 
 use picket_checker::stats::Stats;
@@ -59,15 +61,7 @@ fn figures_count_as_icinga_counts() {
     std::fs::write(&path, CONFIG).unwrap();
     // The ApiListener needs the node's certificate to load.
     let data = dir.path().join("data");
-    std::fs::create_dir_all(data.join("certs")).unwrap();
-    let (store, _) = picket_store::DataDir::open(&data).unwrap();
-    let (authority, _) =
-        picket_pki::Authority::open(&store, &picket_store::StoreOptions::default()).unwrap();
-    let actor = picket_store::Actor::new("test");
-    authority.new_ca(&actor, picket_pki::cert::now()).unwrap();
-    authority
-        .node_certificate("me", &actor, picket_pki::cert::now())
-        .unwrap();
+    common::node_certificate(&data, "me");
     let loaded = picket_model::load(
         &picket_model::LoadOptions {
             config: path,

@@ -64,6 +64,11 @@ impl Topology {
                 global: z.get("global").is_some_and(|g| g.to_bool()),
             })
             .collect();
+        Topology::new(identity, zones)
+    }
+
+    /// The zones seen from the endpoint `identity`.
+    pub fn new(identity: &str, zones: Vec<Zone>) -> Topology {
         let local = zones
             .iter()
             .position(|z| z.endpoints.iter().any(|e| e == identity));
@@ -407,14 +412,7 @@ mod tests {
                 global: false,
             })
             .collect();
-        let local = zones
-            .iter()
-            .position(|z| z.endpoints.iter().any(|e| e == me));
-        Topology {
-            identity: me.into(),
-            zones,
-            local,
-        }
+        Topology::new(me, zones)
     }
 
     #[test]
