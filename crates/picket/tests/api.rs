@@ -230,9 +230,17 @@ fn bad_clients_get_errors_while_others_are_served() {
     assert_eq!(code, 200, "{body}");
     drop(slow_head);
     drop(slow_body);
+    // Where the API listens, in CacheDir as Icinga writes it (no
+    // `-D CacheDir`: in the data directory), while it runs.
+    let state_file = dir.join("cache/api-state.json");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state_file).unwrap()).unwrap();
+    assert_eq!(state["port"], port, "{state}");
+    assert!(state["host"].is_string(), "{state}");
     let (status, log) = node.stop();
     assert!(status.success(), "{log}");
     assert!(!log.contains("panicked"), "{log}");
+    assert!(!state_file.exists());
 }
 
 /// `GET path` as root, parsed; panics on anything but 200.

@@ -320,8 +320,11 @@ fn app_status(node: &str, started: f64, config: &Config) -> Json {
 }
 
 /// Starts the API when the configuration has an `ApiListener`; logs why
-/// not otherwise. Returns the listener task.
-pub async fn start(engine: NodeEngine, certs_dir: &Path) -> Option<tokio::task::JoinHandle<()>> {
+/// not otherwise. Returns the listener task and the address it is bound to.
+pub async fn start(
+    engine: NodeEngine,
+    certs_dir: &Path,
+) -> Option<(tokio::task::JoinHandle<()>, std::net::SocketAddr)> {
     let settings = ListenerSettings::from_registry(&engine.config().registry)?;
     let identity = match Identity::load(certs_dir, &engine.node_name) {
         Ok(i) => i,
@@ -356,12 +359,21 @@ pub async fn start(engine: NodeEngine, certs_dir: &Path) -> Option<tokio::task::
             return None;
         }
     };
-    if let Ok(addr) = listener.local_addr() {
-        log::info(
-            "ApiListener",
-            &format!("Started new listener on '[{}]:{}'", addr.ip(), addr.port()),
-        );
-    }
+    let bound = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(e) => {
+            log::critical("ApiListener", &format!("{e}; the API is not started."));
+            return None;
+        }
+    };
+    log::info(
+        "ApiListener",
+        &format!(
+            "Started new listener on '[{}]:{}'",
+            bound.ip(),
+            bound.port()
+        ),
+    );
     let node = engine.node_name.clone();
     let api = Arc::new(Api::new(
         engine,
@@ -369,5 +381,8 @@ pub async fn start(engine: NodeEngine, certs_dir: &Path) -> Option<tokio::task::
         &node,
         &picket_checker::builtin::app_version(),
     ));
-    Some(tokio::spawn(picket_api::serve(api, listener, tls, None)))
+    Some((
+        tokio::spawn(picket_api::serve(api, listener, tls, None)),
+        bound,
+    ))
 }

@@ -19,6 +19,7 @@ pub struct Options {
     pub load: LoadOptions,
     pub config: super::paths::ConfigFile,
     pub pid_file: PathBuf,
+    pub cache_dir: PathBuf,
 }
 
 /// Turns the command-line options into load options. The data directory
@@ -40,6 +41,7 @@ pub fn load_options(args: &ConfigArgs, data_dir: &Path) -> anyhow::Result<Option
         defines.push(("DataDir".into(), data_dir.display().to_string()));
     }
     let pid_file = super::paths::pid_file(&defines, data_dir);
+    let cache_dir = super::paths::cache_dir(&defines, data_dir);
     Ok(Options {
         load: LoadOptions {
             config: config.path.clone(),
@@ -53,6 +55,7 @@ pub fn load_options(args: &ConfigArgs, data_dir: &Path) -> anyhow::Result<Option
         },
         config,
         pid_file,
+        cache_dir,
     })
 }
 

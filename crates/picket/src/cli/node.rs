@@ -2,6 +2,7 @@
 //! live state, reloads on SIGHUP or `picket daemon --reload`, the control
 //! socket, certificate renewal, and a clean stop on SIGTERM or SIGINT.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use picket_model::cluster::ListenerState;
 use picket_model::event::{Bus, Event};
 use picket_model::monitor::{Entry, Monitor};
 use picket_pki::Authority;
+use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use super::configuration::Configuration;
@@ -177,23 +179,41 @@ async fn save_now(checker: &Checker, path: &Path) {
 }
 
 /// Removes the pid file when the node stops, however it stops.
-struct PidFile(PathBuf);
+/// A file that says the node runs (the pid file, the API's
+/// `api-state.json`): written at start, removed when the node stops.
+struct RunFile(PathBuf);
 
-impl PidFile {
-    fn write(path: PathBuf) -> anyhow::Result<PidFile> {
+impl RunFile {
+    fn write(path: PathBuf, contents: &str) -> std::io::Result<RunFile> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir)?;
         }
-        std::fs::write(&path, format!("{}\n", std::process::id()))
-            .with_context(|| format!("cannot write the pid file {}", path.display()))?;
-        Ok(PidFile(path))
+        std::fs::write(&path, contents)?;
+        Ok(RunFile(path))
     }
 }
 
-impl Drop for PidFile {
+impl Drop for RunFile {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Where the API listens, in `CacheDir/api-state.json` as Icinga writes
+/// it for tools that look for the local API. Not being able to write it
+/// does not stop the node.
+fn api_state_file(cache_dir: &Path, bound: SocketAddr) -> Option<RunFile> {
+    let path = cache_dir.join("api-state.json");
+    let state = json!({ "host": bound.ip().to_string(), "port": bound.port() });
+    match RunFile::write(path.clone(), &state.to_string()) {
+        Ok(f) => Some(f),
+        Err(e) => {
+            log::warning(
+                "ApiListener",
+                &format!("Cannot write {} ({e}).", path.display()),
+            );
+            None
+        }
     }
 }
 
@@ -204,7 +224,9 @@ pub fn run(
     stores: Stores,
     setup: Setup,
 ) -> anyhow::Result<()> {
-    let _pid = PidFile::write(setup.options.pid_file.clone())?;
+    let pid_file = &setup.options.pid_file;
+    let _pid = RunFile::write(pid_file.clone(), &format!("{}\n", std::process::id()))
+        .with_context(|| format!("cannot write the pid file {}", pid_file.display()))?;
     // Children a timed-out plugin leaves behind come to this process, to
     // be killed and reaped with their group rather than left to PID 1.
     if let Err(e) = picket_checker::process::become_subreaper() {
@@ -259,6 +281,9 @@ pub fn run(
             listener,
         };
         let api = super::api::start(engine, &authority.certs_dir()).await;
+        let _api_state = api
+            .as_ref()
+            .and_then(|(_, bound)| api_state_file(&setup.options.cache_dir, *bound));
         let (reload_tx, mut reload_rx) = mpsc::channel::<oneshot::Sender<Reply>>(4);
         let node = Arc::new(control::Node {
             authority: authority.clone(),
@@ -328,7 +353,7 @@ pub fn run(
         }
         log::info("cli", "Received a request to stop; writing the state and shutting down.");
         control.abort();
-        if let Some(api) = api {
+        if let Some((api, _)) = api {
             api.abort();
         }
         checker.send(Command::Stop).await;

@@ -62,3 +62,10 @@ pub fn pid_file(defines: &[(String, String)], data_dir: &Path) -> PathBuf {
         .or_else(|| defined(defines, "InitRunDir").map(|d| d.join("icinga2.pid")))
         .unwrap_or_else(|| data_dir.join("picket.pid"))
 }
+
+/// Icinga's `CacheDir` for the files it keeps there (`api-state.json`):
+/// `-D CacheDir`, else `cache` in the data directory, for the same reason
+/// as the pid file.
+pub fn cache_dir(defines: &[(String, String)], data_dir: &Path) -> PathBuf {
+    defined(defines, "CacheDir").unwrap_or_else(|| data_dir.join("cache"))
+}
