@@ -263,12 +263,11 @@ pub async fn modify<E: Engine>(
         }),
     };
     let engine = &call.api.engine;
-    // Live attributes (`state`, `next_check`) are the node's to keep:
-    // Icinga takes them and so does Picket (`next_check` moves the next
-    // check), the rest goes to the configuration.
+    // Runtime attributes (`check_attempt`, `next_check`) are the node's
+    // live state, taken there; the rest goes to the configuration.
     let mut config_attrs = Vec::new();
     let mut stop = None;
-    let mut next_check = None;
+    let mut runtime = Vec::new();
     for (k, v) in attrs {
         let field = k.split('.').next().unwrap_or_default();
         if field == "type" {
@@ -287,9 +286,7 @@ pub async fn modify<E: Engine>(
                 stop = Some((k, e));
                 break;
             }
-            if field == "next_check" {
-                next_check = v.as_f64();
-            }
+            runtime.push((k, picket_lang::json::from_serde(&v)));
             continue;
         }
         config_attrs.push((k, v));
@@ -312,14 +309,12 @@ pub async fn modify<E: Engine>(
     let mut results = Vec::with_capacity(targets.len());
     for (view, outcome) in targets.iter().zip(outcomes) {
         let name = view.object.full_name();
-        let outcome = outcome.and_then(|()| stop.clone().map_or(Ok(()), Err));
-        if outcome.is_ok() {
-            if let Some(at) = next_check {
-                if view.live.is_some() {
-                    let _ = engine.reschedule(name.clone(), at, false).await;
-                }
-            }
+        // Those before a refused attribute are taken, as Icinga takes
+        // them one by one.
+        if outcome.is_ok() && view.live.is_some() && !runtime.is_empty() {
+            let _ = engine.set_runtime(name.clone(), runtime.clone()).await;
         }
+        let outcome = outcome.and_then(|()| stop.clone().map_or(Ok(()), Err));
         results.push(item(name, outcome));
     }
     reply::results(200, results, call.pretty)

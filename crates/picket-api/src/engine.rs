@@ -54,6 +54,14 @@ pub trait Engine: Send + Sync + 'static {
         at: f64,
         force: bool,
     ) -> impl Future<Output = Result<(), String>> + Send;
+    /// Sets runtime attributes of `full_name` (`check_attempt`,
+    /// `next_check`, ...) as a `POST` gives them; those Icinga computes
+    /// from others are not taken.
+    fn set_runtime(
+        &self,
+        full_name: String,
+        attrs: Vec<(String, picket_lang::Value)>,
+    ) -> impl Future<Output = Result<(), String>> + Send;
     /// Sends a custom notification for `full_name`; `force` goes past
     /// the filters and the switches.
     fn notify(

@@ -15,7 +15,7 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use picket_lang::Context;
+use picket_lang::{Context, Value};
 use picket_model::cluster::ListenerState;
 use picket_model::event::{Bus, Event};
 use picket_model::monitor::{Entry, Id, Monitor};
@@ -73,6 +73,13 @@ pub enum Command {
         full_name: String,
         at: f64,
         force: bool,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// Runtime attributes an API client set (`POST /v1/objects`), taken
+    /// as Icinga takes them ([`Monitor::set_runtime`]).
+    SetRuntime {
+        full_name: String,
+        attrs: Vec<(String, Value)>,
         reply: oneshot::Sender<Result<(), String>>,
     },
     /// What operators did to an object: its new marks and the changes
@@ -412,6 +419,19 @@ impl Task {
             } => {
                 let outcome = self.on_object(&full_name, |task, id| {
                     task.monitor.reschedule(id, at, force);
+                    Ok(())
+                });
+                let _ = reply.send(outcome);
+            }
+            Command::SetRuntime {
+                full_name,
+                attrs,
+                reply,
+            } => {
+                let outcome = self.on_object(&full_name, |task, id| {
+                    for (name, value) in &attrs {
+                        task.monitor.set_runtime(id, name, value);
+                    }
                     Ok(())
                 });
                 let _ = reply.send(outcome);

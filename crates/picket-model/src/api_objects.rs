@@ -59,6 +59,11 @@ pub struct ApiObject {
     /// The paths whose values before the first change are shown as
     /// `original_attributes` (also those whose change failed, as in Icinga).
     pub originals: Vec<String>,
+    /// Those values as they were recorded: replaying the kept changes
+    /// cannot always find them again, since a change that a later one
+    /// replaced is not kept (records older than this field have none).
+    #[serde(default)]
+    pub original_values: Vec<(String, Json)>,
     /// When a configuration attribute was last changed (0: never).
     pub version: f64,
 }
@@ -69,6 +74,8 @@ pub enum ApiObjectCommand {
     Modify {
         changes: Vec<(String, Json)>,
         originals: Vec<String>,
+        #[serde(default)]
+        original_values: Vec<(String, Json)>,
         at: f64,
     },
     Delete,
@@ -80,6 +87,8 @@ pub enum ApiObjectEvent {
     Modified {
         changes: Vec<(String, Json)>,
         originals: Vec<String>,
+        #[serde(default)]
+        original_values: Vec<(String, Json)>,
         at: f64,
     },
     Deleted,
@@ -114,6 +123,7 @@ impl ApiObject {
             ApiObjectCommand::Modify {
                 changes,
                 originals,
+                original_values,
                 at,
             } => {
                 if changes.is_empty() && originals.iter().all(|o| self.originals.contains(o)) {
@@ -122,6 +132,7 @@ impl ApiObject {
                 vec![ApiObjectEvent::Modified {
                     changes: changes.clone(),
                     originals: originals.clone(),
+                    original_values: original_values.clone(),
                     at: *at,
                 }]
             }
@@ -201,6 +212,7 @@ impl Aggregate for ApiObject {
             ApiObjectEvent::Modified {
                 changes,
                 originals,
+                original_values,
                 at,
             } => {
                 let changes_made = changes.clone();
@@ -218,6 +230,11 @@ impl Aggregate for ApiObject {
                 for o in originals {
                     if !self.originals.contains(&o) {
                         self.originals.push(o);
+                    }
+                }
+                for (path, value) in original_values {
+                    if self.original_values.iter().all(|(p, _)| p != &path) {
+                        self.original_values.push((path, value));
                     }
                 }
             }
@@ -445,7 +462,10 @@ pub fn restore(ctx: &Context, registry: &Arc<Registry>, objects: &[ApiObject]) -
             }
         }
         for path in &o.originals {
-            obj.record_original(path, value_at(&obj, path));
+            match o.original_values.iter().find(|(p, _)| p == path) {
+                Some((_, v)) => obj.set_original(path, picket_lang::json::from_serde(v)),
+                None => obj.record_original(path, value_at(&obj, path)),
+            }
         }
         if o.version > 0.0 {
             obj.set_version(o.version);
@@ -528,11 +548,16 @@ mod tests {
                 ("address".into(), Json::from("a")),
             ],
             originals: vec!["vars.x".into(), "address".into()],
+            original_values: vec![
+                ("vars.x".into(), Json::Null),
+                ("address".into(), Json::Null),
+            ],
             at: 5.0,
         });
         o.apply(ApiObjectEvent::Modified {
             changes: vec![("vars".into(), serde_json::json!({"y": 2}))],
             originals: vec!["vars".into()],
+            original_values: vec![("vars".into(), serde_json::json!({"os": "L", "x": 1}))],
             at: 6.0,
         });
         assert_eq!(
@@ -543,6 +568,12 @@ mod tests {
             ]
         );
         assert_eq!(o.originals, vec!["vars.x", "address", "vars"]);
+        // The values before the changes are kept as they were: `vars`
+        // had the `x` that its kept change no longer says.
+        assert_eq!(
+            o.original_values.last(),
+            Some(&("vars".into(), serde_json::json!({"os": "L", "x": 1})))
+        );
         assert_eq!(o.version, 6.0);
         assert!(matches!(
             o.decide(&ApiObjectCommand::Delete),

@@ -638,6 +638,72 @@ impl Monitor {
         }
     }
 
+    /// Takes a runtime attribute as an API client set it (`POST` with
+    /// `check_attempt`, `next_check`, `last_state_ok`, ...), as Icinga's
+    /// `ModifyAttribute` stores it, until results move it on. Attributes
+    /// Icinga computes from others (`state`, `last_check`, `severity`, ...)
+    /// and those the operations store keeps (`acknowledgement`,
+    /// `downtime_depth`) are not taken; the answer says whether it was.
+    pub fn set_runtime(&mut self, id: Id, name: &str, value: &Value) -> bool {
+        let host = self.checkables[id].rules.kind == Kind::Host;
+        let e = &mut self.entries[id];
+        let l = &mut e.live;
+        let number = || value.to_number().ok();
+        let flag = value.to_bool();
+        let state_type = || match number() {
+            Some(0.0) => Some(StateType::Soft),
+            Some(1.0) => Some(StateType::Hard),
+            _ => None,
+        };
+        let at = |slot: &mut f64| number().map(|n| *slot = n).is_some();
+        let in_state = match (host, name) {
+            (true, "last_state_up") | (false, "last_state_ok") => Some(0),
+            (true, "last_state_down") | (false, "last_state_warning") => Some(1),
+            (false, "last_state_critical") => Some(2),
+            (false, "last_state_unknown") => Some(3),
+            _ => None,
+        };
+        if let Some(i) = in_state {
+            return at(&mut l.last_in_state[i]);
+        }
+        match name {
+            "check_attempt" => match number() {
+                // Icinga keeps an unsigned number; what does not fit is refused.
+                Some(n) if (0.0..=f64::from(u32::MAX)).contains(&n) => {
+                    l.check_attempt = n as u32;
+                    true
+                }
+                _ => false,
+            },
+            "state_type" => state_type().map(|t| l.state_type = t).is_some(),
+            "last_state_type" => state_type().map(|t| l.last_state_type = t).is_some(),
+            "last_state_change" => at(&mut l.last_state_change),
+            "last_hard_state_change" => at(&mut l.last_hard_state_change),
+            "previous_state_change" => at(&mut l.previous_state_change),
+            "last_state_unreachable" => at(&mut l.last_unreachable),
+            "last_reachable" => {
+                l.last_reachable = flag;
+                true
+            }
+            "flapping" => {
+                l.flapping.is_flapping = flag;
+                true
+            }
+            "flapping_current" => at(&mut l.flapping.current),
+            "flapping_last_change" => at(&mut l.flapping.last_change),
+            "next_check" => at(&mut e.next_check),
+            "force_next_check" => {
+                e.force_next_check = flag;
+                true
+            }
+            "force_next_notification" => {
+                e.force_next_notification = flag;
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Moves the next check of `id` to `at` (Icinga's `reschedule-check`);
     /// `force` runs it whatever active checks or the check period say.
     pub fn reschedule(&mut self, id: Id, at: f64, force: bool) {

@@ -274,6 +274,17 @@ impl ConfigObject {
         }
     }
 
+    /// Puts back a value `original_attributes` recorded earlier, over
+    /// whatever replaying the changes recorded (the replay starts from
+    /// fewer changes than were made).
+    pub fn set_original(&self, path: &str, value: Value) {
+        let mut st = self.state.write();
+        let m = st.modified.get_or_insert_with(Box::default);
+        m.originals
+            .get_or_insert_with(Dict::new)
+            .insert(path, value);
+    }
+
     /// Whether the configuration set this field.
     pub fn is_set(&self, name: &str) -> bool {
         self.slot(name)

@@ -97,6 +97,19 @@ impl Engine for NodeEngine {
         .await
     }
 
+    async fn set_runtime(
+        &self,
+        full_name: String,
+        attrs: Vec<(String, picket_lang::Value)>,
+    ) -> Result<(), String> {
+        self.ask(|reply| Command::SetRuntime {
+            full_name,
+            attrs,
+            reply,
+        })
+        .await
+    }
+
     async fn notify(
         &self,
         full_name: String,

@@ -544,8 +544,12 @@ impl Configuration {
                 .unwrap_or(obj);
             attrs.sort_by(|a, b| a.0.cmp(&b.0));
             let recorded = |o: &ConfigObject| match o.original_attributes() {
-                Value::Dict(d) => d.keys().iter().map(|k| k.to_string()).collect(),
-                _ => Vec::<String>::new(),
+                Value::Dict(d) => d
+                    .entries()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), picket_lang::json::to_serde(&v)))
+                    .collect(),
+                _ => Vec::<(String, serde_json::Value)>::new(),
             };
             let before = recorded(&obj);
             let mut applied = Vec::new();
@@ -567,16 +571,18 @@ impl Configuration {
                     }
                 }
             }
-            let originals: Vec<String> = recorded(&obj)
+            let original_values: Vec<(String, serde_json::Value)> = recorded(&obj)
                 .into_iter()
-                .filter(|k| !before.contains(k))
+                .filter(|(k, _)| before.iter().all(|(b, _)| b != k))
                 .collect();
+            let originals: Vec<String> = original_values.iter().map(|(k, _)| k.clone()).collect();
             changed |= !applied.is_empty();
             if !applied.is_empty() || !originals.is_empty() {
                 let id = api_objects::id(obj.schema.name, &obj.full_name());
                 let command = ApiObjectCommand::Modify {
                     changes: applied,
                     originals,
+                    original_values,
                     at,
                 };
                 if let Err(e) = self.record(actor, &id, command).await {
