@@ -30,70 +30,132 @@ pub fn type_of_plural(plural: &str) -> Option<&'static TypeSchema> {
         .find(|t| t.plural.eq_ignore_ascii_case(plural))
 }
 
-/// Fields a join may follow: (type, join name, the attribute holding the
-/// target's name, the target's type). "Checkable" stands for hosts and
-/// services alike.
-const NAVIGATIONS: &[(&str, &str, &str, &str)] = &[
-    ("Service", "host", "host_name", "Host"),
-    (
+/// A field a join may follow (Icinga's navigation fields).
+struct Navigation {
+    /// The type having it; "Checkable" stands for hosts and services.
+    owner: &'static str,
+    /// The join's name (`joins=check_command`).
+    name: &'static str,
+    /// The attribute holding the target's name.
+    field: &'static str,
+    /// The target's type.
+    target: &'static str,
+    /// For a service target, the attribute holding its host's name.
+    host_field: Option<&'static str>,
+}
+
+const fn nav(
+    owner: &'static str,
+    name: &'static str,
+    field: &'static str,
+    target: &'static str,
+) -> Navigation {
+    Navigation {
+        owner,
+        name,
+        field,
+        target,
+        host_field: None,
+    }
+}
+
+const fn service_nav(
+    owner: &'static str,
+    name: &'static str,
+    host_field: &'static str,
+    field: &'static str,
+) -> Navigation {
+    Navigation {
+        owner,
+        name,
+        field,
+        target: "Service",
+        host_field: Some(host_field),
+    }
+}
+
+const NAVIGATIONS: &[Navigation] = &[
+    nav("Service", "host", "host_name", "Host"),
+    nav(
         "Checkable",
         "check_command",
         "check_command",
         "CheckCommand",
     ),
-    ("Checkable", "check_period", "check_period", "TimePeriod"),
-    (
+    nav("Checkable", "check_period", "check_period", "TimePeriod"),
+    nav(
         "Checkable",
         "event_command",
         "event_command",
         "EventCommand",
     ),
-    (
+    nav(
         "Checkable",
         "command_endpoint",
         "command_endpoint",
         "Endpoint",
     ),
-    ("Notification", "host", "host_name", "Host"),
-    ("Notification", "command", "command", "NotificationCommand"),
-    ("Notification", "period", "period", "TimePeriod"),
-    ("Dependency", "child_host", "child_host_name", "Host"),
-    ("Dependency", "parent_host", "parent_host_name", "Host"),
-    ("Dependency", "period", "period", "TimePeriod"),
-    ("ScheduledDowntime", "host", "host_name", "Host"),
-    ("Comment", "host", "host_name", "Host"),
-    ("Downtime", "host", "host_name", "Host"),
-    ("User", "period", "period", "TimePeriod"),
-    ("Zone", "parent", "parent", "Zone"),
+    nav("Notification", "host", "host_name", "Host"),
+    service_nav("Notification", "service", "host_name", "service_name"),
+    nav("Notification", "command", "command", "NotificationCommand"),
+    nav("Notification", "period", "period", "TimePeriod"),
+    nav(
+        "Notification",
+        "command_endpoint",
+        "command_endpoint",
+        "Endpoint",
+    ),
+    nav("Dependency", "child_host", "child_host_name", "Host"),
+    service_nav(
+        "Dependency",
+        "child_service",
+        "child_host_name",
+        "child_service_name",
+    ),
+    nav("Dependency", "parent_host", "parent_host_name", "Host"),
+    service_nav(
+        "Dependency",
+        "parent_service",
+        "parent_host_name",
+        "parent_service_name",
+    ),
+    nav("Dependency", "period", "period", "TimePeriod"),
+    nav("ScheduledDowntime", "host", "host_name", "Host"),
+    service_nav("ScheduledDowntime", "service", "host_name", "service_name"),
+    nav("Comment", "host", "host_name", "Host"),
+    service_nav("Comment", "service", "host_name", "service_name"),
+    nav("Downtime", "host", "host_name", "Host"),
+    service_nav("Downtime", "service", "host_name", "service_name"),
+    nav("User", "period", "period", "TimePeriod"),
+    nav("Zone", "parent", "parent", "Zone"),
 ];
 
-fn navigations(
-    type_name: &str,
-) -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str, &'static str)> + '_ {
+fn navigations(type_name: &str) -> impl Iterator<Item = &'static Navigation> + '_ {
     let checkable = matches!(type_name, "Host" | "Service");
     NAVIGATIONS
         .iter()
-        .filter(move |n| n.0 == type_name || (checkable && n.0 == "Checkable"))
+        .filter(move |n| n.owner == type_name || (checkable && n.owner == "Checkable"))
 }
 
 /// A join requested with `joins`: which navigation, and which of the
 /// target's attributes (all when `None`).
 struct Join {
-    name: &'static str,
-    field: &'static str,
-    target: &'static str,
+    nav: &'static Navigation,
     attrs: Option<Vec<String>>,
+    /// Which targets the user may see: a join to a type the user may not
+    /// query is left out, as are targets its permission filter rejects
+    /// (Icinga's rule).
+    access: Option<Selection>,
 }
 
 fn parse_joins(schema: &TypeSchema, call_joins: &[String], all: bool) -> Result<Vec<Join>, String> {
     let mut joins: Vec<Join> = Vec::new();
     if all {
-        for n in navigations(schema.name) {
+        for nav in navigations(schema.name) {
             joins.push(Join {
-                name: n.1,
-                field: n.2,
-                target: n.3,
+                nav,
                 attrs: None,
+                access: None,
             });
         }
     }
@@ -103,30 +165,45 @@ fn parse_joins(schema: &TypeSchema, call_joins: &[String], all: bool) -> Result<
             None => (j.as_str(), None),
         };
         // Icinga ignores joins the type does not have.
-        let Some(nav) = navigations(schema.name).find(|n| n.1 == name) else {
+        let Some(nav) = navigations(schema.name).find(|n| n.name == name) else {
             continue;
         };
         if let Some(a) = attr {
-            let target = type_of_name(nav.3);
+            let target = type_of_name(nav.target);
             if !target.is_some_and(|t| render::has_attribute(t, a)) {
                 return Err(format!("Invalid field specified: {a}"));
             }
         }
-        match joins.iter_mut().find(|x| x.name == nav.1) {
+        match joins.iter_mut().find(|x| x.nav.name == nav.name) {
             Some(existing) => match (&mut existing.attrs, attr) {
                 (Some(list), Some(a)) => list.push(a.to_string()),
                 (list, None) => *list = None,
                 (None, Some(_)) => {}
             },
             None => joins.push(Join {
-                name: nav.1,
-                field: nav.2,
-                target: nav.3,
+                nav,
                 attrs: attr.map(|a| vec![a.to_string()]),
+                access: None,
             }),
         }
     }
     Ok(joins)
+}
+
+/// Keeps the joins to types the user may query, with the permission
+/// filters their targets must pass.
+fn permitted_joins(joins: Vec<Join>, user: &crate::auth::User) -> Result<Vec<Join>, String> {
+    let mut out = Vec::with_capacity(joins.len());
+    for mut j in joins {
+        let access = user.access(&format!("objects/query/{}", j.nav.target));
+        if !access.allowed() {
+            continue;
+        }
+        let selection = Selection::new(None, None, &access)?;
+        j.access = (!selection.is_trivial()).then_some(selection);
+        out.push(j);
+    }
+    Ok(out)
 }
 
 fn type_of_name(name: &str) -> Option<&'static TypeSchema> {
@@ -444,7 +521,9 @@ pub async fn query<E: Engine>(
             return reply::error(400, &format!("Invalid field specified: {a}"), pretty);
         }
     }
-    let joins = match parse_joins(schema, &call.params.list("joins"), all_joins) {
+    let joins = match parse_joins(schema, &call.params.list("joins"), all_joins)
+        .and_then(|j| permitted_joins(j, &call.user))
+    {
         Ok(j) => j,
         Err(e) => return reply::error(400, &e, pretty),
     };
@@ -469,7 +548,12 @@ pub async fn query<E: Engine>(
     let attrs = (!attrs.is_empty()).then_some(attrs);
     let registry = call.config.registry.clone();
     let (tx, body) = Body::channel(4);
-    let spec = Spec { attrs, joins, meta };
+    let spec = Spec {
+        attrs,
+        joins,
+        meta,
+        ctx: call.config.ctx.clone(),
+    };
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
         stream(views, &spec, &registry, pretty, tx);
@@ -496,6 +580,8 @@ struct Spec {
     attrs: Option<Vec<String>>,
     joins: Vec<Join>,
     meta: Vec<String>,
+    /// For the joins' permission filters.
+    ctx: Arc<picket_lang::Context>,
 }
 
 fn push_string(out: &mut String, s: &str) {
@@ -540,22 +626,34 @@ fn write_object(out: &mut String, view: &View, spec: &Spec, registry: &Registry,
     out.push_str("{\"attrs\":");
     write_attrs(out, view, spec.attrs.as_ref());
     out.push_str(",\"joins\":{");
-    for (i, j) in spec.joins.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_string(out, j.name);
-        out.push(':');
-        let target = if j.name == "host" && view.host.is_some() {
+    let mut first = true;
+    for j in &spec.joins {
+        let target = if j.nav.name == "host" && view.host.is_some() {
             view.host.as_deref().cloned()
         } else {
-            let name = view.object.get_str(j.field);
-            registry.find(j.target, &name).map(View::config)
+            let name = view.object.get_str(j.nav.field);
+            let name = match j.nav.host_field {
+                Some(_) if name.is_empty() => None,
+                Some(host) => Some(format!("{}!{name}", view.object.get_str(host))),
+                None => Some(name.to_string()),
+            };
+            name.and_then(|n| registry.find(j.nav.target, &n))
+                .map(View::config)
         };
-        match target {
-            Some(t) => write_attrs(out, &t, j.attrs.as_ref()),
-            None => out.push_str("null"),
+        // Unset references and targets the user may not see are left out.
+        let Some(target) = target else { continue };
+        if let Some(access) = &j.access {
+            if !access.permits(&spec.ctx, &target).unwrap_or(false) {
+                continue;
+            }
         }
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        push_string(out, j.nav.name);
+        out.push(':');
+        write_attrs(out, &target, j.attrs.as_ref());
     }
     out.push_str("},\"meta\":{");
     for (i, m) in spec.meta.iter().enumerate() {

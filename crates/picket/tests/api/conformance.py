@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.parse
 
-PASSWORDS = {"root": "rootpw", "viewer": "viewpw", "filtered": "filtpw"}
+PASSWORDS = {"root": "rootpw", "viewer": "viewpw", "filtered": "filtpw", "svcfiltered": "svcpw"}
 
 
 # Names captured from earlier answers, per node: {"c1": "host1!<uuid>"}.
