@@ -8,7 +8,7 @@ use serde_json::{json, Value as Json};
 use crate::engine::{Engine, ProcessRequest};
 use crate::objects;
 use crate::operator;
-use crate::params::NotANumber;
+use crate::params::Unconvertible;
 use crate::render::View;
 use crate::reply::{self, Reply};
 use crate::server::Call;
@@ -35,15 +35,22 @@ fn result(code: u16, status: impl Into<String>) -> Json {
     json!({ "code": code, "status": status.into() })
 }
 
-/// An action stopped by a parameter that is no number, as Icinga reports
-/// the exception behind it.
-fn conversion_failed(e: &NotANumber, verbose: bool) -> Json {
+/// An action stopped by a parameter that does not convert, as Icinga
+/// reports the exception behind it.
+fn conversion_failed(e: &Unconvertible, verbose: bool) -> Json {
     let why = format!("Error: {e}\n");
     let mut r = result(500, format!("Action execution failed: '{why}'."));
     if verbose {
         r["diagnostic_information"] = json!(why);
     }
     r
+}
+
+/// A value where Icinga expects an array, as its conversion reports it.
+fn not_an_object(kind: &str) -> Unconvertible {
+    Unconvertible(format!(
+        "Cannot convert value of type '{kind}' to an object."
+    ))
 }
 
 pub async fn handle<E: Engine>(call: Call<'_, E>, action: &str) -> Reply {
@@ -131,7 +138,7 @@ fn service_state(exit: i64) -> u8 {
 async fn process_check_result<E: Engine>(
     call: &Call<'_, E>,
     view: &View,
-) -> Result<Json, NotANumber> {
+) -> Result<Json, Unconvertible> {
     let name = view.object.full_name();
     let is_host = view.object.schema.name == "Host";
     if !view
@@ -167,20 +174,28 @@ async fn process_check_result<E: Engine>(
     let output = p.string("plugin_output").unwrap_or_default();
     let execution_start = p.numeric("execution_start")?;
     let execution_end = p.numeric("execution_end")?;
-    // Read (and refused when no number) as Icinga does; a passive result's
-    // time to live is not kept, the next freshness check stays as it was.
-    p.numeric("ttl")?;
+    // The next check waits for the result's time to live.
+    let ttl = p.numeric("ttl")?.unwrap_or(0.0);
     let t = now();
-    let performance_data = match p.get("performance_data") {
-        Some(Json::Array(a)) => a
-            .iter()
-            .map(|v| Perfdata::Text(v.as_str().map_or_else(|| v.to_string(), str::to_string)))
-            .collect(),
-        Some(Json::String(s)) => s
-            .split_whitespace()
-            .map(|s| Perfdata::Text(s.to_string()))
-            .collect(),
-        _ => Vec::new(),
+    // A list, or a string to split (Icinga Web sends one); none at all is
+    // null, unlike an empty list.
+    let (performance_data, without_perfdata) = match p.get("performance_data") {
+        Some(Json::Array(a)) => (
+            a.iter()
+                .map(|v| Perfdata::Text(v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                .collect(),
+            false,
+        ),
+        Some(Json::String(s)) => (
+            s.split_whitespace()
+                .map(|s| Perfdata::Text(s.to_string()))
+                .collect(),
+            false,
+        ),
+        None | Some(Json::Null) => (Vec::new(), true),
+        Some(Json::Object(_)) => return Err(Unconvertible("std::bad_cast".into())),
+        Some(Json::Number(_)) => return Err(not_an_object("Number")),
+        Some(Json::Bool(_)) => return Err(not_an_object("Boolean")),
     };
     let command = match p.get("check_command") {
         Some(Json::Array(a)) => Some(
@@ -191,6 +206,9 @@ async fn process_check_result<E: Engine>(
         Some(Json::String(s)) => Some(vec![s.clone()]),
         _ => None,
     };
+    let check_source = p
+        .string("check_source")
+        .unwrap_or_else(|| call.api.node_name.clone());
     let cr = CheckResult {
         state,
         exit_status: 0,
@@ -202,11 +220,11 @@ async fn process_check_result<E: Engine>(
         schedule_start: t,
         schedule_end: t,
         active: false,
-        check_source: p
-            .string("check_source")
-            .unwrap_or_else(|| call.api.node_name.clone()),
+        scheduling_source: (check_source != call.api.node_name).then(|| call.api.node_name.clone()),
+        check_source,
         bare: false,
-        without_perfdata: false,
+        without_perfdata,
+        ttl,
     };
     Ok(match call.api.engine.submit(name.clone(), cr).await {
         Ok(()) => result(
@@ -214,11 +232,15 @@ async fn process_check_result<E: Engine>(
             format!("Successfully processed check result for object '{name}'."),
         ),
         Err(e) if e.starts_with("Passive checks are disabled") => result(403, e),
+        Err(e) if e.starts_with("Ignoring passive check result") => result(200, e),
         Err(e) => result(500, e),
     })
 }
 
-async fn reschedule_check<E: Engine>(call: &Call<'_, E>, view: &View) -> Result<Json, NotANumber> {
+async fn reschedule_check<E: Engine>(
+    call: &Call<'_, E>,
+    view: &View,
+) -> Result<Json, Unconvertible> {
     let name = view.object.full_name();
     let force = call.params.flag("force");
     let at = call.params.numeric("next_check")?.unwrap_or_else(now);
@@ -260,7 +282,7 @@ async fn send_custom_notification<E: Engine>(call: &Call<'_, E>, view: &View) ->
 async fn delay_notification<E: Engine>(
     call: &Call<'_, E>,
     view: &View,
-) -> Result<Json, NotANumber> {
+) -> Result<Json, Unconvertible> {
     let name = view.object.full_name();
     let Some(until) = call.params.numeric("timestamp")? else {
         return Ok(result(
@@ -284,7 +306,10 @@ async fn delay_notification<E: Engine>(
     )
 }
 
-async fn execute_command<E: Engine>(call: &Call<'_, E>, view: &View) -> Result<Json, NotANumber> {
+async fn execute_command<E: Engine>(
+    call: &Call<'_, E>,
+    view: &View,
+) -> Result<Json, Unconvertible> {
     let p = &call.params;
     let Some(ttl) = p.numeric("ttl")? else {
         return Ok(result(400, "Parameter ttl is required."));

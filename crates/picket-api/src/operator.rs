@@ -19,7 +19,7 @@ use rustc_hash::FxHashMap;
 use serde_json::{json, Map, Value as Json};
 
 use crate::engine::{Engine, OperateError};
-use crate::params::NotANumber;
+use crate::params::Unconvertible;
 use crate::render::View;
 use crate::server::Call;
 
@@ -125,7 +125,10 @@ fn kind_and_state(view: &View) -> (bool, u8) {
     (view.object.schema.name == "Host", state)
 }
 
-pub async fn acknowledge<E: Engine>(call: &Call<'_, E>, view: &View) -> Result<Json, NotANumber> {
+pub async fn acknowledge<E: Engine>(
+    call: &Call<'_, E>,
+    view: &View,
+) -> Result<Json, Unconvertible> {
     let name = view.object.full_name();
     let p = &call.params;
     let (Some(author), Some(comment)) = (p.string("author"), p.string("comment")) else {
@@ -186,7 +189,10 @@ pub async fn remove_acknowledgement<E: Engine>(call: &Call<'_, E>, view: &View) 
     .await
 }
 
-pub async fn add_comment<E: Engine>(call: &Call<'_, E>, view: &View) -> Result<Json, NotANumber> {
+pub async fn add_comment<E: Engine>(
+    call: &Call<'_, E>,
+    view: &View,
+) -> Result<Json, Unconvertible> {
     let checkable = view.object.full_name();
     let p = &call.params;
     let (Some(author), Some(text)) = (p.string("author"), p.string("comment")) else {
@@ -294,7 +300,7 @@ async fn children_of<E: Engine>(call: &Call<'_, E>, checkable: &str) -> Vec<Stri
 pub async fn schedule_downtime<E: Engine>(
     call: &Call<'_, E>,
     view: &View,
-) -> Result<Json, NotANumber> {
+) -> Result<Json, Unconvertible> {
     let checkable = view.object.full_name();
     let p = &call.params;
     if !["start_time", "end_time", "author", "comment"]

@@ -8,11 +8,11 @@ use serde_json::{Map, Value as Json};
 #[derive(Debug, Default, Clone)]
 pub struct Params(pub Map<String, Json>);
 
-/// A parameter Icinga cannot read as a number; the text is Icinga's
-/// ("Can't convert 'yes' to a floating point number.").
+/// A parameter Icinga cannot convert to what it needs; the text is
+/// Icinga's ("Can't convert 'yes' to a floating point number.").
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
-pub struct NotANumber(pub String);
+pub struct Unconvertible(pub String);
 
 /// Why the parameters could not be read.
 #[derive(Debug)]
@@ -84,7 +84,7 @@ impl Params {
     /// The number in `key`, converted as Icinga converts a parameter
     /// (strictly: `"1"` and `"1e3"` are numbers, `" 1"` and `"yes"` are
     /// not; null and `""` are 0); `None` when the key is absent.
-    pub fn numeric(&self, key: &str) -> Result<Option<f64>, NotANumber> {
+    pub fn numeric(&self, key: &str) -> Result<Option<f64>, Unconvertible> {
         let Some(value) = self.0.get(key) else {
             return Ok(None);
         };
@@ -98,18 +98,18 @@ impl Params {
         picket_lang::json::from_serde(value)
             .to_number()
             .map(Some)
-            .map_err(NotANumber)
+            .map_err(Unconvertible)
     }
 
     /// A yes/no parameter as Icinga reads nearly all of them (`pretty`,
     /// `verbose`, `cascade`, `sticky`, ...): through its number, so `0` is
     /// false and `yes` is refused.
-    pub fn switch(&self, key: &str) -> Result<bool, NotANumber> {
+    pub fn switch(&self, key: &str) -> Result<bool, Unconvertible> {
         Ok(self.numeric(key)?.is_some_and(|n| n != 0.0))
     }
 
     /// A yes/no parameter that is `default` when absent.
-    pub fn switch_or(&self, key: &str, default: bool) -> Result<bool, NotANumber> {
+    pub fn switch_or(&self, key: &str, default: bool) -> Result<bool, Unconvertible> {
         Ok(self.numeric(key)?.map_or(default, |n| n != 0.0))
     }
 

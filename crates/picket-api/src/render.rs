@@ -227,7 +227,7 @@ pub fn check_result(
     // A passive result given without performance data has none at all.
     d.insert(
         "performance_data",
-        if perfdata.is_empty() && (!cr.active || cr.bare || cr.without_perfdata) {
+        if perfdata.is_empty() && (cr.bare || cr.without_perfdata) {
             Value::Null
         } else {
             Value::Array(Array::new(perfdata))
@@ -239,9 +239,10 @@ pub fn check_result(
     );
     d.insert("schedule_end", num(cr.schedule_end));
     d.insert("schedule_start", num(cr.schedule_start));
-    d.insert("scheduling_source", Value::from(cr.check_source.as_str()));
+    let scheduling_source = cr.scheduling_source.as_deref().unwrap_or(&cr.check_source);
+    d.insert("scheduling_source", Value::from(scheduling_source));
     d.insert("state", num(f64::from(cr.state)));
-    d.insert("ttl", num(0.0));
+    d.insert("ttl", num(cr.ttl));
     d.insert("type", Value::from("CheckResult"));
     let vars = |v: &ResultVars| {
         let d = Dict::new();

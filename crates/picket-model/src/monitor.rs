@@ -190,6 +190,10 @@ pub enum Skip {
 pub enum Refused {
     #[error("Passive checks are disabled for object '{0}'.")]
     PassiveChecksDisabled(String),
+    /// A dependency with `disable_checks` holds: no check runs, and no
+    /// passive result is taken either.
+    #[error("Ignoring passive check result for unreachable object '{0}'.")]
+    Unreachable(String),
 }
 
 /// The node-wide switches of `IcingaApplication`.
@@ -793,6 +797,19 @@ impl Monitor {
         if !result.active && !c.enable_passive_checks {
             return Err(Refused::PassiveChecksDisabled(c.object.full_name()));
         }
+        if !result.active && !self.reachable(id, Purpose::CheckExecution, now) {
+            return Err(Refused::Unreachable(c.object.full_name()));
+        }
+        // A result older than the one in force is dropped (unless that one
+        // claims to come from the future), as Icinga drops it.
+        if let Some(last) = &self.entries[id].last_result {
+            if last.execution_start <= now && result.execution_start < last.execution_start {
+                if result.active {
+                    self.entries[id].next_check = self.next_check_after(id, now);
+                }
+                return Ok(());
+            }
+        }
         let reachable = self.reachable(id, Purpose::State, now);
         let rules = self.checkables[id].rules;
         let entry = &mut self.entries[id];
@@ -804,6 +821,8 @@ impl Monitor {
         entry.last_result = Some(result.clone());
         let next = if result.active {
             self.next_check_after(id, now)
+        } else if result.ttl > 0.0 {
+            now + result.ttl
         } else {
             // Passive results push the next active check back: as long as
             // they keep coming, no active check runs (freshness).

@@ -81,6 +81,18 @@ pub struct CheckResult {
     /// Icinga leaves `performance_data` null.
     #[serde(default)]
     pub without_perfdata: bool,
+    /// The node that took the result in (Icinga's `scheduling_source`),
+    /// when it is not the check source (a passive result naming its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduling_source: Option<String>,
+    /// A passive result's time to live: the next check waits this long
+    /// instead of the check interval (0: not given).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub ttl: f64,
+}
+
+fn is_zero(n: &f64) -> bool {
+    *n == 0.0
 }
 
 impl CheckResult {
@@ -100,6 +112,8 @@ impl CheckResult {
             check_source: String::new(),
             bare: false,
             without_perfdata: false,
+            scheduling_source: None,
+            ttl: 0.0,
         }
     }
 }

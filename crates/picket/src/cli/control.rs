@@ -312,6 +312,7 @@ async fn carry_out(request: Request, node: &Arc<Node>, actor: Actor) -> Reply {
             perfdata.extend(picket_checker::result::split_perfdata(&perf));
             let result = picket_model::result::CheckResult {
                 active: false,
+                without_perfdata: perfdata.is_empty(),
                 performance_data: perfdata
                     .into_iter()
                     .map(picket_model::result::Perfdata::Text)
