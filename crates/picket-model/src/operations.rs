@@ -534,14 +534,12 @@ impl Operations {
                     return Ok(Vec::new());
                 }
                 let mut out = vec![E::AcknowledgementCleared { why: *why, at: *at }];
-                // Its comments go with it, unless persistent and the
-                // acknowledgement went by itself.
-                let keep_persistent = *why != Cleared::Removed;
+                // Its comments go with it, unless persistent (also when
+                // an operator removes it: Icinga keeps those then too).
                 out.extend(
                     self.comments
                         .iter()
-                        .filter(|(_, c)| c.entry_type == COMMENT_ACKNOWLEDGEMENT)
-                        .filter(|(_, c)| !(keep_persistent && c.persistent))
+                        .filter(|(_, c)| c.entry_type == COMMENT_ACKNOWLEDGEMENT && !c.persistent)
                         .map(|(name, _)| E::CommentRemoved { name: name.clone() }),
                 );
                 out
