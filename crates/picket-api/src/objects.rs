@@ -548,11 +548,23 @@ pub async fn query<E: Engine>(
     let attrs = (!attrs.is_empty()).then_some(attrs);
     let registry = call.config.registry.clone();
     let (tx, body) = Body::channel(4);
+    // Comments and downtimes use their host and service, as in Icinga.
+    let remarks = if meta.iter().any(|m| m == "used_by") {
+        let ops = call.api.engine.operations();
+        ["Comment", "Downtime"]
+            .into_iter()
+            .flat_map(|t| crate::operator::views(&ops, t, None))
+            .map(|v| v.object)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let spec = Spec {
         attrs,
         joins,
         meta,
         ctx: call.config.ctx.clone(),
+        remarks,
     };
     tokio::task::spawn_blocking(move || {
         let _slot = slot;
@@ -582,6 +594,9 @@ struct Spec {
     meta: Vec<String>,
     /// For the joins' permission filters.
     ctx: Arc<picket_lang::Context>,
+    /// The comments and downtimes kept in the operations store, for
+    /// `used_by` (the registry knows those from files only).
+    remarks: Vec<Arc<picket_model::ConfigObject>>,
 }
 
 fn push_string(out: &mut String, s: &str) {
@@ -695,7 +710,20 @@ fn stream(
     tx: mpsc::Sender<Bytes>,
 ) {
     let users = if spec.meta.iter().any(|m| m == "used_by") {
-        registry.users()
+        let mut users = registry.users();
+        for r in &spec.remarks {
+            let host = r.get_str("host_name");
+            let service = r.get_str("service_name");
+            if !service.is_empty() {
+                let name = picket_lang::Str::from(format!("{host}!{service}"));
+                users.entry(("Service", name)).or_default().push(r.clone());
+            }
+            users
+                .entry(("Host", host.into()))
+                .or_default()
+                .push(r.clone());
+        }
+        users
     } else {
         Users::default()
     };

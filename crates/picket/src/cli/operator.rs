@@ -26,6 +26,13 @@ use crate::log;
 /// are looked for; Icinga's own timers are coarser.
 const TICK: Duration = Duration::from_secs(1);
 
+/// How often `ScheduledDowntime` objects plan their next downtime: as
+/// Icinga's timer, whose first run is a minute after the start (objects
+/// start paused there, so nothing is planned before), a node shows the
+/// running range's downtime from the first minute on and the next
+/// range's from the second.
+const PLAN_TICK: Duration = Duration::from_secs(60);
+
 pub struct Operator {
     store: Store<Operations>,
     checker: Checker,
@@ -34,6 +41,13 @@ pub struct Operator {
     /// The marks the checker has, per checkable: sent again only when
     /// they change.
     sent: Mutex<HashMap<String, Marks>>,
+}
+
+fn registry_of(config: &RwLock<Config>) -> Arc<picket_model::Registry> {
+    match config.read() {
+        Ok(c) => c.registry.clone(),
+        Err(poisoned) => poisoned.into_inner().registry.clone(),
+    }
 }
 
 fn refused(e: CommandError<operations::Refusal>) -> OperateError {
@@ -244,6 +258,9 @@ impl Operator {
         let mut events = bus.subscribe();
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut plan_tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + PLAN_TICK, PLAN_TICK);
+        plan_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 event = events.recv() => match event {
@@ -255,25 +272,21 @@ impl Operator {
                     Err(RecvError::Closed) => return,
                 },
                 _ = tick.tick() => {
-                    self.plan(&config).await;
+                    self.drop_orphans(&config).await;
                     self.on_tick(&actor).await;
                 }
+                _ = plan_tick.tick() => self.plan(&config).await,
             }
         }
     }
 
-    /// Makes the downtimes `ScheduledDowntime` objects ask for (their
-    /// running or next range) and removes those whose object is gone.
+    /// Makes the downtimes `ScheduledDowntime` objects ask for: their
+    /// running or next range.
     async fn plan(&self, config: &RwLock<Config>) {
-        let registry = match config.read() {
-            Ok(c) => c.registry.clone(),
-            Err(poisoned) => poisoned.into_inner().registry.clone(),
-        };
+        let registry = registry_of(config);
         let actor = Actor::new("system:scheduled-downtime");
         let t = now();
-        let mut owners = HashSet::new();
         for sd in registry.committed("ScheduledDowntime") {
-            owners.insert(sd.full_name());
             let checkable = operations::scheduled_checkable(&sd);
             let current = self.store.get(&checkable);
             let owned = current
@@ -314,8 +327,18 @@ impl Operator {
                 }
             }
         }
-        // Downtimes of ScheduledDowntime objects that are gone go, with
-        // the downtimes made for their children.
+    }
+
+    /// Removes the downtimes of `ScheduledDowntime` objects that are
+    /// gone, with the downtimes made for their children.
+    async fn drop_orphans(&self, config: &RwLock<Config>) {
+        let owners: HashSet<String> = registry_of(config)
+            .committed("ScheduledDowntime")
+            .iter()
+            .map(|sd| sd.full_name())
+            .collect();
+        let actor = Actor::new("system:scheduled-downtime");
+        let t = now();
         let mut gone: HashSet<String> = HashSet::new();
         loop {
             let before = gone.len();

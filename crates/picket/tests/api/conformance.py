@@ -180,6 +180,15 @@ def fields(doc, paths):
     return out
 
 
+def used_by(doc):
+    """Who uses each result (`meta=used_by`), generated names made alike."""
+    return sorted(
+        [str(r.get("name")),
+         sorted(f"{u.get('type')} {UUID.sub('<uuid>', str(u.get('name')))}"
+                for u in (r.get("meta") or {}).get("used_by", []))]
+        for r in (doc or {}).get("results", []))
+
+
 def values(doc):
     return sorted(json.dumps([r.get("name"), r.get("attrs")], sort_keys=True)
                   for r in (doc or {}).get("results", []))
@@ -365,6 +374,8 @@ def main():
             problems.append(f"bytes differ: {i[3]['(raw)']!r} in Icinga, {p[3]['(raw)']!r} in Picket")
         if req.get("same_fields") and fields(i[2], req["same_fields"]) != fields(p[2], req["same_fields"]):
             problems.append(f"fields differ: {fields(i[2], req['same_fields'])} in Icinga, {fields(p[2], req['same_fields'])} in Picket")
+        if req.get("same_used_by") and used_by(i[2]) != used_by(p[2]):
+            problems.append(f"used_by differs: {used_by(i[2])} in Icinga, {used_by(p[2])} in Picket")
         if req.get("same_values") and values(i[2]) != values(p[2]):
             problems.append(f"values differ: {values(i[2])} in Icinga, {values(p[2])} in Picket")
         ticket = lambda d: [r.get("ticket") for r in (d or {}).get("results", []) if isinstance(r, dict)]
