@@ -515,19 +515,21 @@ pub async fn query<E: Engine>(
     let Ok(all_joins) = call.params.switch("all_joins") else {
         return crate::routes::not_found(&call);
     };
-    let attrs = call.params.list("attrs");
+    let lists = ["attrs", "joins", "meta"].map(|k| call.params.strict_list(k));
+    let [attrs, joins, meta] = match lists {
+        [Ok(a), Ok(j), Ok(m)] => [a, j, m],
+        [Err(e), _, _] | [_, Err(e), _] | [_, _, Err(e)] => return reply::error(400, &e, pretty),
+    };
     for a in &attrs {
         if !render::has_attribute(schema, a) {
             return reply::error(400, &format!("Invalid field specified: {a}"), pretty);
         }
     }
-    let joins = match parse_joins(schema, &call.params.list("joins"), all_joins)
-        .and_then(|j| permitted_joins(j, &call.user))
-    {
-        Ok(j) => j,
-        Err(e) => return reply::error(400, &e, pretty),
-    };
-    let meta = call.params.list("meta");
+    let joins =
+        match parse_joins(schema, &joins, all_joins).and_then(|j| permitted_joins(j, &call.user)) {
+            Ok(j) => j,
+            Err(e) => return reply::error(400, &e, pretty),
+        };
     for m in &meta {
         if m != "used_by" && m != "location" {
             return reply::error(

@@ -23,17 +23,32 @@ pub enum ParamsError {
 
 impl Params {
     pub fn parse(body: &[u8], query: Option<&str>) -> Result<Params, ParamsError> {
-        let mut map = if body.iter().all(u8::is_ascii_whitespace) {
+        // Only a body of no bytes is none; `null` is an empty one, and
+        // anything else must be an object (Icinga's conversion errors).
+        let mut map = if body.is_empty() {
             Map::new()
         } else {
+            let not_an_object = |kind: &str| {
+                ParamsError::Body(format!(
+                    "Invalid request body: Error: Cannot convert value of type '{kind}' to an object.\n"
+                ))
+            };
             match serde_json::from_slice::<Json>(body) {
                 Ok(Json::Object(m)) => m,
-                Ok(_) => {
+                Ok(Json::Null) => Map::new(),
+                Ok(Json::Array(_)) => {
                     return Err(ParamsError::Body(
-                        "Invalid request body: JSON must be an object".into(),
+                        "Invalid request body: Error: std::bad_cast\n".into(),
                     ))
                 }
-                Err(e) => return Err(ParamsError::Body(format!("Invalid request body: {e}"))),
+                Ok(Json::String(_)) => return Err(not_an_object("String")),
+                Ok(Json::Number(_)) => return Err(not_an_object("Number")),
+                Ok(Json::Bool(_)) => return Err(not_an_object("Boolean")),
+                Err(e) => {
+                    return Err(ParamsError::Body(format!(
+                        "Invalid request body: Error: {e}\n"
+                    )))
+                }
             }
         };
         // A key in the URL replaces the body's value of that key.
@@ -130,6 +145,17 @@ impl Params {
         }
     }
 
+    /// A list parameter that must be a list (or absent): Icinga refuses
+    /// `"attrs": "name"` in a body, where the URL's `attrs=name` is one.
+    pub fn strict_list(&self, key: &str) -> Result<Vec<String>, String> {
+        match self.0.get(key) {
+            None | Some(Json::Null | Json::Array(_)) => Ok(self.list(key)),
+            Some(_) => Err(format!(
+                "Invalid type for '{key}' attribute specified. Array type is required."
+            )),
+        }
+    }
+
     pub fn get(&self, key: &str) -> Option<&Json> {
         self.0.get(key)
     }
@@ -209,7 +235,13 @@ mod tests {
     fn bad_bodies_are_refused() {
         assert!(Params::parse(b"{nope", None).is_err());
         assert!(Params::parse(b"[1]", None).is_err());
-        assert!(Params::parse(b"  ", None).is_ok());
+        // Only no bytes at all is no body (Icinga parses spaces).
+        assert!(Params::parse(b"  ", None).is_err());
+        assert!(Params::parse(b"", None).is_ok());
+        assert!(Params::parse(b"null", None).is_ok());
+        let p = Params::parse(br#"{"attrs":"name"}"#, None).unwrap();
+        assert!(p.strict_list("attrs").is_err());
+        assert!(p.strict_list("joins").unwrap().is_empty());
     }
 
     #[test]

@@ -29,6 +29,45 @@ use crate::params::{self, Params, ParamsError};
 use crate::reply::{self, Reply};
 use crate::routes;
 
+/// The methods `X-HTTP-Method-Override` may name, spelled exactly (as
+/// Icinga's HTTP library knows them); any other value is ignored, `get`
+/// included, and the request keeps its own method.
+const VERBS: &[&str] = &[
+    "DELETE",
+    "GET",
+    "HEAD",
+    "POST",
+    "PUT",
+    "CONNECT",
+    "OPTIONS",
+    "TRACE",
+    "COPY",
+    "LOCK",
+    "MKCOL",
+    "MOVE",
+    "PROPFIND",
+    "PROPPATCH",
+    "SEARCH",
+    "UNLOCK",
+    "BIND",
+    "REBIND",
+    "UNBIND",
+    "ACL",
+    "REPORT",
+    "MKACTIVITY",
+    "CHECKOUT",
+    "MERGE",
+    "M-SEARCH",
+    "NOTIFY",
+    "SUBSCRIBE",
+    "UNSUBSCRIBE",
+    "PATCH",
+    "PURGE",
+    "MKCALENDAR",
+    "LINK",
+    "UNLINK",
+];
+
 /// Request bodies of ordinary users are limited to 1 MiB; users who may
 /// change configuration packages may send 512 MiB, as in Icinga.
 const BODY_LIMIT: u64 = 1 << 20;
@@ -271,7 +310,9 @@ async fn pipeline<E: Engine>(
     let method = req.method().clone();
     let version = req.version();
     let wants_json = wants_json(&req);
-    let override_method = header(&req, "x-http-method-override").map(str::to_ascii_uppercase);
+    let override_method = header(&req, "x-http-method-override")
+        .filter(|m| VERBS.contains(m))
+        .map(str::to_string);
     let uri = req.uri().clone();
     let body = match http_body_util::Limited::new(req.into_body(), limit as usize)
         .collect()
@@ -288,9 +329,9 @@ async fn pipeline<E: Engine>(
         Ok(p) => p,
         Err(ParamsError::Body(text)) => return reply::error(400, &text, false),
     };
-    let method = match (method, override_method) {
-        (Method::POST, Some(m)) => Method::from_bytes(m.as_bytes()).unwrap_or(Method::POST),
-        (m, _) => m,
+    let method = match override_method {
+        Some(m) => Method::from_bytes(m.as_bytes()).unwrap_or(method),
+        None => method,
     };
     let path: Vec<String> = uri
         .path()
