@@ -125,15 +125,27 @@ fn kind_and_state(view: &View) -> (bool, u8) {
     (view.object.schema.name == "Host", state)
 }
 
+/// A comment or downtime needs an author and a text (required and not
+/// empty in Icinga's types): without them Icinga fails to make it.
+fn unmade_without(author: &str, text: &str, what: &str) -> Result<(), Unconvertible> {
+    if author.is_empty() || text.is_empty() {
+        return Err(Unconvertible(format!("Could not create {what}.")));
+    }
+    Ok(())
+}
+
 pub async fn acknowledge<E: Engine>(
     call: &Call<'_, E>,
     view: &View,
 ) -> Result<Json, Unconvertible> {
     let name = view.object.full_name();
     let p = &call.params;
-    let (Some(author), Some(comment)) = (p.string("author"), p.string("comment")) else {
+    // Given is enough, null too (Icinga checks for the keys only).
+    if !(p.contains("author") && p.contains("comment")) {
         return Ok(result(400, "Acknowledgements require author and comment."));
-    };
+    }
+    let author = p.string("author").unwrap_or_default();
+    let comment = p.string("comment").unwrap_or_default();
     let (sticky, notify, persistent) = (
         p.switch("sticky")?,
         p.switch("notify")?,
@@ -151,6 +163,13 @@ pub async fn acknowledge<E: Engine>(
         (true, 0) => return Ok(result(409, format!("Host {name} is UP."))),
         (false, 0) => return Ok(result(409, format!("Service {name} is OK."))),
         _ => {}
+    }
+    let acknowledged = view
+        .live
+        .as_ref()
+        .is_some_and(|l| l.entry.live.marks.acknowledgement != 0);
+    if !acknowledged {
+        unmade_without(&author, &comment, "comment")?;
     }
     let op = Operation::Acknowledge {
         acknowledgement: Acknowledgement {
@@ -195,10 +214,13 @@ pub async fn add_comment<E: Engine>(
 ) -> Result<Json, Unconvertible> {
     let checkable = view.object.full_name();
     let p = &call.params;
-    let (Some(author), Some(text)) = (p.string("author"), p.string("comment")) else {
+    if !(p.contains("author") && p.contains("comment")) {
         return Ok(result(400, "Comments require author and comment."));
-    };
+    }
+    let author = p.string("author").unwrap_or_default();
+    let text = p.string("comment").unwrap_or_default();
     let expire_time = p.numeric("expiry")?.unwrap_or(0.0);
+    unmade_without(&author, &text, "comment")?;
     let name = new_name(&checkable);
     let legacy_id = call.api.engine.legacy_id(false);
     let op = Operation::AddComment {
@@ -348,6 +370,7 @@ pub async fn schedule_downtime<E: Engine>(
     {
         return Ok(result(404, format!("Downtime '{trigger}' does not exist.")));
     }
+    unmade_without(&author, &comment, "downtime object")?;
     let t = now();
     let downtime = |triggered_by: &str, parent: &str| Downtime {
         author: author.clone(),

@@ -8,8 +8,9 @@ use serde_json::{Map, Value as Json};
 #[derive(Debug, Default, Clone)]
 pub struct Params(pub Map<String, Json>);
 
-/// A parameter Icinga cannot convert to what it needs; the text is
-/// Icinga's ("Can't convert 'yes' to a floating point number.").
+/// A parameter Icinga cannot convert to what it needs, or an object it
+/// cannot make of them; the text is Icinga's ("Can't convert 'yes' to a
+/// floating point number.", "Could not create comment.").
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
 pub struct Unconvertible(pub String);
