@@ -77,6 +77,7 @@ pub async fn handle<E: Engine>(call: Call<'_, E>) -> Reply {
                     // Icinga's dictionaries are sorted by key.
                     fields.sort_keys();
                 }
+                integral_numbers(&mut doc);
                 let mut line = serde_json::to_vec(&doc).unwrap_or_default();
                 line.push(b'\n');
                 if tx.send(Bytes::from(line)).await.is_err() {
@@ -95,6 +96,23 @@ pub async fn handle<E: Engine>(call: Call<'_, E>) -> Reply {
     // exactly Icinga's bytes.
     *r.version_mut() = Version::HTTP_10;
     r
+}
+
+/// Writes whole numbers without a fraction (`"expiry":4102444800`), as
+/// Icinga's encoder does; serde writes an `f64` with one.
+fn integral_numbers(doc: &mut Json) {
+    match doc {
+        Json::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0) {
+                if (-9.0e15..9.0e15).contains(&f) {
+                    *n = serde_json::Number::from(f as i64);
+                }
+            }
+        }
+        Json::Array(items) => items.iter_mut().for_each(integral_numbers),
+        Json::Object(fields) => fields.values_mut().for_each(integral_numbers),
+        _ => {}
+    }
 }
 
 /// The `type`, the object and the `timestamp` every event has.

@@ -513,8 +513,9 @@ impl Operations {
                     });
                 }
                 let a = acknowledgement;
+                // The comment first, as Icinga makes it before it sets the
+                // acknowledgement (so its events come in this order).
                 vec![
-                    E::AcknowledgementSet(a.clone()),
                     E::CommentAdded {
                         name: comment_name.clone(),
                         comment: Comment {
@@ -527,6 +528,7 @@ impl Operations {
                             legacy_id: *comment_legacy_id,
                         },
                     },
+                    E::AcknowledgementSet(a.clone()),
                 ]
             }
             Operation::RemoveAcknowledgement { why, at } => {
