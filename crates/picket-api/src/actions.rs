@@ -8,7 +8,7 @@ use serde_json::{json, Value as Json};
 use crate::engine::{Engine, ProcessRequest};
 use crate::objects;
 use crate::operator;
-use crate::params::Unconvertible;
+use crate::params::{not_an_object, Unconvertible};
 use crate::render::View;
 use crate::reply::{self, Reply};
 use crate::server::Call;
@@ -44,13 +44,6 @@ fn conversion_failed(e: &Unconvertible, verbose: bool) -> Json {
         r["diagnostic_information"] = json!(why);
     }
     r
-}
-
-/// A value where Icinga expects an array, as its conversion reports it.
-fn not_an_object(kind: &str) -> Unconvertible {
-    Unconvertible(format!(
-        "Cannot convert value of type '{kind}' to an object."
-    ))
 }
 
 pub async fn handle<E: Engine>(call: Call<'_, E>, action: &str) -> Reply {
@@ -193,9 +186,7 @@ async fn process_check_result<E: Engine>(
             false,
         ),
         None | Some(Json::Null) => (Vec::new(), true),
-        Some(Json::Object(_)) => return Err(Unconvertible("std::bad_cast".into())),
-        Some(Json::Number(_)) => return Err(not_an_object("Number")),
-        Some(Json::Bool(_)) => return Err(not_an_object("Boolean")),
+        Some(other) => return Err(Unconvertible(not_an_object(other))),
     };
     let command = match p.get("check_command") {
         Some(Json::Array(a)) => Some(

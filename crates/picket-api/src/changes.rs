@@ -341,17 +341,8 @@ fn settable(type_name: &str, field: &str, value: &Json) -> Result<(), String> {
         );
     if numeric && f.array_rank == 0 {
         picket_lang::json::from_serde(value).to_number()?;
-    } else if object && f.array_rank == 0 {
-        let kind = match value {
-            Json::Null => return Ok(()),
-            Json::Object(_) | Json::Array(_) => return Err("std::bad_cast".into()),
-            Json::String(_) => "String",
-            Json::Number(_) => "Number",
-            Json::Bool(_) => "Boolean",
-        };
-        return Err(format!(
-            "Cannot convert value of type '{kind}' to an object."
-        ));
+    } else if object && f.array_rank == 0 && !value.is_null() {
+        return Err(crate::params::not_an_object(value));
     }
     Ok(())
 }

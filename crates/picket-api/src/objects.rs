@@ -66,11 +66,8 @@ const fn service_nav(
     field: &'static str,
 ) -> Navigation {
     Navigation {
-        owner,
-        name,
-        field,
-        target: "Service",
         host_field: Some(host_field),
+        ..nav(owner, name, field, "Service")
     }
 }
 

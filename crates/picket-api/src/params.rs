@@ -15,6 +15,19 @@ pub struct Params(pub Map<String, Json>);
 #[error("{0}")]
 pub struct Unconvertible(pub String);
 
+/// Icinga's words for a value it cannot take where it needs an object of
+/// another kind: a scalar does not convert, the other composite is a bad
+/// cast.
+pub fn not_an_object(value: &Json) -> String {
+    let kind = match value {
+        Json::String(_) => "String",
+        Json::Number(_) => "Number",
+        Json::Bool(_) => "Boolean",
+        Json::Null | Json::Array(_) | Json::Object(_) => return "std::bad_cast".into(),
+    };
+    format!("Cannot convert value of type '{kind}' to an object.")
+}
+
 /// Why the parameters could not be read.
 #[derive(Debug)]
 pub enum ParamsError {
@@ -29,22 +42,15 @@ impl Params {
         let mut map = if body.is_empty() {
             Map::new()
         } else {
-            let not_an_object = |kind: &str| {
-                ParamsError::Body(format!(
-                    "Invalid request body: Error: Cannot convert value of type '{kind}' to an object.\n"
-                ))
-            };
             match serde_json::from_slice::<Json>(body) {
                 Ok(Json::Object(m)) => m,
                 Ok(Json::Null) => Map::new(),
-                Ok(Json::Array(_)) => {
-                    return Err(ParamsError::Body(
-                        "Invalid request body: Error: std::bad_cast\n".into(),
-                    ))
+                Ok(other) => {
+                    return Err(ParamsError::Body(format!(
+                        "Invalid request body: Error: {}\n",
+                        not_an_object(&other)
+                    )))
                 }
-                Ok(Json::String(_)) => return Err(not_an_object("String")),
-                Ok(Json::Number(_)) => return Err(not_an_object("Number")),
-                Ok(Json::Bool(_)) => return Err(not_an_object("Boolean")),
                 Err(e) => {
                     return Err(ParamsError::Body(format!(
                         "Invalid request body: Error: {e}\n"
