@@ -7,8 +7,8 @@ use picket_model::Registry;
 use bytes::Bytes;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::Version;
-use picket_model::event::{Event, Operated, Subject};
-use picket_model::operations::{Marks, OperationEvent};
+use picket_model::event::{Event, ObjectChange, Operated, Subject};
+use picket_model::operations::{Cleared, Marks, OperationEvent};
 use serde_json::{json, Map, Value as Json};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -178,6 +178,13 @@ fn operation_documents(o: &Operated) -> Vec<Json> {
         doc.insert("timestamp".into(), json!(o.timestamp));
         Json::Object(doc)
     };
+    // Comments and downtimes are objects too: Icinga tells of each one
+    // made, changed or dropped after the event of its own kind.
+    let object_event = |change: ObjectChange| {
+        o.object.as_ref().map(|object| {
+            object_document(change, object.schema.name, &object.full_name(), o.timestamp)
+        })
+    };
     match &o.change {
         OperationEvent::AcknowledgementSet(a) => {
             let mut doc = with_state("AcknowledgementSet");
@@ -189,28 +196,71 @@ fn operation_documents(o: &Operated) -> Vec<Json> {
             doc.insert("persistent".into(), json!(a.persistent));
             vec![Json::Object(doc)]
         }
+        OperationEvent::AcknowledgementCleared {
+            why: Cleared::Deleted,
+            ..
+        } => Vec::new(),
         OperationEvent::AcknowledgementCleared { .. } => {
             let mut doc = with_state("AcknowledgementCleared");
             doc.insert("acknowledgement_type".into(), json!(0));
             vec![Json::Object(doc)]
         }
-        OperationEvent::CommentAdded { .. } => vec![with_object("CommentAdded", "comment")],
-        OperationEvent::CommentRemoved { .. } => vec![with_object("CommentRemoved", "comment")],
-        OperationEvent::DowntimeAdded { .. } => vec![with_object("DowntimeAdded", "downtime")],
+        OperationEvent::CommentAdded { .. } => [with_object("CommentAdded", "comment")]
+            .into_iter()
+            .chain(object_event(ObjectChange::ObjectCreated))
+            .collect(),
+        OperationEvent::CommentRemoved { .. } => [with_object("CommentRemoved", "comment")]
+            .into_iter()
+            .chain(object_event(ObjectChange::ObjectDeleted))
+            .collect(),
+        OperationEvent::DowntimeAdded { .. } => [with_object("DowntimeAdded", "downtime")]
+            .into_iter()
+            .chain(object_event(ObjectChange::ObjectCreated))
+            .collect(),
         OperationEvent::DowntimeTriggered { .. } => vec![
             with_object("DowntimeStarted", "downtime"),
             with_object("DowntimeTriggered", "downtime"),
         ],
-        OperationEvent::DowntimeRemoved { .. } => vec![with_object("DowntimeRemoved", "downtime")],
-        // Icinga's stream has no event for a changed comment or downtime.
-        OperationEvent::Modified { .. } => Vec::new(),
+        OperationEvent::DowntimeRemoved { .. } => [with_object("DowntimeRemoved", "downtime")]
+            .into_iter()
+            .chain(object_event(ObjectChange::ObjectDeleted))
+            .collect(),
+        // One for each attribute set, as Icinga sets them one by one.
+        OperationEvent::Modified { changes, .. } => changes
+            .iter()
+            .filter_map(|_| object_event(ObjectChange::ObjectModified))
+            .collect(),
     }
+}
+
+/// `ObjectCreated`, `ObjectModified` or `ObjectDeleted`: which object,
+/// not what it is.
+fn object_document(change: ObjectChange, object_type: &str, name: &str, timestamp: f64) -> Json {
+    json!({
+        "object_name": name,
+        "object_type": object_type,
+        "timestamp": timestamp,
+        "type": change.name(),
+    })
 }
 
 /// An event as Icinga's stream shows it (some events are several there).
 pub fn documents(event: &Event, registry: &Registry) -> Vec<Json> {
     let doc = match event {
         Event::Operation(o) => return operation_documents(o),
+        Event::Object {
+            change,
+            object_type,
+            object_name,
+            timestamp,
+        } => {
+            return vec![object_document(
+                *change,
+                object_type,
+                object_name,
+                *timestamp,
+            )]
+        }
         Event::CheckResult {
             subject,
             check_result,

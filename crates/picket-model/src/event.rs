@@ -92,6 +92,35 @@ pub enum Event {
         check_result: Option<Arc<CheckResult>>,
         timestamp: f64,
     },
+    /// A configuration object came, changed or went while the node runs
+    /// (through the API or a reload); comments and downtimes say it with
+    /// their own [`Event::Operation`]s.
+    Object {
+        change: ObjectChange,
+        object_type: &'static str,
+        object_name: String,
+        timestamp: f64,
+    },
+}
+
+/// What happened to an object, as the stream's event types name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ObjectChange {
+    ObjectCreated,
+    /// One attribute of its configuration was set (an event each).
+    ObjectModified,
+    ObjectDeleted,
+}
+
+impl ObjectChange {
+    /// The event type of the stream.
+    pub fn name(self) -> &'static str {
+        match self {
+            ObjectChange::ObjectCreated => "ObjectCreated",
+            ObjectChange::ObjectModified => "ObjectModified",
+            ObjectChange::ObjectDeleted => "ObjectDeleted",
+        }
+    }
 }
 
 /// An operation's events on the bus: what changed, with the state of

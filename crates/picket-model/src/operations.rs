@@ -131,6 +131,9 @@ pub enum Cleared {
     /// The state changed (normal) or recovered (sticky).
     StateChanged,
     Expired,
+    /// The checkable was deleted: the acknowledgement goes with it
+    /// unannounced, as Icinga's goes with its object.
+    Deleted,
 }
 
 /// The operations on one checkable.

@@ -216,6 +216,32 @@ impl Registry {
             .unwrap_or_default()
     }
 
+    /// The objects of this registry that `other` has none of the same
+    /// type and name of: what changing the configuration from `other` to
+    /// this one adds. Types come in load order (hosts before their
+    /// services), objects of a type in commit order.
+    pub fn not_in(&self, other: &Registry) -> Vec<(&'static str, Str)> {
+        if std::ptr::eq(self, other) {
+            return Vec::new();
+        }
+        let mine = self.store.read();
+        let theirs = other.store.read();
+        let mut out = Vec::new();
+        for schema in crate::commit::type_order() {
+            let Some(objects) = mine.committed.get(schema.name) else {
+                continue;
+            };
+            let known = theirs.committed.get(schema.name);
+            out.extend(
+                objects
+                    .keys()
+                    .filter(|name| known.is_none_or(|k| !k.contains_key(*name)))
+                    .map(|name| (schema.name, name.clone())),
+            );
+        }
+        out
+    }
+
     pub fn find(&self, type_name: &str, full_name: &str) -> Option<Arc<ConfigObject>> {
         self.store
             .read()

@@ -15,6 +15,7 @@ use picket_checker::scheduler::{Checker, Command, Config};
 use picket_lang::eval::Severity;
 use picket_lang::{LangError, Value};
 use picket_model::api_objects::{self, ApiObject, ApiObjectCommand, Creation};
+use picket_model::event::{Bus, Event, ObjectChange};
 use picket_model::{ConfigObject, LoadOptions};
 use picket_packages::Packages;
 use picket_store::{Actor, Command as StoreCommand, CommandError, Store};
@@ -250,6 +251,8 @@ pub struct Configuration {
     packages: Arc<Packages>,
     /// One change of the configuration at a time.
     lock: tokio::sync::Mutex<()>,
+    /// Where objects that come, change or go are told of.
+    bus: Bus,
 }
 
 impl Configuration {
@@ -260,6 +263,7 @@ impl Configuration {
         current: Arc<RwLock<Config>>,
         checker: Checker,
         operator: Arc<Operator>,
+        bus: Bus,
     ) -> Configuration {
         let packages = Packages::in_data_dir(data_dir);
         if let Err(e) = packages.ensure_api_package() {
@@ -277,6 +281,7 @@ impl Configuration {
             checker,
             operator,
             lock: tokio::sync::Mutex::new(()),
+            bus,
         }
     }
 
@@ -380,8 +385,10 @@ impl Configuration {
     }
 
     /// Hands a configuration to the checker (which keeps the state of
-    /// the objects that stay) and makes it the one in force.
+    /// the objects that stay) and makes it the one in force; tells the
+    /// bus of the objects it adds and drops.
     async fn switch(&self, config: Config) -> Option<picket_checker::scheduler::Reloaded> {
+        let before = self.current().registry;
         let (tx, rx) = oneshot::channel();
         if !self
             .checker
@@ -394,12 +401,34 @@ impl Configuration {
             return None;
         }
         let reloaded = rx.await.ok()?;
+        let after = config.registry.clone();
         match self.current.write() {
             Ok(mut c) => *c = config,
             Err(poisoned) => *poisoned.into_inner() = config,
         }
         self.operator.restore().await;
+        if self.bus.has_subscribers() {
+            let created = after.not_in(&before);
+            // Those that use others go first, as a cascade deletes them.
+            let deleted = before.not_in(&after).into_iter().rev();
+            let told = created
+                .into_iter()
+                .map(|o| (ObjectChange::ObjectCreated, o))
+                .chain(deleted.map(|o| (ObjectChange::ObjectDeleted, o)));
+            for (change, (object_type, name)) in told {
+                self.tell(change, object_type, name.to_string());
+            }
+        }
         Some(reloaded)
+    }
+
+    fn tell(&self, change: ObjectChange, object_type: &'static str, object_name: String) {
+        self.bus.publish(Event::Object {
+            change,
+            object_type,
+            object_name,
+            timestamp: picket_model::result::now(),
+        });
     }
 
     /// Loads the files again (SIGHUP, `picket daemon --reload`).
@@ -577,6 +606,7 @@ impl Configuration {
                 .collect();
             let originals: Vec<String> = original_values.iter().map(|(k, _)| k.clone()).collect();
             changed |= !applied.is_empty();
+            let modified = applied.len();
             if !applied.is_empty() || !originals.is_empty() {
                 let id = api_objects::id(obj.schema.name, &obj.full_name());
                 let command = ApiObjectCommand::Modify {
@@ -585,8 +615,17 @@ impl Configuration {
                     original_values,
                     at,
                 };
-                if let Err(e) = self.record(actor, &id, command).await {
-                    outcome = Err((String::new(), e));
+                match self.record(actor, &id, command).await {
+                    // An event for each attribute, as Icinga sets them
+                    // one by one.
+                    Ok(()) => (0..modified).for_each(|_| {
+                        self.tell(
+                            ObjectChange::ObjectModified,
+                            obj.schema.name,
+                            obj.full_name(),
+                        )
+                    }),
+                    Err(e) => outcome = Err((String::new(), e)),
                 }
             }
             results.push(outcome);

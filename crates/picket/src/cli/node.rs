@@ -268,6 +268,7 @@ pub fn run(
             current.clone(),
             checker.clone(),
             operator.clone(),
+            bus.clone(),
         ));
         let (process_tx, mut process_rx) = mpsc::channel::<ProcessRequest>(4);
         let engine = super::api::NodeEngine {

@@ -218,12 +218,6 @@ impl Operator {
         };
         let at = picket_model::result::now();
         let mut work = Vec::new();
-        if ops.state.acknowledgement.is_some() {
-            work.push(Operation::RemoveAcknowledgement {
-                why: Cleared::Removed,
-                at,
-            });
-        }
         for name in ops.state.comments.keys() {
             work.push(Operation::RemoveComment { name: name.clone() });
         }
@@ -231,6 +225,13 @@ impl Operator {
             work.push(Operation::RemoveDowntime {
                 name: name.clone(),
                 cancelled: true,
+                at,
+            });
+        }
+        // Last: its comments are gone already.
+        if ops.state.acknowledgement.is_some() {
+            work.push(Operation::RemoveAcknowledgement {
+                why: Cleared::Deleted,
                 at,
             });
         }
@@ -470,6 +471,9 @@ fn object_of(
         OperationEvent::CommentRemoved { name } => comment(name, &before?.state),
         OperationEvent::DowntimeAdded { name, .. }
         | OperationEvent::DowntimeTriggered { name, .. } => downtime(name, &after.state),
+        OperationEvent::Modified { name, .. } => {
+            comment(name, &after.state).or_else(|| downtime(name, &after.state))
+        }
         OperationEvent::DowntimeRemoved {
             name,
             cancelled,

@@ -194,7 +194,8 @@ def values(doc):
                   for r in (doc or {}).get("results", []))
 
 
-def first_events(base, types, count, trigger, filter='event.service == "passive"', seconds=30):
+def first_events(base, types, count, trigger, filter='event.service == "passive"', seconds=30,
+                 queue="conformance"):
     """Opens /v1/events on `base`, runs `trigger`, and returns the first
     `count` events (parsed lines, fewer when `seconds` pass first) and the
     response headers."""
@@ -205,7 +206,7 @@ def first_events(base, types, count, trigger, filter='event.service == "passive"
     conn = http.client.HTTPSConnection(url.hostname, url.port, context=ctx, timeout=seconds)
     auth = "Basic " + base64.b64encode(b"root:rootpw").decode()
     query = urllib.parse.urlencode([("types", t) for t in types] + [
-        ("queue", "conformance"),
+        ("queue", queue),
         ("filter", filter),
     ], quote_via=urllib.parse.quote)
     conn.request("POST", "/v1/events?" + query, headers={"Accept": "application/json", "Authorization": auth})
@@ -319,6 +320,40 @@ def operation_stream_check(icinga, picket):
     return problems
 
 
+OBJECT_EVENTS = ["ObjectCreated", "ObjectModified", "ObjectDeleted"]
+
+
+def object_stream_check(icinga, picket):
+    """A host created, changed and deleted through the API, with a comment:
+    both streams tell the same object events in the same order (one
+    ObjectModified per attribute set; the services of apply rules created
+    and deleted with the host, the comment as an object too)."""
+    got = {}
+    for name, base in (("Icinga", icinga), ("Picket", picket)):
+        def trigger(base=base):
+            call = lambda method, path, body=None: send(
+                base, {"user": "root", "method": method, "path": path,
+                       **({"body": body} if body is not None else {})})
+            call("PUT", "/v1/objects/hosts/evobj", {"attrs": {"check_command": "dummy",
+                                                               "vars": {"os": "Linux"}}})
+            call("POST", "/v1/objects/hosts/evobj", {"attrs": {"notes": "n", "vars.a": 1}})
+            call("POST", "/v1/objects/hosts/evobj", {"attrs": {"next_check": 4102444800}})
+            call("POST", "/v1/actions/add-comment", {"type": "Host", "host": "evobj",
+                                                      "author": "ev", "comment": "c"})
+            call("POST", "/v1/actions/remove-comment", {"type": "Host", "host": "evobj"})
+            call("DELETE", "/v1/objects/hosts/evobj?cascade=1")
+        _, _, events = first_events(base, OBJECT_EVENTS, 10, trigger,
+                                    filter='match("evobj*", event.object_name)', seconds=15,
+                                    queue="objects")
+        got[name] = [(e.get("type"), e.get("object_type"), UUID.sub("<uuid>", str(e.get("object_name"))),
+                      sorted(e)) for e in events]
+    # Objects of one type made by one change come in no set order.
+    kinds = {name: [e[:2] for e in events] for name, events in got.items()}
+    if kinds["Icinga"] != kinds["Picket"] or sorted(got["Icinga"]) != sorted(got["Picket"]):
+        return [f"events {got['Icinga']} in Icinga, {got['Picket']} in Picket"]
+    return []
+
+
 def main():
     icinga, picket, path = sys.argv[1:4]
     requests = json.load(open(path))
@@ -394,6 +429,7 @@ def main():
     stream_checks = [
         (operation_stream_check, "acknowledgement, comment and downtime events"),
         (active_stream_check, "an active check's result, keys in Icinga's order"),
+        (object_stream_check, "objects created, modified and deleted"),
     ]
     for check, label in stream_checks:
         problems = check(icinga, picket)
