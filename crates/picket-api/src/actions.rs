@@ -302,23 +302,29 @@ async fn execute_command<E: Engine>(
     view: &View,
 ) -> Result<Json, Unconvertible> {
     let p = &call.params;
-    let Some(ttl) = p.numeric("ttl")? else {
-        return Ok(result(400, "Parameter ttl is required."));
-    };
-    if ttl <= 0.0 {
-        return Ok(result(400, "Parameter ttl must be greater than 0."));
-    }
+    // In Icinga's order of checks.
     let name = p
         .string("command_type")
         .unwrap_or_else(|| "EventCommand".into());
     let Some(command_type) = picket_model::monitor::CommandType::parse(&name) else {
         return Ok(result(400, format!("Invalid command_type '{name}'.")));
     };
+    let Some(ttl) = p.numeric("ttl")? else {
+        return Ok(result(400, "Parameter ttl is required."));
+    };
+    if ttl <= 0.0 {
+        return Ok(result(400, "Parameter ttl must be greater than 0."));
+    }
+    let macros = match p.contains("macros").then(|| p.last("macros")) {
+        None => None,
+        Some(Some(m @ Json::Object(_))) => Some(m.clone()),
+        Some(_) => return Ok(result(400, "Parameter macros must be a dictionary.")),
+    };
     let request = crate::engine::Execute {
         command_type,
         command: p.string("command"),
         endpoint: p.string("endpoint"),
-        macros: p.get("macros").filter(|m| m.is_object()).cloned(),
+        macros,
         user: p.string("user"),
         notification: p.string("notification"),
         ttl,

@@ -210,6 +210,8 @@ async fn create_remark<E: Engine>(
                 entry_time: t,
                 trigger_time: 0.0,
                 legacy_id: engine.legacy_id(true),
+                config_owner_hash: text("config_owner_hash"),
+                authoritative_zone: text("authoritative_zone"),
             },
         }
     };

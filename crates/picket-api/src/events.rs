@@ -68,7 +68,7 @@ pub async fn handle<E: Engine>(call: Call<'_, E>) -> Reply {
                 }
                 if let Some(f) = &filter {
                     let event = picket_lang::json::from_serde(&doc);
-                    if !crate::filter::holds_for(&ctx, f, "event", event).unwrap_or(false) {
+                    if !crate::filter::holds_for(&ctx, f, "event", event, &[]).unwrap_or(false) {
                         continue;
                     }
                 }
@@ -171,7 +171,7 @@ fn operation_documents(o: &Operated) -> Vec<Json> {
                     dict.insert(k, v);
                 }
             }
-            dict.insert("version", picket_lang::Value::Number(0.0));
+            dict.insert("version", picket_lang::Value::Number(object.version()));
             picket_lang::json::to_serde(&picket_lang::Value::Dict(dict))
         });
         doc.insert(key.into(), object);

@@ -44,10 +44,21 @@ pub fn parse(text: &str) -> Result<Arc<Expr>, LangError> {
     picket_lang::parser::parse_expression(text, FileId(u32::MAX), QUERY_PATH).map(Arc::new)
 }
 
-/// Evaluates `expr` with `var` bound to `value` (the event of a stream, the
-/// variable or template of a listing).
-pub fn holds_for(ctx: &Context, expr: &Expr, var: &str, value: Value) -> Result<bool, String> {
+/// Evaluates `expr` with `vars` (the request's `filter_vars`) and `value`
+/// (the event of a stream, the variable or template of a listing) bound,
+/// as `obj` and as `var`, as Icinga binds them.
+pub fn holds_for(
+    ctx: &Context,
+    expr: &Expr,
+    var: &str,
+    value: Value,
+    vars: &[(String, Value)],
+) -> Result<bool, String> {
     let scope = Dict::new();
+    for (k, v) in vars {
+        scope.insert(k.as_str(), v.clone());
+    }
+    scope.insert("obj", value.clone());
     scope.insert(var, value);
     let mut frame = Frame {
         locals: scope.clone(),
@@ -57,6 +68,18 @@ pub fn holds_for(ctx: &Context, expr: &Expr, var: &str, value: Value) -> Result<
         .run(&mut frame, expr)
         .map(|v| v.to_bool())
         .map_err(|e| diagnostic(&e))
+}
+
+/// The variables of a request's `filter_vars` (a dictionary; anything
+/// else binds none).
+pub fn vars_of(filter_vars: Option<&Json>) -> Vec<(String, Value)> {
+    match filter_vars {
+        Some(Json::Object(m)) => m
+            .iter()
+            .map(|(k, v)| (k.clone(), picket_lang::json::from_serde(v)))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Filters run as Icinga runs them: bounded, and in sandbox mode (no
@@ -80,13 +103,7 @@ impl Selection {
             Some(text) => Some(parse(text).map_err(|e| diagnostic(&e))?),
             None => None,
         };
-        let vars = match filter_vars {
-            Some(Json::Object(m)) => m
-                .iter()
-                .map(|(k, v)| (k.clone(), picket_lang::json::from_serde(v)))
-                .collect(),
-            _ => Vec::new(),
-        };
+        let vars = vars_of(filter_vars);
         let restrictions = match access {
             Access::Filtered(f) => f.clone(),
             _ => Vec::new(),

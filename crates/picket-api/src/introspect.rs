@@ -9,14 +9,88 @@ use crate::engine::Engine;
 use crate::reply::{self, Reply};
 use crate::server::Call;
 
-/// Whether an item passes the request's optional `filter`, with `var`
-/// bound to it.
-fn passes<E: Engine>(call: &Call<'_, E>, var: &str, item: Value) -> Result<bool, String> {
-    let Some(text) = call.params.string("filter") else {
-        return Ok(true);
+/// One thing a listing may return: its name, what a filter sees of it,
+/// and what the answer shows of it.
+pub(crate) struct Item {
+    pub name: String,
+    pub value: Value,
+    pub doc: serde_json::Value,
+}
+
+/// How a listing names its things in a request: one by the `singular`
+/// parameter (which the path sets), several by the `plural` one; `var`
+/// is the name a filter sees each under.
+pub(crate) struct Naming<'a> {
+    pub singular: &'a str,
+    pub plural: &'a str,
+    pub var: &'a str,
+}
+
+/// The items a listing of things that are no configuration objects
+/// answers with, as Icinga selects them: those named (by the path, the
+/// singular parameter, then each of the plural one); then, with a
+/// `filter` or when nothing is named, each item the filter takes (so an
+/// item named and taken comes twice, as there). `Err` with why for a name
+/// without item or a filter that does not evaluate (Icinga's 404).
+pub(crate) fn select<E: Engine>(
+    call: &Call<'_, E>,
+    naming: &Naming<'_>,
+    path: Option<&String>,
+    items: &[Item],
+) -> Result<Vec<serde_json::Value>, String> {
+    let p = &call.params;
+    let find = |name: &str| {
+        items
+            .iter()
+            .find(|i| i.name == name)
+            .map(|i| i.doc.clone())
+            .ok_or_else(|| format!("Object '{name}' not found."))
     };
-    let expr = crate::filter::parse(&text).map_err(|e| crate::filter::diagnostic(&e))?;
-    crate::filter::holds_for(&call.config.ctx, &expr, var, item)
+    let mut out = Vec::new();
+    let singular = path.cloned().or_else(|| p.string(naming.singular));
+    for name in singular.into_iter().chain(p.list(naming.plural)) {
+        out.push(find(&name)?);
+    }
+    if !p.contains("filter") && !out.is_empty() {
+        return Ok(out);
+    }
+    let filter = match p.string("filter") {
+        // Icinga compiles an empty filter to an expression of no value,
+        // which takes nothing.
+        Some(text) if text.trim().is_empty() => return Ok(out),
+        Some(text) => Some(crate::filter::parse(&text).map_err(|e| crate::filter::diagnostic(&e))?),
+        None => None,
+    };
+    let vars = crate::filter::vars_of(p.get("filter_vars"));
+    for item in items {
+        let taken = match &filter {
+            Some(expr) => crate::filter::holds_for(
+                &call.config.ctx,
+                expr,
+                naming.var,
+                item.value.clone(),
+                &vars,
+            )?,
+            None => true,
+        };
+        if taken {
+            out.push(item.doc.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Answers a listing: its items, or a 404 with `missing` (and why, with
+/// `verbose`).
+pub(crate) fn answer<E: Engine>(
+    call: &Call<'_, E>,
+    selected: Result<Vec<serde_json::Value>, String>,
+    missing: &str,
+) -> Reply {
+    match selected {
+        Ok(results) => reply::results(200, results, call.pretty),
+        Err(why) => refused(call, missing, &why),
+    }
 }
 
 /// A 404 for a filter that did not evaluate; why, with `verbose`.
@@ -30,32 +104,37 @@ fn refused<E: Engine>(call: &Call<'_, E>, text: &str, diagnostic: &str) -> Reply
 
 /// `GET /v1/variables[/<name>]`.
 pub fn variables<E: Engine>(call: &Call<'_, E>, name: Option<&String>) -> Reply {
-    let pretty = call.pretty;
     if !call.user.may("variables") {
-        return reply::error(404, "No variables found.", pretty);
+        return reply::error(404, "No variables found.", call.pretty);
     }
     let ctx = &call.config.ctx;
-    let mut results = Vec::new();
     let mut entries = ctx.globals.entries();
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    for (k, v) in entries {
-        if name.is_some_and(|n| n.as_str() != k.as_ref()) {
-            continue;
-        }
-        let item = Dict::new();
-        item.insert("name", Value::String(k.clone()));
-        item.insert("type", Value::String(ctx.type_of(&v).name.clone()));
-        item.insert("value", v.clone());
-        match passes(call, "variable", Value::Dict(item.clone())) {
-            Ok(true) => results.push(picket_lang::json::to_serde(&Value::Dict(item))),
-            Ok(false) => {}
-            Err(d) => return refused(call, "No variables found.", &d),
-        }
-    }
-    if results.is_empty() {
-        return reply::error(404, "No variables found.", pretty);
-    }
-    reply::results(200, results, pretty)
+    let items: Vec<Item> = entries
+        .into_iter()
+        .map(|(k, v)| {
+            let item = Dict::new();
+            item.insert("name", Value::String(k.clone()));
+            item.insert("type", Value::String(ctx.type_of(&v).name.clone()));
+            item.insert("value", v);
+            let value = Value::Dict(item);
+            Item {
+                name: k.to_string(),
+                doc: picket_lang::json::to_serde(&value),
+                value,
+            }
+        })
+        .collect();
+    let naming = Naming {
+        singular: "variable",
+        plural: "variables",
+        var: "variable",
+    };
+    answer(
+        call,
+        select(call, &naming, name, &items),
+        "No variables found.",
+    )
 }
 
 /// `GET /v1/templates/<type>[/<name>]`.
@@ -68,35 +147,41 @@ pub fn templates<E: Engine>(call: &Call<'_, E>, plural: &str, name: Option<&Stri
         return reply::error(404, "No templates found.", pretty);
     }
     let sources = &call.config.ctx.sources;
-    let mut results = Vec::new();
-    for item in call.config.registry.templates(schema.name) {
-        if item.hidden {
-            continue;
-        }
-        if name.is_some_and(|n| n.as_str() != item.name.as_ref()) {
-            continue;
-        }
-        let span = item.def.header;
-        let doc = json!({
-            "location": {
-                "first_column": span.first_column, "first_line": span.first_line,
-                "last_column": span.last_column, "last_line": span.last_line,
-                "path": sources.path(span.file).as_ref(),
-            },
-            "name": item.name.as_ref(),
-            "type": schema.name,
-        });
-        let value = picket_lang::json::from_serde(&doc);
-        match passes(call, "tmpl", value) {
-            Ok(true) => results.push(doc),
-            Ok(false) => {}
-            Err(d) => return refused(call, "No templates found.", &d),
-        }
-    }
-    if results.is_empty() && name.is_some() {
-        return reply::error(404, "No templates found.", pretty);
-    }
-    reply::results(200, results, pretty)
+    let items: Vec<Item> = call
+        .config
+        .registry
+        .templates(schema.name)
+        .into_iter()
+        .filter(|item| !item.hidden)
+        .map(|item| {
+            let span = item.def.header;
+            let doc = json!({
+                "location": {
+                    "first_column": span.first_column, "first_line": span.first_line,
+                    "last_column": span.last_column, "last_line": span.last_line,
+                    "path": sources.path(span.file).as_ref(),
+                },
+                "name": item.name.as_ref(),
+                "type": schema.name,
+            });
+            Item {
+                name: item.name.to_string(),
+                value: picket_lang::json::from_serde(&doc),
+                doc,
+            }
+        })
+        .collect();
+    let singular = schema.name.to_lowercase();
+    let naming = Naming {
+        singular: &singular,
+        plural,
+        var: "tmpl",
+    };
+    answer(
+        call,
+        select(call, &naming, name, &items),
+        "No templates found.",
+    )
 }
 
 /// A class as `/v1/types` shows it; keys in Icinga's (sorted) order.
@@ -157,20 +242,24 @@ pub fn types<E: Engine>(call: &Call<'_, E>, name: Option<&String>) -> Reply {
     if !call.user.may("types") {
         return reply::error(404, "No objects found.", pretty);
     }
-    let mut results = Vec::new();
-    for class in picket_model::classes::all() {
-        if name.is_some_and(|n| n.as_str() != class.name) {
-            continue;
-        }
-        let doc = class_doc(class);
-        match passes(call, "type", type_value(class)) {
-            Ok(true) => results.push(doc),
-            Ok(false) => {}
-            Err(d) => return refused(call, "No objects found.", &d),
-        }
-    }
-    if results.is_empty() {
-        return reply::error(404, "No objects found.", pretty);
-    }
-    reply::results(200, results, pretty)
+    let items: Vec<Item> = picket_model::classes::all()
+        .iter()
+        .map(|class| Item {
+            name: class.name.to_string(),
+            value: type_value(class),
+            doc: class_doc(class),
+        })
+        .collect();
+    // Icinga takes a `type` parameter as the name.
+    let named = name.cloned().or_else(|| call.params.string("type"));
+    let naming = Naming {
+        singular: "name",
+        plural: "types",
+        var: "type",
+    };
+    answer(
+        call,
+        select(call, &naming, named.as_ref(), &items),
+        "No objects found.",
+    )
 }

@@ -62,8 +62,13 @@ fn new_name(checkable: &str) -> String {
 }
 
 /// The `Comment` or `Downtime` objects the operations hold (only `name`
-/// when given).
-pub fn views(ops: &[Arc<Versioned<Operations>>], type_name: &str, name: Option<&str>) -> Vec<View> {
+/// when given); `api_objects` is where they are said to be declared.
+pub fn views(
+    ops: &[Arc<Versioned<Operations>>],
+    type_name: &str,
+    name: Option<&str>,
+    api_objects: &str,
+) -> Vec<View> {
     let mut out = Vec::new();
     match type_name {
         "Comment" => {
@@ -76,6 +81,7 @@ pub fn views(ops: &[Arc<Versioned<Operations>>], type_name: &str, name: Option<&
                             &o.checkable,
                             c,
                             o.changed.get(n),
+                            api_objects,
                         )));
                     }
                 }
@@ -101,6 +107,7 @@ pub fn views(ops: &[Arc<Versioned<Operations>>], type_name: &str, name: Option<&
                             d,
                             t,
                             o.changed.get(n),
+                            api_objects,
                         )));
                     }
                 }
@@ -385,6 +392,8 @@ pub async fn schedule_downtime<E: Engine>(
         entry_time: t,
         trigger_time: 0.0,
         legacy_id: engine.legacy_id(true),
+        config_owner_hash: String::new(),
+        authoritative_zone: String::new(),
     };
     let schedule = |target: String, d: Downtime| async move {
         let name = new_name(&target);
@@ -405,19 +414,52 @@ pub async fn schedule_downtime<E: Engine>(
         Ok(r) => r["name"].as_str().unwrap_or_default().to_string(),
         Err(e) => return Ok(failed(e)),
     };
+    // A host's services get downtimes that are its downtime's children
+    // (removed with it), started as it is started.
+    let with_services = |host: String, parent: String, trigger: String| async move {
+        let mut list = Vec::new();
+        for service in services_of(call, &host).await {
+            list.push(schedule(service, downtime(&trigger, &parent)).await?);
+        }
+        Ok::<_, OperateError>(Json::Array(list))
+    };
     let mut out = Map::new();
+    if view.object.schema.name == "Host" && all_services {
+        match with_services(checkable.clone(), name.clone(), trigger.clone()).await {
+            Ok(list) => out.insert("service_downtimes".into(), list),
+            Err(e) => return Ok(failed(e)),
+        };
+    }
     if p.contains("child_options") {
         let mut list = Vec::new();
         if children != ChildOptions::None {
-            for child in children_of(call, &checkable).await {
+            let all = children_of(call, &checkable).await;
+            // With `all_services`, a child service whose host is a child
+            // too is covered as one of that host's services.
+            let covered = |child: &String| {
+                all_services
+                    && child
+                        .split_once('!')
+                        .is_some_and(|(host, _)| all.iter().any(|c| c == host))
+            };
+            for child in all.iter().filter(|c| !covered(c)) {
                 let Some(mut d) = children.child_downtime(&template, &name) else {
                     break;
                 };
                 d.legacy_id = engine.legacy_id(true);
-                match schedule(child, d).await {
-                    Ok(r) => list.push(r),
+                let trigger = d.triggered_by.clone();
+                let mut made = match schedule(child.clone(), d).await {
+                    Ok(r) => r,
                     Err(e) => return Ok(failed(e)),
+                };
+                if all_services && !child.contains('!') {
+                    let parent = made["name"].as_str().unwrap_or_default().to_string();
+                    match with_services(child.clone(), parent, trigger).await {
+                        Ok(services) => made["service_downtimes"] = services,
+                        Err(e) => return Ok(failed(e)),
+                    }
                 }
+                list.push(made);
             }
         }
         out.insert("child_downtimes".into(), Json::Array(list));
@@ -425,17 +467,7 @@ pub async fn schedule_downtime<E: Engine>(
     out.insert("code".into(), json!(200));
     out.insert("legacy_id".into(), json!(legacy_id));
     out.insert("name".into(), json!(name));
-    if view.object.schema.name == "Host" && all_services {
-        let services = services_of(call, &checkable).await;
-        let mut list = Vec::new();
-        for service in services {
-            match schedule(service, downtime(&trigger, &name)).await {
-                Ok(r) => list.push(r),
-                Err(e) => return Ok(failed(e)),
-            }
-        }
-        out.insert("service_downtimes".into(), Json::Array(list));
-    }
+    out.sort_keys();
     out.insert(
         "status".into(),
         json!(format!(
@@ -445,7 +477,7 @@ pub async fn schedule_downtime<E: Engine>(
     Ok(Json::Object(out))
 }
 
-/// The services of a host, by full name.
+/// The services of a host, by full name, in name order (Icinga's order).
 async fn services_of<E: Engine>(call: &Call<'_, E>, host: &str) -> Vec<String> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let host = host.to_string();
@@ -453,11 +485,12 @@ async fn services_of<E: Engine>(call: &Call<'_, E>, host: &str) -> Vec<String> {
         .api
         .engine
         .look(Box::new(move |m| {
-            let names: Vec<String> = m
+            let mut names: Vec<String> = m
                 .checkables()
                 .filter(|(_, c, _)| c.subject.service.is_some() && *c.subject.host == *host)
                 .map(|(_, c, _)| c.object.full_name())
                 .collect();
+            names.sort_unstable();
             let _ = tx.send(names);
         }))
         .await;

@@ -8,6 +8,7 @@ use picket_model::Registry;
 use serde_json::{json, Map, Value as Json};
 
 use crate::engine::{Engine, NodeStatus};
+use crate::introspect::{answer, select, Item, Naming};
 use crate::reply::{self, Reply};
 use crate::server::{Api, Call};
 
@@ -164,14 +165,6 @@ pub async fn status<E: Engine>(call: Call<'_, E>, wanted: Option<&String>) -> Re
     if !call.user.may("status/query") {
         return reply::error(404, "No objects found.", call.pretty);
     }
-    let names: Vec<&str> = COMPONENTS
-        .iter()
-        .copied()
-        .filter(|c| wanted.is_none_or(|w| w == c))
-        .collect();
-    if names.is_empty() {
-        return reply::error(404, "No objects found.", call.pretty);
-    }
     let node = call.api.engine.status().await.unwrap_or_default();
     let inputs = Inputs {
         registry: &call.config.registry,
@@ -180,11 +173,26 @@ pub async fn status<E: Engine>(call: Call<'_, E>, wanted: Option<&String>) -> Re
         links: &call.api.engine.listener().links(),
         node: &node,
     };
-    let results = names
-        .into_iter()
-        .map(|name| component(&inputs, name).to_json(name))
+    let items: Vec<Item> = COMPONENTS
+        .iter()
+        .map(|name| {
+            let doc = component(&inputs, name).to_json(name);
+            Item {
+                name: name.to_string(),
+                value: picket_lang::json::from_serde(&doc),
+                doc,
+            }
+        })
         .collect();
-    reply::results(200, results, call.pretty)
+    // Components are dictionaries to Icinga: a filter sees each as
+    // `dictionary` (and `obj`).
+    let naming = Naming {
+        singular: "status",
+        plural: "statuses",
+        var: "dictionary",
+    };
+    let selected = select(&call, &naming, wanted, &items);
+    answer(&call, selected, "No objects found.")
 }
 
 /// One component's status for `StatsFunctions` in the console, as

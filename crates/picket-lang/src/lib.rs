@@ -30,6 +30,7 @@ pub mod function;
 pub mod json;
 pub mod lexer;
 pub mod operators;
+pub mod pack;
 pub mod parser;
 pub mod perfdata;
 pub mod source;

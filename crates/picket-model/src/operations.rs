@@ -81,6 +81,15 @@ pub struct Downtime {
     /// When it started; 0 while it has not.
     pub trigger_time: f64,
     pub legacy_id: u64,
+    /// For one a `ScheduledDowntime` made: the hash of its options then
+    /// ([`options_hash`]); a downtime of older options is not counted
+    /// and, when still far off, removed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub config_owner_hash: String,
+    /// For one a `ScheduledDowntime` made: the zone that made it, the
+    /// only one that removes it when its `ScheduledDowntime` goes.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub authoritative_zone: String,
 }
 
 impl Downtime {
@@ -775,18 +784,18 @@ impl ChildOptions {
     }
 
     /// The downtime a child gets of `parent` (named `parent_name`), or
-    /// none.
+    /// none. Icinga makes it a downtime of its own, not a child of
+    /// `parent` (removing `parent` leaves it): started by `parent` for
+    /// `Triggered`, else by what `parent` is started by; of the same
+    /// `ScheduledDowntime`, when one made `parent`.
     pub fn child_downtime(self, parent: &Downtime, parent_name: &str) -> Option<Downtime> {
         let triggered_by = match self {
             ChildOptions::None => return None,
             ChildOptions::Triggered => parent_name.to_string(),
-            ChildOptions::NonTriggered => String::new(),
+            ChildOptions::NonTriggered => parent.triggered_by.clone(),
         };
         Some(Downtime {
             triggered_by,
-            parent: parent_name.to_string(),
-            // A child belongs to its parent, not to a ScheduledDowntime.
-            scheduled_by: String::new(),
             trigger_time: 0.0,
             legacy_id: 0,
             ..parent.clone()
@@ -803,14 +812,58 @@ pub fn scheduled_checkable(sd: &crate::ConfigObject) -> String {
     }
 }
 
+/// The options of a `ScheduledDowntime` its downtimes depend on, hashed
+/// as Icinga hashes them (SHA-256 of their packed dictionary): the
+/// downtimes carry it (`config_owner_hash`), so that those planned with
+/// options since changed are told apart, also between Picket and Icinga
+/// nodes of one cluster.
+pub fn options_hash(sd: &crate::ConfigObject) -> String {
+    use picket_lang::{Dict, Value};
+    use sha2::Digest;
+    let options = Dict::new();
+    let given = |name: &str| sd.get(name).filter(|v| !matches!(v, Value::Null));
+    for name in ["author", "comment", "ranges", "vars"] {
+        options.insert(name, given(name).unwrap_or_default());
+    }
+    options.insert(
+        "child_options",
+        given("child_options").unwrap_or_else(|| Value::from("DowntimeNoChildren")),
+    );
+    let duration = given("duration").and_then(|v| v.to_number().ok());
+    options.insert("duration", Value::Number(duration.unwrap_or(0.0)));
+    let fixed = given("fixed").is_none_or(|v| v.to_bool());
+    options.insert("fixed", Value::Bool(fixed));
+    let mut packed = Vec::new();
+    picket_lang::pack::pack(&Value::Dict(options), &mut packed);
+    hex::encode(sha2::Sha256::digest(&packed))
+}
+
+/// Whether `d` was planned with the options `sd` has now (`hash`); one
+/// without a hash was planned before hashes were kept and counts.
+fn planned_with(d: &Downtime, hash: &str) -> bool {
+    d.config_owner_hash.is_empty() || d.config_owner_hash == hash
+}
+
 /// The downtime a `ScheduledDowntime` makes at `now`, given the downtimes
 /// it made before (`owned`), as Icinga plans them: nothing while one of
 /// them has not started yet; else the range running now when it ends
 /// after all of them, or else the next range to start (within a week).
-/// So a running downtime always has its successor planned. The name is
-/// left to the caller.
-pub fn planned(sd: &crate::ConfigObject, now: f64, owned: &[&Downtime]) -> Option<Downtime> {
+/// So a running downtime always has its successor planned. Downtimes
+/// planned with other options do not count. `zone` is this node's. The
+/// name is left to the caller.
+pub fn planned(
+    sd: &crate::ConfigObject,
+    now: f64,
+    owned: &[&Downtime],
+    zone: &str,
+) -> Option<Downtime> {
     use chrono::TimeZone;
+    let hash = options_hash(sd);
+    let owned: Vec<&Downtime> = owned
+        .iter()
+        .copied()
+        .filter(|d| planned_with(d, &hash))
+        .collect();
     if owned.iter().any(|d| d.start_time >= now) {
         return None;
     }
@@ -848,15 +901,35 @@ pub fn planned(sd: &crate::ConfigObject, now: f64, owned: &[&Downtime]) -> Optio
         entry_time: now,
         trigger_time: 0.0,
         legacy_id: 0,
+        config_owner_hash: hash,
+        authoritative_zone: zone.to_string(),
     })
 }
 
+/// Of the downtimes `sd` made (`owned`, by name), those to remove at
+/// `now`: planned with options it no longer has and starting more than
+/// five minutes later (so none is removed as it starts), as Icinga does.
+pub fn obsolete<'a>(
+    sd: &crate::ConfigObject,
+    now: f64,
+    owned: &[(&'a str, &Downtime)],
+) -> Vec<&'a str> {
+    let hash = options_hash(sd);
+    owned
+        .iter()
+        .filter(|(_, d)| d.start_time > now + 300.0 && !planned_with(d, &hash))
+        .map(|(name, _)| *name)
+        .collect()
+}
+
 impl Operations {
-    /// The downtimes the `ScheduledDowntime` named `sd` made here.
-    pub fn planned_by(&self, sd: &str) -> Vec<&Downtime> {
+    /// The downtimes the `ScheduledDowntime` named `sd` made here, by
+    /// name.
+    pub fn planned_by(&self, sd: &str) -> Vec<(&str, &Downtime)> {
         self.downtimes
-            .values()
-            .filter(|d| d.scheduled_by == sd)
+            .iter()
+            .filter(|(_, d)| d.scheduled_by == sd)
+            .map(|(name, d)| (name.as_str(), d))
             .collect()
     }
 }
@@ -868,11 +941,21 @@ fn host_service(checkable: &str) -> (&str, &str) {
 
 /// A runtime object as the API and event streams show it: named by its
 /// last part, `__name` the full name, in the `_api` package.
+/// Where a comment or downtime is declared: Icinga writes each in a file
+/// of its own under the `_api` package's `conf.d` (`api_objects`), as
+/// `object Comment "<uuid>" ignore_on_error { ... }`.
+struct Origin<'a> {
+    api_objects: &'a str,
+    /// When it was made: its `version` until it is changed.
+    created: f64,
+}
+
 fn runtime_object(
     schema: &'static crate::schema::TypeSchema,
     full_name: &str,
     checkable: &str,
     changed: Option<&Changed>,
+    origin: Origin<'_>,
 ) -> std::sync::Arc<crate::ConfigObject> {
     use picket_lang::Value;
     let short = full_name.rsplit('!').next().unwrap_or(full_name);
@@ -883,6 +966,17 @@ fn runtime_object(
     let (host, service) = host_service(checkable);
     object.set_raw("host_name", Value::from(host));
     object.set_raw("service_name", Value::from(service));
+    let header = format!("object {} \"{short}\" ignore_on_error", schema.name);
+    let span = picket_lang::source::Span {
+        first_line: 1,
+        last_line: 1,
+        last_column: header.len().saturating_sub(1) as u32,
+        ..Default::default()
+    };
+    let dir = schema.name.to_lowercase() + "s";
+    let path = format!("{}/{dir}/{full_name}.conf", origin.api_objects);
+    object.set_origin(span, path.into());
+    object.set_version(origin.created);
     if let Some(changed) = changed {
         object.set_version(changed.version);
         for (attribute, value) in &changed.original {
@@ -892,15 +986,27 @@ fn runtime_object(
     object
 }
 
-/// A comment as a `Comment` object.
+/// A comment as a `Comment` object; `api_objects` is the `_api`
+/// package's `conf.d`, where it is said to be declared.
 pub fn comment_object(
     full_name: &str,
     checkable: &str,
     c: &Comment,
     changed: Option<&Changed>,
+    api_objects: &str,
 ) -> std::sync::Arc<crate::ConfigObject> {
     use picket_lang::Value;
-    let o = runtime_object(&crate::types::COMMENT, full_name, checkable, changed);
+    let origin = Origin {
+        api_objects,
+        created: c.entry_time,
+    };
+    let o = runtime_object(
+        &crate::types::COMMENT,
+        full_name,
+        checkable,
+        changed,
+        origin,
+    );
     o.set_raw("author", Value::from(c.author.as_str()));
     o.set_raw("text", Value::from(c.text.as_str()));
     o.set_raw("entry_type", Value::Number(f64::from(c.entry_type)));
@@ -912,16 +1018,27 @@ pub fn comment_object(
 }
 
 /// A downtime as a `Downtime` object; `triggers` are the downtimes its
-/// start starts.
+/// start starts; `api_objects` as for [`comment_object`].
 pub fn downtime_object(
     full_name: &str,
     checkable: &str,
     d: &Downtime,
     triggers: Vec<String>,
     changed: Option<&Changed>,
+    api_objects: &str,
 ) -> std::sync::Arc<crate::ConfigObject> {
     use picket_lang::{Array, Value};
-    let o = runtime_object(&crate::types::DOWNTIME, full_name, checkable, changed);
+    let origin = Origin {
+        api_objects,
+        created: d.entry_time,
+    };
+    let o = runtime_object(
+        &crate::types::DOWNTIME,
+        full_name,
+        checkable,
+        changed,
+        origin,
+    );
     o.set_raw("author", Value::from(d.author.as_str()));
     o.set_raw("comment", Value::from(d.comment.as_str()));
     o.set_raw("start_time", Value::Number(d.start_time));
@@ -931,6 +1048,14 @@ pub fn downtime_object(
     o.set_raw("triggered_by", Value::from(d.triggered_by.as_str()));
     o.set_raw("scheduled_by", Value::from(d.scheduled_by.as_str()));
     o.set_raw("config_owner", Value::from(d.scheduled_by.as_str()));
+    o.set_raw(
+        "config_owner_hash",
+        Value::from(d.config_owner_hash.as_str()),
+    );
+    o.set_raw(
+        "authoritative_zone",
+        Value::from(d.authoritative_zone.as_str()),
+    );
     o.set_raw("parent", Value::from(d.parent.as_str()));
     o.set_raw("entry_time", Value::Number(d.entry_time));
     o.set_raw("trigger_time", Value::Number(d.trigger_time));
@@ -989,6 +1114,8 @@ mod tests {
             entry_time: 100.0,
             trigger_time: 0.0,
             legacy_id: 1,
+            config_owner_hash: String::new(),
+            authoritative_zone: String::new(),
         }
     }
 

@@ -242,7 +242,12 @@ fn filter_rules(ctx: &Context, obj: &ConfigObject, on_service: bool) -> Option<L
         .iter()
         .any(|s| !allowed.contains(&s.as_str()))
     {
-        return Some(failed(ctx, obj, "states", "State filter is invalid."));
+        let message = match (obj.schema.name, on_service) {
+            ("Dependency", false) => "State filter is invalid for host dependency.",
+            ("Dependency", true) => "State filter is invalid for service dependency.",
+            _ => "State filter is invalid.",
+        };
+        return Some(failed(ctx, obj, "states", message));
     }
     if obj.schema.name != "Dependency"
         && names("types").iter().any(|t| !TYPES.contains(&t.as_str()))

@@ -140,6 +140,12 @@ impl Packages {
         &self.root
     }
 
+    /// Where the declarations of objects the API creates are said to be
+    /// (their `source_location`), in the `_api` package as in Icinga.
+    pub fn api_objects_dir(&self) -> String {
+        format!("{}/conf.d", self.dir(API_PACKAGE).display())
+    }
+
     fn dir(&self, package: &str) -> PathBuf {
         self.root.join(package)
     }

@@ -28,7 +28,7 @@ use crate::log;
 /// Where the declarations of API-created objects are said to be (their
 /// `source_location`), as in Icinga's `_api` package.
 pub fn package_dir(data_dir: &Path) -> String {
-    format!("{}/api/packages/_api/conf.d", data_dir.display())
+    Packages::in_data_dir(data_dir).api_objects_dir()
 }
 
 /// The objects the store holds.
@@ -55,7 +55,7 @@ fn short(e: &LangError, path: Option<&str>) -> String {
 
 /// The zone this node's endpoint is in, for API-created objects that
 /// name none (Icinga puts them there).
-fn local_zone(config: &Config) -> Option<String> {
+pub(super) fn local_zone(config: &Config) -> Option<String> {
     let node = config.ctx.globals.get("NodeName")?.to_display();
     config
         .registry

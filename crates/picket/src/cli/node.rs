@@ -258,7 +258,11 @@ pub fn run(
         let current = Arc::new(RwLock::new(setup.config.clone()));
         let (checker, finished) =
             Checker::start(setup.config, bus.clone(), settings, entries);
-        let operator = Arc::new(super::operator::Operator::new(stores.operations, checker.clone()));
+        let operator = Arc::new(super::operator::Operator::new(
+            stores.operations,
+            checker.clone(),
+            super::configuration::package_dir(data_dir),
+        ));
         operator.restore().await;
         tokio::spawn(operator.clone().keep(bus.clone(), current.clone()));
         let configuration = Arc::new(Configuration::new(

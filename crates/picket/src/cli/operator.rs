@@ -41,12 +41,17 @@ pub struct Operator {
     /// The marks the checker has, per checkable: sent again only when
     /// they change.
     sent: Mutex<HashMap<String, Marks>>,
+    /// The `_api` package's `conf.d`, where comments and downtimes are
+    /// said to be declared.
+    api_objects: String,
 }
 
-fn registry_of(config: &RwLock<Config>) -> Arc<picket_model::Registry> {
+/// The objects in force and this node's zone.
+fn config_of(config: &RwLock<Config>) -> (Arc<picket_model::Registry>, Option<String>) {
+    let read = |c: &Config| (c.registry.clone(), super::configuration::local_zone(c));
     match config.read() {
-        Ok(c) => c.registry.clone(),
-        Err(poisoned) => poisoned.into_inner().registry.clone(),
+        Ok(c) => read(&c),
+        Err(poisoned) => read(&poisoned.into_inner()),
     }
 }
 
@@ -60,7 +65,8 @@ fn refused(e: CommandError<operations::Refusal>) -> OperateError {
 }
 
 impl Operator {
-    pub fn new(store: Store<Operations>, checker: Checker) -> Operator {
+    /// `api_objects`: the `_api` package's `conf.d`.
+    pub fn new(store: Store<Operations>, checker: Checker, api_objects: String) -> Operator {
         let (mut comments, mut downtimes) = (0, 0);
         for id in store.ids() {
             if let Some(v) = store.get(&id) {
@@ -83,6 +89,7 @@ impl Operator {
             next_comment: AtomicU64::new(comments + 1),
             next_downtime: AtomicU64::new(downtimes + 1),
             sent: Mutex::new(HashMap::new()),
+            api_objects,
         }
     }
 
@@ -171,7 +178,10 @@ impl Operator {
         };
         let changes = events
             .iter()
-            .map(|e| (e.clone(), object_of(e, before.as_deref(), &after)))
+            .map(|e| {
+                let object = object_of(e, before.as_deref(), &after, &self.api_objects);
+                (e.clone(), object)
+            })
             .collect();
         self.send(id, after.state.marks(now()), changes).await;
         Ok(events)
@@ -281,10 +291,12 @@ impl Operator {
         }
     }
 
-    /// Makes the downtimes `ScheduledDowntime` objects ask for: their
-    /// running or next range.
+    /// Makes the downtimes `ScheduledDowntime` objects ask for (their
+    /// running or next range), and removes those planned far ahead with
+    /// options they no longer have.
     async fn plan(&self, config: &RwLock<Config>) {
-        let registry = registry_of(config);
+        let (registry, zone) = config_of(config);
+        let zone = zone.unwrap_or_default();
         let actor = Actor::new("system:scheduled-downtime");
         let t = now();
         for sd in registry.committed("ScheduledDowntime") {
@@ -294,7 +306,19 @@ impl Operator {
                 .as_ref()
                 .map(|v| v.state.planned_by(&sd.full_name()))
                 .unwrap_or_default();
-            let Some(mut downtime) = operations::planned(&sd, t, &owned) else {
+            let downtimes: Vec<&operations::Downtime> = owned.iter().map(|(_, d)| *d).collect();
+            let planned = operations::planned(&sd, t, &downtimes, &zone);
+            for name in operations::obsolete(&sd, t, &owned) {
+                let op = Operation::RemoveDowntime {
+                    name: name.to_string(),
+                    cancelled: false,
+                    at: t,
+                };
+                if let Err(e) = self.execute(&actor, &checkable, op).await {
+                    log::warning("operations", &format!("'{name}': {e}"));
+                }
+            }
+            let Some(mut downtime) = planned else {
                 continue;
             };
             downtime.legacy_id = self.legacy_id(true);
@@ -331,9 +355,12 @@ impl Operator {
     }
 
     /// Removes the downtimes of `ScheduledDowntime` objects that are
-    /// gone, with the downtimes made for their children.
+    /// gone (those this node's zone made: another zone removes its own),
+    /// with their children.
     async fn drop_orphans(&self, config: &RwLock<Config>) {
-        let owners: HashSet<String> = registry_of(config)
+        let (registry, zone) = config_of(config);
+        let zone = zone.unwrap_or_default();
+        let owners: HashSet<String> = registry
             .committed("ScheduledDowntime")
             .iter()
             .map(|sd| sd.full_name())
@@ -345,7 +372,9 @@ impl Operator {
             let before = gone.len();
             for v in self.all() {
                 for (name, d) in &v.state.downtimes {
-                    let orphan = !d.scheduled_by.is_empty() && !owners.contains(&d.scheduled_by);
+                    let orphan = !d.scheduled_by.is_empty()
+                        && !owners.contains(&d.scheduled_by)
+                        && (d.authoritative_zone.is_empty() || d.authoritative_zone == zone);
                     if orphan || gone.contains(&d.parent) {
                         gone.insert(name.clone());
                     }
@@ -447,6 +476,7 @@ fn object_of(
     event: &OperationEvent,
     before: Option<&Versioned<Operations>>,
     after: &Versioned<Operations>,
+    api_objects: &str,
 ) -> Option<Arc<ConfigObject>> {
     let id = &after.state.checkable;
     let triggers = |name: &str, o: &Operations| {
@@ -459,11 +489,12 @@ fn object_of(
     let comment = |name: &str, o: &Operations| {
         o.comments
             .get(name)
-            .map(|c| operations::comment_object(name, id, c, o.changed.get(name)))
+            .map(|c| operations::comment_object(name, id, c, o.changed.get(name), api_objects))
     };
     let downtime = |name: &str, o: &Operations| {
         o.downtimes.get(name).map(|d| {
-            operations::downtime_object(name, id, d, triggers(name, o), o.changed.get(name))
+            let changed = o.changed.get(name);
+            operations::downtime_object(name, id, d, triggers(name, o), changed, api_objects)
         })
     };
     match event {
