@@ -296,6 +296,28 @@ impl Configuration {
         &self.packages
     }
 
+    /// The load options for a change through the API: the packages load
+    /// the stages in force, as Icinga compiles only the new object and
+    /// loads a stage activated since (or a new package) at the next
+    /// reload. `ActiveStages` set beforehand is what each package's
+    /// `active.conf` keeps.
+    fn pinned_options(&self) -> LoadOptions {
+        let mut options = self.options.clone();
+        let in_force = self.current().ctx.globals.get("ActiveStages");
+        for package in self.packages.list() {
+            let stage = match &in_force {
+                Some(Value::Dict(d)) => d.get(&package.name),
+                Some(Value::Namespace(ns)) => ns.get(&package.name),
+                _ => None,
+            };
+            let stage = stage.map(|v| v.to_display()).unwrap_or_default();
+            options
+                .defines
+                .push((format!("ActiveStages.{}", package.name), stage));
+        }
+        options
+    }
+
     /// Validates a stage just uploaded (`POST /v1/config/stages/<p>`) by
     /// loading the configuration with it as its package's active stage,
     /// as Icinga's validation run does; records `status` and
@@ -523,7 +545,7 @@ impl Configuration {
             .filter(|o| o.type_name != type_name || o.name != full_name)
             .collect();
         let config = load_aside(
-            self.options.clone(),
+            self.pinned_options(),
             self.dir.clone(),
             others,
             Some(candidate),
@@ -704,7 +726,7 @@ impl Configuration {
             .filter(|o| !gone.contains(&api_objects::id(&o.type_name, &o.name)))
             .collect();
         let loaded = load_aside(
-            self.options.clone(),
+            self.pinned_options(),
             self.dir.clone(),
             remaining,
             None,
