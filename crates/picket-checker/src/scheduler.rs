@@ -583,6 +583,7 @@ impl Task {
         let removed = self.monitor.len() - kept;
         let added = monitor.len() - kept;
         monitor.spread_unscheduled(now());
+        monitor.hold_new_reminders(&self.monitor, now());
         self.monitor = monitor;
         self.running = running;
         self.config = config;

@@ -756,11 +756,30 @@ impl Monitor {
     /// Holds every reminder back for a minute after the node starts, as
     /// Icinga 2.13 does (its notifications wait for the cluster to settle).
     pub fn hold_reminders(&mut self, now: f64) {
-        if !self.notifications.enabled {
-            return;
-        }
+        // Whether or not notifications are sent: Icinga sets it as it
+        // starts each notification.
         for index in 0..self.notifications.rules.len() {
             self.progress_mut(index).next_notification = now + 60.0;
+        }
+    }
+
+    /// Holds back, as [`Self::hold_reminders`], the reminders of the
+    /// notifications `before` (the configuration replaced) did not have:
+    /// Icinga does so for each notification it starts, also one created
+    /// through the API.
+    pub fn hold_new_reminders(&mut self, before: &Monitor, now: f64) {
+        let known: std::collections::HashSet<String> = before
+            .notifications
+            .rules
+            .iter()
+            .map(|r| r.object.full_name())
+            .collect();
+        for index in 0..self.notifications.rules.len() {
+            if known.contains(&self.notifications.rules[index].object.full_name()) {
+                continue;
+            }
+            let progress = self.progress_mut(index);
+            progress.next_notification = progress.next_notification.max(now + 60.0);
         }
     }
 
