@@ -462,10 +462,14 @@ impl Task {
                 reply,
             } => {
                 let outcome = self.on_object(&full_name, |task, id| {
+                    // As Icinga: forcing marks the checkable, and sending
+                    // clears the mark (which stays when nothing sends).
+                    if force {
+                        task.monitor.force_next_notification(id);
+                    }
                     let mut request = Request::new(id, NotificationType::Custom);
                     request.author = author;
                     request.text = text;
-                    request.force = force;
                     task.monitor.request_notification(request);
                     Ok(())
                 });

@@ -413,7 +413,21 @@ pub fn modify_attribute(
             current = next;
         }
         let leaf = keys[keys.len() - 1];
-        obj.record_original(path, current.get(leaf).unwrap_or_default());
+        match current.get(leaf) {
+            // A dictionary replaced is recorded key by key, as Icinga
+            // does, and the keys of a new one as null (they were not).
+            Some(Value::Dict(was)) => {
+                for (k, v) in was.entries() {
+                    obj.record_original(&format!("{path}.{k}"), v);
+                }
+                if let Value::Dict(new) = &value {
+                    for k in new.keys() {
+                        obj.record_original(&format!("{path}.{k}"), Value::Null);
+                    }
+                }
+            }
+            was => obj.record_original(path, was.unwrap_or_default()),
+        }
         current.insert(leaf, value);
         Value::Dict(top)
     };

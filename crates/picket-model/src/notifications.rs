@@ -593,6 +593,12 @@ impl Monitor {
 
     /// Asks for an operator's notification (acknowledgement, downtime,
     /// custom); `force` goes past the filters and the switches.
+    /// Sends the next notification of `id` past its filters and switches
+    /// (`force_next_notification`).
+    pub fn force_next_notification(&mut self, id: Id) {
+        self.entry_mut(id).force_next_notification = true;
+    }
+
     pub fn request_notification(&mut self, request: Request) {
         self.notifications.request(request);
     }
