@@ -105,27 +105,34 @@ impl SourceMap {
                 .get(n as usize - 1)
                 .copied()
                 .unwrap_or("")
-                .trim_end_matches('\r');
+                .trim_end_matches('\r')
+                // Icinga shows tabs as single spaces, so columns line up.
+                .replace('\t', " ");
             let prefix = format!("{}({}): ", file.path, n);
             out.push_str(&prefix);
-            out.push_str(text);
+            out.push_str(&text);
             out.push('\n');
             if n >= span.first_line && n <= span.last_line {
-                let start = if n == span.first_line {
-                    span.first_column.max(1)
+                // Icinga's arithmetic: from the column before the first
+                // (0-based) to the last; a span from column 0 is shifted
+                // right by one.
+                let mut start = if n == span.first_line {
+                    i64::from(span.first_column) - 1
                 } else {
-                    1
+                    0
                 };
-                let end = if n == span.last_line {
-                    span.last_column.max(start)
+                let mut end = if n == span.last_line {
+                    i64::from(span.last_column)
                 } else {
-                    text.chars().count() as u32
+                    text.len() as i64
                 };
-                if end >= start {
-                    out.push_str(&" ".repeat(prefix.chars().count() + start as usize - 1));
-                    out.push_str(&"^".repeat((end - start + 1) as usize));
-                    out.push('\n');
+                if start < 0 {
+                    end -= start;
+                    start = 0;
                 }
+                out.push_str(&" ".repeat(prefix.chars().count() + start as usize));
+                out.push_str(&"^".repeat((end - start).max(0) as usize));
+                out.push('\n');
             }
         }
         out

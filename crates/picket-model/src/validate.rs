@@ -369,5 +369,15 @@ pub fn type_done(registry: &Arc<Registry>, type_name: &str) -> Vec<LangError> {
             }
         }
     }
+    // An endpoint is reached through its zone: one in none is an error,
+    // as in Icinga.
+    for ep in registry.committed("Endpoint") {
+        if !member_of.contains_key(&ep.full_name()) {
+            errors.push(LangError::script(
+                format!("Endpoint '{}' does not belong to a zone.", ep.full_name()),
+                ep.header(),
+            ));
+        }
+    }
     errors
 }

@@ -64,7 +64,11 @@ fn upgrade_only(data: &Path) -> Output {
 /// A minimal valid configuration, with extra text appended.
 fn config(tmp: &Path, extra: &str) -> PathBuf {
     let path = tmp.join("picket.conf");
-    std::fs::write(&path, format!("object Endpoint \"node\" {{}}\n{extra}\n")).unwrap();
+    std::fs::write(
+        &path,
+        format!("object Endpoint \"node\" {{}}\nobject Zone \"z\" {{ endpoints = [ \"node\" ] }}\n{extra}\n"),
+    )
+    .unwrap();
     path
 }
 
