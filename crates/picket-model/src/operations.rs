@@ -976,9 +976,8 @@ fn runtime_object(
     let dir = schema.name.to_lowercase() + "s";
     let path = format!("{}/{dir}/{full_name}.conf", origin.api_objects);
     object.set_origin(span, path.into());
-    object.set_version(origin.created);
+    object.set_version(changed.map_or(origin.created, |c| c.version));
     if let Some(changed) = changed {
-        object.set_version(changed.version);
         for (attribute, value) in &changed.original {
             object.record_original(attribute, value.to_value());
         }
