@@ -231,6 +231,30 @@ fn config_views(
     }
 }
 
+/// TimePeriods with the segments the monitor worked out for them.
+async fn with_windows<E: Engine>(engine: &E, mut out: Vec<View>) -> Vec<View> {
+    let names: Vec<String> = out.iter().map(|v| v.object.full_name()).collect();
+    let (tx, rx) = oneshot::channel();
+    let looked = engine
+        .look(Box::new(move |m| {
+            let now = picket_model::result::now();
+            let facts: Vec<_> = names
+                .iter()
+                .map(|n| crate::render::period_facts(m.periods(), n, now))
+                .collect();
+            let _ = tx.send(facts);
+        }))
+        .await;
+    if looked {
+        if let Ok(facts) = rx.await {
+            for (v, f) in out.iter_mut().zip(facts) {
+                v.facts = f;
+            }
+        }
+    }
+    out
+}
+
 /// The views of the objects of `schema` (only `name` when given), with
 /// live state for hosts and services taken from the monitor.
 pub async fn views<E: Engine>(
@@ -258,6 +282,9 @@ pub async fn views<E: Engine>(
             v.facts = crate::render::cluster_facts(&v.object, &topology, &links);
         }
         return out;
+    }
+    if schema.name == "TimePeriod" {
+        return with_windows(engine, config_views(registry, schema, name)).await;
     }
     if !matches!(schema.name, "Host" | "Service") {
         return config_views(registry, schema, name);

@@ -64,6 +64,10 @@ const OTHER: &[(&str, &str)] = &[
     ("Notification", "notified_problem_users"),
     ("ApiListener", "identity"),
     ("ApiListener", "last_failed_zones_stage_validation"),
+    ("TimePeriod", "is_inside"),
+    ("TimePeriod", "segments"),
+    ("TimePeriod", "valid_begin"),
+    ("TimePeriod", "valid_end"),
     ("Zone", "all_parents"),
 ];
 
@@ -348,6 +352,34 @@ pub fn cluster_facts(
         _ => return None,
     };
     Some(Arc::new(facts))
+}
+
+/// A TimePeriod's window as the monitor keeps it: the segments it worked
+/// out and whether `now` is inside one.
+pub fn period_facts(
+    periods: &picket_model::period::Periods,
+    full_name: &str,
+    now: f64,
+) -> Option<Arc<Vec<(&'static str, Value)>>> {
+    let index = periods.index(full_name)?;
+    let window = periods.window(full_name)?;
+    let bound = |b: Option<f64>| b.map_or(Value::Null, num);
+    let segments = window
+        .segments
+        .iter()
+        .map(|s| {
+            let d = Dict::new();
+            d.insert("begin", num(s.begin));
+            d.insert("end", num(s.end));
+            Value::Dict(d)
+        })
+        .collect();
+    Some(Arc::new(vec![
+        ("is_inside", Value::Bool(periods.is_inside(index, now))),
+        ("segments", Value::Array(Array::new(segments))),
+        ("valid_begin", bound(window.valid_begin)),
+        ("valid_end", bound(window.valid_end)),
+    ]))
 }
 
 /// The value of a runtime attribute; `None` when the object has none of

@@ -256,6 +256,10 @@ impl Task {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut clean = tokio::time::interval(EXECUTIONS_CLEAN_UP);
         clean.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let periods_every = Duration::from_secs_f64(picket_model::period::UPDATE_INTERVAL);
+        let mut periods =
+            tokio::time::interval_at(tokio::time::Instant::now() + periods_every, periods_every);
+        periods.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             self.send_notifications();
             self.start_due();
@@ -282,6 +286,7 @@ impl Task {
                     }
                 }
                 _ = clean.tick() => self.monitor.prune_executions(now()),
+                _ = periods.tick() => self.monitor.update_periods(now()),
                 _ = tokio::time::sleep(wait) => {}
             }
         }
@@ -588,6 +593,7 @@ impl Task {
         let added = monitor.len() - kept;
         monitor.spread_unscheduled(now());
         monitor.hold_new_reminders(&self.monitor, now());
+        monitor.adopt_periods(&self.monitor);
         self.monitor = monitor;
         self.running = running;
         self.config = config;

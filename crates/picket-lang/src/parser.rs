@@ -668,7 +668,6 @@ impl<'s> Parser<'s> {
         } else {
             Some(self.expr()?)
         };
-        let header = start.span.to(self.prev);
         let captures = self.captures()?;
         let is_default = if self.is(&Tok::Default)? {
             self.advance()?;
@@ -682,6 +681,9 @@ impl<'s> Parser<'s> {
         } else {
             false
         };
+        // As in Icinga, the declaration's location runs to the end of its
+        // last header word (`use (...)`, `default`, `ignore_on_error`).
+        let header = start.span.to(self.prev);
         let (body, filters) = self.body_with_filter()?;
         let def = ObjectDef {
             is_template,

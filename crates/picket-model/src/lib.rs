@@ -29,6 +29,7 @@ pub mod monitor;
 pub mod notifications;
 pub mod object;
 pub mod operations;
+pub mod period;
 pub mod registry;
 pub mod result;
 pub mod schema;
@@ -230,9 +231,6 @@ pub fn load(options: &LoadOptions, logger: impl FnMut(LogRecord) + Send + 'stati
 fn run(ctx: &Context, registry: &Registry, options: &LoadOptions) -> Vec<LangError> {
     let mut interp = Interp::new(ctx);
     if let Some(text) = itl::builtin() {
-        // The execution methods live in `Internal`; the built-in templates
-        // name them by their short names (`execute = PluginCheck`).
-        let text = format!("using Internal; {text}");
         let mut frame = interp.top_frame();
         let path = format!("{}/builtin.conf", itl::ROOT);
         if let Err(e) = interp.run_text(&mut frame, &path, text.into()) {
@@ -245,12 +243,13 @@ fn run(ctx: &Context, registry: &Registry, options: &LoadOptions) -> Vec<LangErr
         let mut frame = interp.top_frame();
         let path = format!("{}/builtin-objects.conf", itl::ROOT);
         registry.set_hidden_declarations(true);
-        let result = interp.run_text(&mut frame, &path, format!("using Internal; {text}").into());
+        let result = interp.run_text(&mut frame, &path, text.into());
         registry.set_hidden_declarations(false);
         if let Err(e) = result {
             return vec![e];
         }
     }
+    methods::withdraw(ctx);
     let mut frame = interp.top_frame();
     if let Err(e) = interp.run_file(&mut frame, &options.config) {
         return vec![e];

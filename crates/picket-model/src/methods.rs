@@ -4,7 +4,7 @@
 
 use picket_lang::builtins::fail;
 use picket_lang::function::Function;
-use picket_lang::{Context, Namespace, Value};
+use picket_lang::{Context, Value};
 
 /// (name, parameters) of each execution method.
 const METHODS: &[(&str, &[&str])] = &[
@@ -70,10 +70,6 @@ const METHODS: &[(&str, &[&str])] = &[
         &["checkable", "cr", "resolvedMacros", "useResolvedMacros"],
     ),
     (
-        "IfwApiCheck",
-        &["checkable", "cr", "resolvedMacros", "useResolvedMacros"],
-    ),
-    (
         "IcingadbCheck",
         &["checkable", "cr", "resolvedMacros", "useResolvedMacros"],
     ),
@@ -82,8 +78,8 @@ const METHODS: &[(&str, &[&str])] = &[
     ("EvenMinutesTimePeriod", &["tp", "begin", "end"]),
 ];
 
-/// Installs the execution methods into `Internal` (where Icinga keeps them)
-/// and makes them visible by their short names to the built-in templates.
+/// Installs the execution methods into `Internal`, where Icinga keeps them
+/// while its built-in templates are loaded.
 pub fn install(ctx: &Context) {
     let Some(Value::Namespace(internal)) = ctx.globals.get("Internal") else {
         return;
@@ -93,14 +89,18 @@ pub fn install(ctx: &Context) {
         let f = Function::native(&qualified, params, false, move |_, _, _| {
             Err(fail("This method can only be run by the checker."))
         });
-        internal.force_set(*name, Value::Function(f), true);
+        internal.force_set(*name, Value::Function(f), false);
     }
 }
 
-/// The `Internal` namespace (for `using`).
-pub fn internal(ctx: &Context) -> Option<Namespace> {
-    match ctx.globals.get("Internal") {
-        Some(Value::Namespace(ns)) => Some(ns),
-        _ => None,
+/// Takes the execution methods out of `Internal` again once the built-in
+/// templates captured them, as Icinga's library does: a configuration
+/// cannot name them, and `Internal` lists only what is left.
+pub fn withdraw(ctx: &Context) {
+    let Some(Value::Namespace(internal)) = ctx.globals.get("Internal") else {
+        return;
+    };
+    for (name, _) in METHODS {
+        let _ = internal.remove(name);
     }
 }

@@ -17,10 +17,10 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Bus, Event, Subject};
+use crate::period::Periods;
 use crate::registry::Registry;
 use crate::result::CheckResult;
 use crate::state::{Kind, Live, Rules, StateType};
-use crate::timeperiod::Ranges;
 use crate::ConfigObject;
 
 /// Index of a checkable in a [`Monitor`].
@@ -52,15 +52,6 @@ struct Dependency {
     disable_checks: bool,
     disable_notifications: bool,
     period: Option<usize>,
-}
-
-/// A `TimePeriod`, with its includes and excludes resolved to indexes.
-#[derive(Debug, Clone, Default)]
-struct Period {
-    ranges: Ranges,
-    includes: Vec<usize>,
-    excludes: Vec<usize>,
-    prefer_includes: bool,
 }
 
 /// The configuration of a checkable that scheduling and the state rules
@@ -208,7 +199,7 @@ pub struct Monitor {
     checkables: Vec<Checkable>,
     entries: Vec<Entry>,
     by_name: FxHashMap<String, Id>,
-    periods: Vec<Period>,
+    periods: Periods,
     switches: Switches,
     bus: Bus,
     pub(crate) notifications: crate::notifications::Notifications,
@@ -232,13 +223,6 @@ fn text(object: &ConfigObject, field: &str) -> String {
         .filter(|v| !v.is_null())
         .map(|v| v.to_display())
         .unwrap_or_default()
-}
-
-fn names(value: Option<Value>) -> Vec<String> {
-    match value {
-        Some(Value::Array(a)) => a.to_vec().iter().map(Value::to_display).collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// The state bit a name of a `states` filter stands for.
@@ -291,33 +275,10 @@ impl Monitor {
                 .as_ref()
                 .is_none_or(|a| flag(a, "enable_flapping", true)),
         };
-        let mut periods_by_name = FxHashMap::default();
-        let period_objects = registry.committed("TimePeriod");
-        for (i, p) in period_objects.iter().enumerate() {
-            periods_by_name.insert(p.full_name(), i);
-        }
-        let resolve = |list: Vec<String>| -> Vec<usize> {
-            list.iter()
-                .filter_map(|n| periods_by_name.get(n).copied())
-                .collect()
-        };
-        let periods = period_objects
-            .iter()
-            .map(|p| Period {
-                ranges: match p.get("ranges") {
-                    Some(Value::Dict(d)) => Ranges::parse(&d),
-                    _ => Ranges::default(),
-                },
-                includes: resolve(names(p.get("includes"))),
-                excludes: resolve(names(p.get("excludes"))),
-                prefer_includes: flag(p, "prefer_includes", true),
-            })
-            .collect();
+        let periods = Periods::build(registry.committed("TimePeriod"), crate::result::now());
         let period_of = |o: &ConfigObject, field: &str| {
             let name = text(o, field);
-            (!name.is_empty())
-                .then(|| periods_by_name.get(&name).copied())
-                .flatten()
+            (!name.is_empty()).then(|| periods.index(&name)).flatten()
         };
 
         let hosts = registry.committed("Host");
@@ -504,33 +465,28 @@ impl Monitor {
         }
     }
 
-    fn period_contains(&self, period: usize, at: chrono::NaiveDateTime, depth: u32) -> bool {
-        let Some(p) = self.periods.get(period) else {
-            return true;
-        };
-        if depth > 32 {
-            return false;
-        }
-        let any = |list: &[usize]| list.iter().any(|i| self.period_contains(*i, at, depth + 1));
-        let in_ranges = p.ranges.contains(at);
-        if p.prefer_includes {
-            (in_ranges && !any(&p.excludes)) || any(&p.includes)
-        } else {
-            (in_ranges || any(&p.includes)) && !any(&p.excludes)
-        }
-    }
-
     pub(crate) fn inside_period(&self, period: Option<usize>, now: f64) -> bool {
         self.inside(period, now)
     }
 
     fn inside(&self, period: Option<usize>, now: f64) -> bool {
-        let Some(period) = period else {
-            return true;
-        };
-        let at = chrono::DateTime::from_timestamp(now as i64, 0)
-            .map(|t| t.with_timezone(&chrono::Local).naive_local());
-        at.is_none_or(|at| self.period_contains(period, at, 0))
+        period.is_none_or(|p| self.periods.is_inside(p, now))
+    }
+
+    /// The TimePeriods and their segments.
+    pub fn periods(&self) -> &Periods {
+        &self.periods
+    }
+
+    /// Moves the TimePeriods' windows on (every
+    /// `period::UPDATE_INTERVAL`); see `Periods::update`.
+    pub fn update_periods(&mut self, now: f64) {
+        self.periods.update(now);
+    }
+
+    /// Keeps the windows of the TimePeriods that `old` had unchanged.
+    pub fn adopt_periods(&mut self, old: &Monitor) {
+        self.periods.adopt(&old.periods);
     }
 
     /// Whether `id` counts as reachable for `purpose`: every parent is

@@ -8,7 +8,7 @@
 //! This module parses both and words its errors as Icinga does; the
 //! scheduler evaluates the parsed form.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 
 const WEEKDAYS: [&str; 7] = [
     "sunday",
@@ -175,16 +175,28 @@ pub fn parse_day_range(key: &str) -> Result<DayRange, String> {
     }
 }
 
+/// `HH:MM` or `HH:MM:SS`, as seconds after midnight. Hours past 24 are
+/// taken as Icinga takes them: as times of the next day.
 fn parse_clock(text: &str) -> Result<u32, String> {
-    let (h, m) = text
-        .split_once(':')
-        .ok_or_else(|| format!("Invalid time specification: {text}"))?;
-    let h = integer(h)?;
-    let m = integer(m)?;
-    Ok((h.max(0) as u32) * 60 + m.max(0) as u32)
+    let parts: Vec<&str> = text.split(':').collect();
+    let (h, m, s) = match parts.as_slice() {
+        [h, m] => (h, m, None),
+        [h, m, s] => (h, m, Some(s)),
+        _ => return Err(format!("Invalid time specification: {text}")),
+    };
+    let seconds = match s {
+        Some(s) => integer(s.trim())?.max(0) as u32,
+        None => 0,
+    };
+    let h = integer(h.trim())?.max(0) as u32;
+    let m = integer(m.trim())?.max(0) as u32;
+    Ok(h * 3600 + m * 60 + seconds)
 }
 
-/// A range value: `HH:MM-HH:MM[,HH:MM-HH:MM...]`, as minutes of the day.
+/// A range value: `HH:MM-HH:MM[,HH:MM:SS-HH:MM:SS...]`, as seconds after
+/// the day's midnight. A range that ends at or before its beginning ends
+/// on the next day (`22:00-06:00`; `10:00-10:00` lasts a whole day), as in
+/// Icinga.
 pub fn parse_time_ranges(value: &str) -> Result<Vec<(u32, u32)>, String> {
     value
         .split(',')
@@ -192,7 +204,12 @@ pub fn parse_time_ranges(value: &str) -> Result<Vec<(u32, u32)>, String> {
             let (begin, end) = part
                 .split_once('-')
                 .ok_or_else(|| format!("Invalid timerange: {part}"))?;
-            Ok((parse_clock(begin.trim())?, parse_clock(end.trim())?))
+            let begin = parse_clock(begin)?;
+            let mut end = parse_clock(end)?;
+            if begin >= end {
+                end += 24 * 3600;
+            }
+            Ok((begin, end))
         })
         .collect()
 }
@@ -231,17 +248,60 @@ impl Ranges {
         Ranges { entries }
     }
 
-    /// Whether the local time `at` falls in one of the ranges: its day is
-    /// one the key names and its minute in one of the key's time ranges.
-    pub fn contains(&self, at: NaiveDateTime) -> bool {
-        let minute = at.hour() * 60 + at.minute();
-        self.entries.iter().any(|(days, times)| {
-            days.contains(at.date())
-                && times
-                    .iter()
-                    .any(|(begin, end)| *begin <= minute && minute < *end)
-        })
+    /// The segments Icinga's `LegacyTimePeriod` gives for the window from
+    /// `begin` to `end` (seconds since the epoch): the ranges of every day
+    /// whose midnight lies between the midnight of `begin`'s day and `end`,
+    /// keys in sorted order. Days are matched as Icinga 2.13 matches them
+    /// (`DayRange::holds_on`).
+    pub fn segments(&self, begin: f64, end: f64) -> Vec<(f64, f64)> {
+        let mut out = Vec::new();
+        let Some(mut day) = local_date(begin) else {
+            return out;
+        };
+        while local_timestamp(day, 0).is_some_and(|midnight| midnight <= end) {
+            for (days, times) in &self.entries {
+                if !days.holds_on(day) {
+                    continue;
+                }
+                for (b, e) in times {
+                    if let (Some(b), Some(e)) = (local_timestamp(day, *b), local_timestamp(day, *e))
+                    {
+                        if b < e {
+                            out.push((b, e));
+                        }
+                    }
+                }
+            }
+            match day.succ_opt() {
+                Some(next) => day = next,
+                None => break,
+            }
+        }
+        out
     }
+}
+
+/// The local date of a timestamp.
+fn local_date(ts: f64) -> Option<NaiveDate> {
+    chrono::DateTime::from_timestamp(ts.floor() as i64, 0)
+        .map(|t| t.with_timezone(&chrono::Local).date_naive())
+}
+
+/// The timestamp `seconds` after the local midnight of `day`, counted as
+/// `mktime` counts a time of day: hours past 24 run into the next day, and
+/// a time skipped by a change to summer time is taken an hour later.
+fn local_timestamp(day: NaiveDate, seconds: u32) -> Option<f64> {
+    use chrono::TimeZone;
+    let at = day.and_hms_opt(0, 0, 0)? + chrono::Duration::seconds(i64::from(seconds));
+    let local = chrono::Local
+        .from_local_datetime(&at)
+        .earliest()
+        .or_else(|| {
+            chrono::Local
+                .from_local_datetime(&(at + chrono::Duration::hours(1)))
+                .earliest()
+        })?;
+    Some(local.timestamp() as f64)
 }
 
 impl Ranges {
@@ -261,8 +321,8 @@ impl Ranges {
                     times.iter().filter_map(move |(begin, end)| {
                         let midnight = midnight?;
                         Some((
-                            midnight + chrono::Duration::minutes(i64::from(*begin)),
-                            midnight + chrono::Duration::minutes(i64::from(*end)),
+                            midnight + chrono::Duration::seconds(i64::from(*begin)),
+                            midnight + chrono::Duration::seconds(i64::from(*end)),
                         ))
                     })
                 })
@@ -356,6 +416,98 @@ impl DaySpec {
     }
 }
 
+/// A day `n` of a month counted as `mktime` normalises it: day 0 is the
+/// last of the month before, day 32 runs into the next month.
+fn normalised_day(year: i32, month: u32, n: i32) -> Option<NaiveDate> {
+    let first = NaiveDate::from_ymd_opt(year, month, 1)?;
+    first.checked_add_signed(chrono::Duration::days(i64::from(n) - 1))
+}
+
+impl DaySpec {
+    /// The day Icinga 2.13 takes the spec to name, seen from `reference`
+    /// (`LegacyTimePeriod::ParseTimeSpec`): a weekday is the next one on or
+    /// after `reference`; a day of a month without a year is in
+    /// `reference`'s year (and, for `day N`, month); the nth weekday counts
+    /// from the first of the month, or backwards from the first of the next
+    /// month when negative (2.13 counts that first day too).
+    fn day_from(&self, reference: NaiveDate) -> Option<NaiveDate> {
+        let year = reference.year();
+        match *self {
+            DaySpec::Date { year, month, day } => normalised_day(year, month, day as i32),
+            DaySpec::MonthDay { month, day } => day_of_month(year, month, day),
+            DaySpec::Day(n) => day_of_month(year, reference.month(), n),
+            DaySpec::Weekday(w) => {
+                let today = reference.weekday().num_days_from_sunday();
+                reference.checked_add_days(chrono::Days::new(u64::from((7 - today + w) % 7)))
+            }
+            DaySpec::NthWeekday { weekday, n, month } => {
+                let month = month.unwrap_or(reference.month());
+                let (mut day, forward) = if n > 0 {
+                    (NaiveDate::from_ymd_opt(year, month, 1)?, true)
+                } else {
+                    let (ny, nm) = add_months(year, month, 1);
+                    (NaiveDate::from_ymd_opt(ny, nm, 1)?, false)
+                };
+                // Icinga loops forever on `monday 0`; here it names no day.
+                let wanted = n.unsigned_abs();
+                let mut seen = 0;
+                for _ in 0..400 {
+                    if day.weekday().num_days_from_sunday() == weekday {
+                        seen += 1;
+                        if seen == wanted {
+                            return Some(day);
+                        }
+                    }
+                    day = if forward {
+                        day.succ_opt()?
+                    } else {
+                        day.pred_opt()?
+                    };
+                }
+                None
+            }
+        }
+    }
+}
+
+/// `day N` of a month as Icinga 2.13 reads it: from the end when
+/// negative, normalised by `mktime` otherwise.
+fn day_of_month(year: i32, month: u32, n: i32) -> Option<NaiveDate> {
+    if n < 0 {
+        month_day(year, month, -1)?.checked_sub_signed(chrono::Duration::days(i64::from(-n - 1)))
+    } else {
+        normalised_day(year, month, n)
+    }
+}
+
+impl DayRange {
+    /// Whether the day starting at `reference`'s midnight is one the key
+    /// names, as Icinga 2.13 decides it for a TimePeriod
+    /// (`LegacyTimePeriod::IsInDayDefinition`): both ends are worked out
+    /// from `reference` itself, and the range's end, the midnight after its
+    /// last day, still counts. So `day 24` holds on the 24th and on the
+    /// 25th, and `monday - friday` only on Mondays — 2.13's behaviour,
+    /// which the TimePeriods of an Icinga 2.13 configuration were written
+    /// against.
+    pub fn holds_on(&self, reference: NaiveDate) -> bool {
+        let Some(begin) = self.begin.day_from(reference) else {
+            return false;
+        };
+        let last = match &self.end {
+            Some(end) => end.day_from(reference),
+            None => Some(begin),
+        };
+        let Some(after) = last.and_then(|d| d.succ_opt()) else {
+            return false;
+        };
+        if reference < begin || reference > after {
+            return false;
+        }
+        let stride = self.stride.unwrap_or(1);
+        stride <= 1 || (reference - begin).num_days() % i64::from(stride) == 0
+    }
+}
+
 impl DayRange {
     /// Whether `date` is one of the days this key names.
     pub fn contains(&self, date: NaiveDate) -> bool {
@@ -445,7 +597,11 @@ mod tests {
     fn values() {
         assert_eq!(
             parse_time_ranges("09:00-17:00,18:00-24:00").unwrap_or_default(),
-            vec![(540, 1020), (1080, 1440)]
+            vec![(32400, 61200), (64800, 86400)]
+        );
+        assert_eq!(
+            parse_time_ranges("12:15:30-12:23:43,22:00-06:00").unwrap_or_default(),
+            vec![(44130, 44623), (79200, 108000)]
         );
         assert_eq!(
             parse_time_ranges("9-17").unwrap_err(),

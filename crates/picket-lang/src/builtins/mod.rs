@@ -128,6 +128,31 @@ pub(crate) fn install(ctx: &Context) {
         ctx.register_type(t);
     }
     functions::install(ctx, &system, &icinga);
+    // Icinga commits and activates the objects the function declares at
+    // once; here they are committed with the rest of the configuration.
+    def_fn(
+        &internal,
+        "Internal",
+        "run_with_activation_context",
+        &["func"],
+        false,
+        |interp, _, args| {
+            let f = match args.into_iter().next() {
+                Some(Value::Function(f)) => f,
+                Some(Value::Null) | None => {
+                    return Err(fail("'function' argument must not be null."))
+                }
+                Some(other) => {
+                    return Err(fail(format!(
+                        "Cannot convert value of type '{}' to an object.",
+                        other.type_name()
+                    )))
+                }
+            };
+            interp.call(&f, &Value::Null, Vec::new())?;
+            Ok(Value::Bool(true))
+        },
+    );
     math::install(&system);
     stats::install(ctx);
     constants(&system, &configuration, &icinga);
