@@ -151,7 +151,7 @@ fn with_result(
 }
 
 /// The documents of an operation: a comment or downtime event carries the
-/// object; a downtime that starts is both started and triggered.
+/// object; a fixed downtime that starts is both started and triggered.
 fn operation_documents(o: &Operated) -> Vec<Json> {
     let with_state = |kind: &str| {
         let mut doc = head(kind, &o.subject, o.timestamp);
@@ -159,6 +159,9 @@ fn operation_documents(o: &Operated) -> Vec<Json> {
         doc.insert("state_type".into(), json!(o.state_type as u8));
         doc
     };
+    // Icinga tells that a downtime was added, and that it started, before
+    // it sets the trigger time.
+    let untriggered = |kind: &str| matches!(kind, "DowntimeAdded" | "DowntimeStarted");
     let with_object = |kind: &str, key: &str| {
         let mut doc = Map::new();
         doc.insert("type".into(), json!(kind));
@@ -171,6 +174,9 @@ fn operation_documents(o: &Operated) -> Vec<Json> {
                     dict.insert(k, v);
                 }
             }
+            if untriggered(kind) {
+                dict.insert("trigger_time", picket_lang::Value::Number(0.0));
+            }
             dict.insert("version", picket_lang::Value::Number(object.version()));
             picket_lang::json::to_serde(&picket_lang::Value::Dict(dict))
         });
@@ -179,12 +185,23 @@ fn operation_documents(o: &Operated) -> Vec<Json> {
         Json::Object(doc)
     };
     // Comments and downtimes are objects too: Icinga tells of each one
-    // made, changed or dropped after the event of its own kind.
+    // made, changed or dropped after the event of its own kind (of one
+    // made, once it is complete).
     let object_event = |change: ObjectChange| {
         o.object.as_ref().map(|object| {
             object_document(change, object.schema.name, &object.full_name(), o.timestamp)
         })
     };
+    let created = || {
+        o.completes_creation
+            .then(|| object_event(ObjectChange::ObjectCreated))
+            .flatten()
+    };
+    let fixed = o
+        .object
+        .as_ref()
+        .and_then(|d| d.get("fixed"))
+        .is_some_and(|f| f.to_bool());
     match &o.change {
         OperationEvent::AcknowledgementSet(a) => {
             let mut doc = with_state("AcknowledgementSet");
@@ -207,7 +224,7 @@ fn operation_documents(o: &Operated) -> Vec<Json> {
         }
         OperationEvent::CommentAdded { .. } => [with_object("CommentAdded", "comment")]
             .into_iter()
-            .chain(object_event(ObjectChange::ObjectCreated))
+            .chain(created())
             .collect(),
         OperationEvent::CommentRemoved { .. } => [with_object("CommentRemoved", "comment")]
             .into_iter()
@@ -215,12 +232,16 @@ fn operation_documents(o: &Operated) -> Vec<Json> {
             .collect(),
         OperationEvent::DowntimeAdded { .. } => [with_object("DowntimeAdded", "downtime")]
             .into_iter()
-            .chain(object_event(ObjectChange::ObjectCreated))
+            .chain(created())
             .collect(),
-        OperationEvent::DowntimeTriggered { .. } => vec![
-            with_object("DowntimeStarted", "downtime"),
-            with_object("DowntimeTriggered", "downtime"),
-        ],
+        // Only a fixed downtime starts by the clock; a flexible one is
+        // triggered by a problem.
+        OperationEvent::DowntimeTriggered { .. } => fixed
+            .then(|| with_object("DowntimeStarted", "downtime"))
+            .into_iter()
+            .chain([with_object("DowntimeTriggered", "downtime")])
+            .chain(created())
+            .collect(),
         OperationEvent::DowntimeRemoved { .. } => [with_object("DowntimeRemoved", "downtime")]
             .into_iter()
             .chain(object_event(ObjectChange::ObjectDeleted))

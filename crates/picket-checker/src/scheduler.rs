@@ -20,9 +20,9 @@ use picket_model::cluster::ListenerState;
 use picket_model::event::{Bus, Event};
 use picket_model::monitor::{Entry, Id, Monitor};
 use picket_model::notifications::{Dispatch, NotificationType, Request};
-use picket_model::operations::{Marks, OperationEvent};
+use picket_model::operations::Marks;
 use picket_model::result::{now, CheckResult};
-use picket_model::{ConfigObject, Registry};
+use picket_model::Registry;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
@@ -87,7 +87,7 @@ pub enum Command {
     Operated {
         full_name: String,
         marks: Marks,
-        changes: Vec<(OperationEvent, Option<Arc<ConfigObject>>)>,
+        changes: Vec<picket_model::operations::Change>,
     },
     /// A run of `execute-command` started or ended: recorded in the
     /// object's `executions`.

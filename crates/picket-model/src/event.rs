@@ -135,6 +135,9 @@ pub struct Operated {
     pub change: crate::operations::OperationEvent,
     #[serde(skip)]
     pub object: Option<Arc<crate::ConfigObject>>,
+    /// See `operations::Change::completes_creation`.
+    #[serde(skip)]
+    pub completes_creation: bool,
     pub timestamp: f64,
 }
 

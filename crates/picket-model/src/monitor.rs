@@ -724,23 +724,21 @@ impl Monitor {
         &mut self,
         id: Id,
         marks: crate::operations::Marks,
-        changes: Vec<(
-            crate::operations::OperationEvent,
-            Option<Arc<crate::ConfigObject>>,
-        )>,
+        changes: Vec<crate::operations::Change>,
         now: f64,
     ) {
         let live = &mut self.entries[id].live;
         live.marks = marks;
         let (state, state_type) = (live.state, live.state_type);
-        for (change, object) in changes {
-            self.after_operation(id, &change, object.as_deref());
+        for change in changes {
+            self.after_operation(id, &change.event, change.object.as_deref());
             self.bus.publish(Event::Operation(crate::event::Operated {
                 subject: self.checkables[id].subject.clone(),
                 state,
                 state_type,
-                change,
-                object,
+                change: change.event,
+                object: change.object,
+                completes_creation: change.completes_creation,
                 timestamp: now,
             }));
         }

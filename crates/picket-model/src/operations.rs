@@ -13,6 +13,7 @@
 //! [`Operations::on_state`] into commands and the events into bus events.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use picket_store::{Aggregate, CommandSummary, Describe};
 use serde::{Deserialize, Serialize};
@@ -346,6 +347,50 @@ pub enum Operation {
         changes: Vec<(String, AttributeValue)>,
         at: f64,
     },
+}
+
+/// An operation's event as it is published: with the comment or downtime
+/// it concerns as that stood after it, and whether it completes that
+/// object's creation (a downtime that starts as it is made is complete
+/// only once started, and Icinga tells `ObjectCreated` after that).
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub event: OperationEvent,
+    pub object: Option<Arc<crate::ConfigObject>>,
+    pub completes_creation: bool,
+}
+
+impl Change {
+    /// The changes of one command's `events`, `object_of` giving each
+    /// one's object.
+    pub fn of_command(
+        events: &[OperationEvent],
+        mut object_of: impl FnMut(&OperationEvent) -> Option<Arc<crate::ConfigObject>>,
+    ) -> Vec<Change> {
+        let triggered = |name: &str| {
+            events.iter().any(
+                |e| matches!(e, OperationEvent::DowntimeTriggered { name: n, .. } if n == name),
+            )
+        };
+        let added = |name: &str| {
+            events
+                .iter()
+                .any(|e| matches!(e, OperationEvent::DowntimeAdded { name: n, .. } if n == name))
+        };
+        events
+            .iter()
+            .map(|e| Change {
+                completes_creation: match e {
+                    OperationEvent::CommentAdded { .. } => true,
+                    OperationEvent::DowntimeAdded { name, .. } => !triggered(name),
+                    OperationEvent::DowntimeTriggered { name, .. } => added(name),
+                    _ => false,
+                },
+                object: object_of(e),
+                event: e.clone(),
+            })
+            .collect()
+    }
 }
 
 /// What happened; applied to the aggregate and published on the bus.

@@ -141,9 +141,16 @@ impl Packages {
     }
 
     /// Where the declarations of objects the API creates are said to be
-    /// (their `source_location`), in the `_api` package as in Icinga.
+    /// (their `source_location`): in the active stage of the `_api`
+    /// package, as in Icinga.
     pub fn api_objects_dir(&self) -> String {
-        format!("{}/conf.d", self.dir(API_PACKAGE).display())
+        let stage = self.active_stage(API_PACKAGE);
+        let dir = if stage.is_empty() {
+            self.dir(API_PACKAGE)
+        } else {
+            self.stage_dir(API_PACKAGE, &stage)
+        };
+        format!("{}/conf.d", dir.display())
     }
 
     fn dir(&self, package: &str) -> PathBuf {

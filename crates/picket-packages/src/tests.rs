@@ -141,3 +141,19 @@ fn the_api_package_exists_but_is_not_loaded_from_disk() {
         Err(Error::ApiPackage)
     ));
 }
+
+#[test]
+fn api_objects_are_declared_in_the_active_stage_of_the_api_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let packages = Packages::new(dir.path());
+    packages.ensure_api_package().unwrap();
+    let stage = packages.active_stage(API_PACKAGE);
+    assert!(!stage.is_empty());
+    assert_eq!(
+        packages.api_objects_dir(),
+        format!("{}/_api/{stage}/conf.d", dir.path().display())
+    );
+    // Once made, the stage stays.
+    packages.ensure_api_package().unwrap();
+    assert_eq!(packages.active_stage(API_PACKAGE), stage);
+}

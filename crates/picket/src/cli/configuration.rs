@@ -25,6 +25,18 @@ use super::control::Reply;
 use super::operator::Operator;
 use crate::log;
 
+/// Makes sure the `_api` package has an active stage, as Icinga's API
+/// does when it starts: objects created through the API are said to be
+/// declared there.
+pub fn ensure_api_package(data_dir: &Path) {
+    if let Err(e) = Packages::in_data_dir(data_dir).ensure_api_package() {
+        log::warning(
+            "config",
+            &format!("Cannot write the '_api' configuration package: {e}"),
+        );
+    }
+}
+
 /// Where the declarations of API-created objects are said to be (their
 /// `source_location`), as in Icinga's `_api` package.
 pub fn package_dir(data_dir: &Path) -> String {
@@ -266,12 +278,6 @@ impl Configuration {
         bus: Bus,
     ) -> Configuration {
         let packages = Packages::in_data_dir(data_dir);
-        if let Err(e) = packages.ensure_api_package() {
-            log::warning(
-                "config",
-                &format!("Cannot write the '_api' configuration package: {e}"),
-            );
-        }
         Configuration {
             options,
             packages: Arc::new(packages),

@@ -348,6 +348,7 @@ fn run_node(
         )
         .context("cannot open the api-objects store")?;
     let mut setup = setup;
+    super::configuration::ensure_api_package(data_dir);
     let objects = super::configuration::stored(&api_objects);
     if !objects.is_empty() {
         // The files loaded alone first (the stores' settings are in them);

@@ -13,7 +13,7 @@ use picket_api::OperateError;
 use picket_checker::scheduler::{Checker, Command as CheckerCommand, Config};
 use picket_model::event::{Bus, Event};
 use picket_model::operations::{
-    self, ChildOptions, Cleared, Marks, Operation, OperationEvent, Operations,
+    self, Change, ChildOptions, Cleared, Marks, Operation, OperationEvent, Operations,
 };
 use picket_model::result::now;
 use picket_model::ConfigObject;
@@ -176,23 +176,14 @@ impl Operator {
                 .await
                 .map_err(refused)?
         };
-        let changes = events
-            .iter()
-            .map(|e| {
-                let object = object_of(e, before.as_deref(), &after, &self.api_objects);
-                (e.clone(), object)
-            })
-            .collect();
+        let changes = Change::of_command(&events, |e| {
+            object_of(e, before.as_deref(), &after, &self.api_objects)
+        });
         self.send(id, after.state.marks(now()), changes).await;
         Ok(events)
     }
 
-    async fn send(
-        &self,
-        id: &str,
-        marks: Marks,
-        changes: Vec<(OperationEvent, Option<Arc<ConfigObject>>)>,
-    ) {
+    async fn send(&self, id: &str, marks: Marks, changes: Vec<Change>) {
         self.sent.lock().insert(id.to_string(), marks);
         self.checker
             .send(CheckerCommand::Operated {

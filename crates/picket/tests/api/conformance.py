@@ -354,6 +354,40 @@ def object_stream_check(icinga, picket):
     return []
 
 
+def downtime_start_check(icinga, picket):
+    """A fixed downtime whose window is open starts as it is made, a
+    flexible one waits: both streams tell added, started, triggered and
+    created in the same order, the trigger time set from the triggered
+    event on."""
+    got = {}
+    for name, base in (("Icinga", icinga), ("Picket", picket)):
+        def trigger(base=base):
+            act = lambda action, body: send(base, {"user": "root", "method": "POST",
+                                                   "path": "/v1/actions/" + action, "body": body})
+            now = time.time()
+            r = act("schedule-downtime", {"type": "Host", "host": "host2", "author": "ev",
+                                          "comment": "starts", "start_time": now - 10,
+                                          "end_time": now + 3600})
+            r2 = act("schedule-downtime", {"type": "Host", "host": "host2", "author": "ev",
+                                           "comment": "starts", "start_time": now + 600,
+                                           "end_time": now + 3600, "fixed": False,
+                                           "duration": 60})
+            time.sleep(1)
+            for x in (r, r2):
+                for n in [x.get("name") for x in (x[2] or {}).get("results", [])]:
+                    act("remove-downtime", {"downtime": n})
+        _, _, events = first_events(
+            base, ["DowntimeAdded", "DowntimeStarted", "DowntimeTriggered", "ObjectCreated"], 6,
+            trigger, seconds=10, queue="downtime-start",
+            filter='(event.type == "ObjectCreated" && event.object_type == "Downtime") || '
+                   '(event.type != "ObjectCreated" && event.downtime.comment == "starts")')
+        got[name] = [(e.get("type"), bool((e.get("downtime") or {}).get("trigger_time")),
+                      (e.get("downtime") or {}).get("fixed")) for e in events]
+    if got["Icinga"] != got["Picket"]:
+        return [f"events {got['Icinga']} in Icinga, {got['Picket']} in Picket"]
+    return []
+
+
 def main():
     icinga, picket, path = sys.argv[1:4]
     requests = json.load(open(path))
@@ -430,6 +464,7 @@ def main():
         (operation_stream_check, "acknowledgement, comment and downtime events"),
         (active_stream_check, "an active check's result, keys in Icinga's order"),
         (object_stream_check, "objects created, modified and deleted"),
+        (downtime_start_check, "a downtime that starts as it is made"),
     ]
     for check, label in stream_checks:
         problems = check(icinga, picket)
