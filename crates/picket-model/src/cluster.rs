@@ -83,6 +83,39 @@ impl Topology {
         self.zones.iter().find(|z| z.name == name)
     }
 
+    /// The zone whose endpoints include `endpoint`.
+    pub fn zone_of_endpoint(&self, endpoint: &str) -> Option<&Zone> {
+        self.zones
+            .iter()
+            .find(|z| z.endpoints.iter().any(|e| e == endpoint))
+    }
+
+    /// Whether `zone` is `ancestor` or lies below it.
+    fn is_child_of(&self, zone: &str, ancestor: &str) -> bool {
+        zone == ancestor || self.all_parents(zone).iter().any(|p| p == ancestor)
+    }
+
+    /// Who keeps an `execute-command` for the remote `endpoint` from
+    /// being sent on, as Icinga decides it: every endpoint of the child
+    /// zones of the local zone that `endpoint` is reached through must
+    /// have said (in its hello) that it runs such commands; one never
+    /// connected has not.
+    pub fn execution_refused_by(&self, endpoint: &str, links: &Links) -> Option<String> {
+        let local = self.local_zone()?;
+        let target = self.zone_of_endpoint(endpoint);
+        let reached_through = |zone: &Zone| match target {
+            Some(t) if t.global => true,
+            Some(t) => self.is_child_of(&t.name, &zone.name),
+            None => self.is_child_of(local, &zone.name),
+        };
+        self.zones
+            .iter()
+            .filter(|z| z.parent == local && reached_through(z))
+            .flat_map(|z| &z.endpoints)
+            .find(|e| links.get(e).capabilities & CAN_EXECUTE_COMMANDS == 0)
+            .cloned()
+    }
+
     /// The local zone's name, if this node's endpoint is in one.
     pub fn local_zone(&self) -> Option<&str> {
         self.local.map(|i| self.zones[i].name.as_str())
@@ -248,6 +281,10 @@ impl Traffic {
         ]
     }
 }
+
+/// The capability bit of an endpoint that runs `execute-command` (Icinga's
+/// `ApiCapabilities::ExecuteArbitraryCommand`).
+pub const CAN_EXECUTE_COMMANDS: u64 = 1;
 
 /// This node's link to one endpoint: the runtime attributes Icinga shows
 /// on the Endpoint object. An endpoint without a link is all zero and
@@ -458,5 +495,32 @@ mod tests {
             ..away
         };
         assert_eq!(back.lag(100.0), 0.0);
+    }
+
+    #[test]
+    fn an_execution_waits_on_every_endpoint_of_the_child_zone_it_goes_through() {
+        let t = topology(
+            &[
+                ("master", "", &["m1"]),
+                ("sat", "master", &["s1", "s2"]),
+                ("leaf", "sat", &["l1"]),
+                ("other", "master", &["o1"]),
+            ],
+            "m1",
+        );
+        let mut links = Links::default();
+        assert_eq!(t.execution_refused_by("l1", &links).as_deref(), Some("s1"));
+        let able = Link {
+            connected: true,
+            capabilities: CAN_EXECUTE_COMMANDS,
+            ..Link::default()
+        };
+        links.set("s1", able);
+        assert_eq!(t.execution_refused_by("s1", &links).as_deref(), Some("s2"));
+        links.set("s2", able);
+        assert_eq!(t.execution_refused_by("l1", &links), None);
+        // Only the child zone on the way counts, not the others.
+        assert_eq!(t.execution_refused_by("o1", &links).as_deref(), Some("o1"));
+        assert_eq!(t.execution_refused_by("s2", &links), None);
     }
 }

@@ -622,13 +622,25 @@ impl Operations {
                 if self.downtimes.contains_key(name) {
                     return Err(Refusal::Exists(name.clone()));
                 }
+                // A downtime asked for with a trigger time (a flexible one
+                // made while its checkable has a problem: since when) and a
+                // fixed one whose window is open start as they are made.
+                let mut added = downtime.clone();
+                let asked = std::mem::take(&mut added.trigger_time);
+                let now = added.entry_time;
+                let at = if asked > 0.0 {
+                    asked
+                } else if added.fixed {
+                    now
+                } else {
+                    0.0
+                };
+                let starts = at > 0.0 && added.triggered_by.is_empty() && added.can_trigger(now);
                 let mut out = vec![E::DowntimeAdded {
                     name: name.clone(),
-                    downtime: downtime.clone(),
+                    downtime: added,
                 }];
-                // A fixed downtime whose window is open starts at once.
-                let at = downtime.entry_time;
-                if downtime.fixed && downtime.triggered_by.is_empty() && downtime.can_trigger(at) {
+                if starts {
                     out.push(E::DowntimeTriggered {
                         name: name.clone(),
                         at,
@@ -1248,6 +1260,34 @@ mod tests {
         assert!(ops.on_state(2, 2, 160.0).is_empty(), "starts once");
         assert_eq!(ops.marks(210.0).downtime_depth, 0);
         assert_eq!(ops.due(210.0).len(), 1);
+    }
+
+    #[test]
+    fn a_flexible_downtime_made_during_a_problem_starts_when_the_problem_came() {
+        let mut ops = Operations::new("h!s");
+        let mut d = downtime(false, 0.0, 1000.0, 60.0);
+        d.trigger_time = 90.0;
+        let events = run(
+            &mut ops,
+            Operation::ScheduleDowntime {
+                name: "h!s!d".into(),
+                downtime: d,
+            },
+        )
+        .unwrap();
+        assert!(matches!(
+            &events[..],
+            [
+                OperationEvent::DowntimeAdded { downtime, .. },
+                OperationEvent::DowntimeTriggered { at, .. },
+            ] if downtime.trigger_time == 0.0 && *at == 90.0
+        ));
+        assert_eq!(ops.marks(140.0).downtime_depth, 1);
+        assert_eq!(
+            ops.marks(150.0).downtime_depth,
+            0,
+            "over 60 s after the problem came"
+        );
     }
 
     #[test]

@@ -215,7 +215,14 @@ impl Engine for NodeEngine {
         let full_name = checkable.full_name();
         let id = uuid::Uuid::new_v4().to_string();
         let deadline = picket_model::result::now() + request.ttl;
-        let elsewhere = (prepared.endpoint != self.node_name).then(|| {
+        let remote = prepared.endpoint != self.node_name;
+        let refused_by = remote
+            .then(|| {
+                picket_model::cluster::Topology::of(&config.registry, &self.node_name)
+                    .execution_refused_by(&prepared.endpoint, &self.listener.links())
+            })
+            .flatten();
+        let elsewhere = remote.then(|| {
             format!(
                 "Execution '{id}' for '{full_name}' is for endpoint '{}', which this node cannot reach.",
                 prepared.endpoint
@@ -229,6 +236,21 @@ impl Engine for NodeEngine {
         };
         if !self.checker.send(record(None)).await {
             return Err((500, "The node is stopping.".into()));
+        }
+        if let Some(endpoint) = refused_by {
+            // Icinga ends the execution at once, as failed, when an
+            // endpoint on the way cannot run it.
+            let now = picket_model::result::now();
+            let ended = Ended {
+                start: now,
+                end: now,
+                exit: 126,
+                output: format!(
+                    "Endpoint '{endpoint}' doesn't support executing arbitrary commands."
+                ),
+            };
+            self.checker.send(record(Some(ended))).await;
+            return Ok(answer);
         }
         if let Some(why) = elsewhere {
             // Other endpoints are reached over the cluster, which this

@@ -116,8 +116,17 @@ impl Operator {
         &self,
         actor: &Actor,
         checkable: &str,
-        operation: Operation,
+        mut operation: Operation,
     ) -> Result<(), OperateError> {
+        // A flexible downtime made while its checkable has a problem starts
+        // as it is made, as if triggered when the problem came (Icinga).
+        if let Operation::ScheduleDowntime { downtime, .. } = &mut operation {
+            if !downtime.fixed && downtime.triggered_by.is_empty() && downtime.trigger_time <= 0.0 {
+                if let Some(since) = self.problem_since(checkable).await {
+                    downtime.trigger_time = since;
+                }
+            }
+        }
         let mut queue = VecDeque::from([(checkable.to_string(), operation)]);
         let mut first = true;
         while let Some((id, op)) = queue.pop_front() {
@@ -141,6 +150,19 @@ impl Operator {
             }
         }
         Ok(())
+    }
+
+    /// Since when `checkable` has had the problem it has now; `None` when
+    /// it has none.
+    async fn problem_since(&self, checkable: &str) -> Option<f64> {
+        let id = checkable.to_string();
+        self.checker
+            .inspect(move |m, _, _| {
+                let live = &m.entry(m.find(&id)?).live;
+                (live.state != 0).then_some(live.last_state_change)
+            })
+            .await
+            .flatten()
     }
 
     /// Records one operation; once durable, hands its effect to the

@@ -356,9 +356,9 @@ def object_stream_check(icinga, picket):
 
 def downtime_start_check(icinga, picket):
     """A fixed downtime whose window is open starts as it is made, a
-    flexible one waits: both streams tell added, started, triggered and
-    created in the same order, the trigger time set from the triggered
-    event on."""
+    flexible one waits for a problem, one made during a problem starts at
+    once: both streams tell added, started, triggered and created in the
+    same order, the trigger time set from the triggered event on."""
     got = {}
     for name, base in (("Icinga", icinga), ("Picket", picket)):
         def trigger(base=base):
@@ -372,12 +372,16 @@ def downtime_start_check(icinga, picket):
                                            "comment": "starts", "start_time": now + 600,
                                            "end_time": now + 3600, "fixed": False,
                                            "duration": 60})
+            r3 = act("schedule-downtime", {"type": "Service", "service": "host2!broken",
+                                           "author": "ev", "comment": "starts",
+                                           "start_time": now - 10, "end_time": now + 3600,
+                                           "fixed": False, "duration": 60})
             time.sleep(1)
-            for x in (r, r2):
+            for x in (r, r2, r3):
                 for n in [x.get("name") for x in (x[2] or {}).get("results", [])]:
                     act("remove-downtime", {"downtime": n})
         _, _, events = first_events(
-            base, ["DowntimeAdded", "DowntimeStarted", "DowntimeTriggered", "ObjectCreated"], 6,
+            base, ["DowntimeAdded", "DowntimeStarted", "DowntimeTriggered", "ObjectCreated"], 9,
             trigger, seconds=10, queue="downtime-start",
             filter='(event.type == "ObjectCreated" && event.object_type == "Downtime") || '
                    '(event.type != "ObjectCreated" && event.downtime.comment == "starts")')
