@@ -154,20 +154,11 @@ pub fn templates<E: Engine>(call: &Call<'_, E>, plural: &str, name: Option<&Stri
         .into_iter()
         .filter(|item| !item.hidden)
         .map(|item| {
-            let span = item.def.header;
-            let doc = json!({
-                "location": {
-                    "first_column": span.first_column, "first_line": span.first_line,
-                    "last_column": span.last_column, "last_line": span.last_line,
-                    "path": sources.path(span.file).as_ref(),
-                },
-                "name": item.name.as_ref(),
-                "type": schema.name,
-            });
+            let value = picket_model::registry::template_value(&item, sources);
             Item {
                 name: item.name.to_string(),
-                value: picket_lang::json::from_serde(&doc),
-                doc,
+                doc: picket_lang::json::to_serde(&value),
+                value,
             }
         })
         .collect();

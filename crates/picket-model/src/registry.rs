@@ -501,12 +501,21 @@ impl ConfigHooks for Registry {
             .collect()
     }
 
-    fn get_template(&self, type_name: &str, name: &str) -> Option<Value> {
+    fn get_template(
+        &self,
+        type_name: &str,
+        name: &str,
+        sources: &picket_lang::source::SourceMap,
+    ) -> Option<Value> {
         let item = self.item(type_name, name).filter(|i| i.is_template)?;
-        Some(template_value(&item))
+        Some(template_value(&item, sources))
     }
 
-    fn get_templates(&self, type_name: &str) -> Vec<Value> {
+    fn get_templates(
+        &self,
+        type_name: &str,
+        sources: &picket_lang::source::SourceMap,
+    ) -> Vec<Value> {
         let store = self.store.read();
         let mut items: Vec<&Arc<Item>> = store
             .by_name
@@ -514,18 +523,29 @@ impl ConfigHooks for Registry {
             .filter(|i| i.is_template && i.schema.name == type_name)
             .collect();
         items.sort_by(|a, b| a.name.cmp(&b.name));
-        items.into_iter().map(|i| template_value(i)).collect()
+        items
+            .into_iter()
+            .map(|i| template_value(i, sources))
+            .collect()
     }
 }
 
-/// What `get_template()` returns: a description of the template.
-fn template_value(item: &Item) -> Value {
+/// A template as `get_template()` and `/v1/templates` describe it: its
+/// name, type and where it is declared.
+pub fn template_value(item: &Item, sources: &picket_lang::source::SourceMap) -> Value {
+    let span = item.def.header;
+    let location = Dict::new();
+    location.insert("first_column", Value::Number(f64::from(span.first_column)));
+    location.insert("first_line", Value::Number(f64::from(span.first_line)));
+    location.insert("last_column", Value::Number(f64::from(span.last_column)));
+    location.insert("last_line", Value::Number(f64::from(span.last_line)));
+    location.insert(
+        "path",
+        Value::String(sources.path(span.file).as_ref().into()),
+    );
     let d = Dict::new();
+    d.insert("location", Value::Dict(location));
     d.insert("name", Value::String(item.name.clone()));
     d.insert("type", Value::from(item.schema.name));
-    d.insert(
-        "templates",
-        Value::from(vec![Value::String(item.name.clone())]),
-    );
     Value::Dict(d)
 }

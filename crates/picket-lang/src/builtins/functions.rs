@@ -664,7 +664,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         |interp, _, args| {
             let t = type_name_arg(&args[0])?;
             Ok(hooks_of(interp)
-                .and_then(|h| h.get_template(&t, &args[1].to_display()))
+                .and_then(|h| h.get_template(&t, &args[1].to_display(), &interp.ctx.sources))
                 .unwrap_or_default())
         },
     );
@@ -678,7 +678,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
             let t = type_name_arg(&args[0])?;
             Ok(Value::from(
                 hooks_of(interp)
-                    .map(|h| h.get_templates(&t))
+                    .map(|h| h.get_templates(&t, &interp.ctx.sources))
                     .unwrap_or_default(),
             ))
         },

@@ -78,10 +78,10 @@ pub trait ConfigHooks: Send + Sync {
     fn get_object(&self, type_name: &str, name: &str) -> Option<Value>;
     /// `get_objects(Type)`.
     fn get_objects(&self, type_name: &str) -> Vec<Value>;
-    /// `get_template(Type, name)`.
-    fn get_template(&self, type_name: &str, name: &str) -> Option<Value>;
+    /// `get_template(Type, name)`; `sources` place its declaration.
+    fn get_template(&self, type_name: &str, name: &str, sources: &SourceMap) -> Option<Value>;
     /// `get_templates(Type)`.
-    fn get_templates(&self, type_name: &str) -> Vec<Value>;
+    fn get_templates(&self, type_name: &str, sources: &SourceMap) -> Vec<Value>;
 }
 
 /// A running node's objects with their live state (`state`,
