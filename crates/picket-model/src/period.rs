@@ -288,7 +288,7 @@ impl Periods {
     fn start(&self, i: usize, now: f64) -> Window {
         let mut window = Window::default();
         self.update_region(i, &mut window, now, now + LOOKAHEAD, |j| {
-            &self.list[j].window
+            Some(&self.list[j].window)
         });
         window
     }
@@ -297,13 +297,13 @@ impl Periods {
     /// `end` replace what the window held there, then the segments of the
     /// periods it excludes and includes are taken out and added, the
     /// preferred kind last. `merged` gives those periods' windows.
-    fn update_region<'a>(
-        &'a self,
+    fn update_region<'w>(
+        &self,
         i: usize,
         window: &mut Window,
         begin: f64,
         end: f64,
-        merged: impl Fn(usize) -> &'a Window,
+        merged: impl Fn(usize) -> Option<&'w Window>,
     ) {
         let p = &self.list[i];
         let segments = p.update.segments(begin, end);
@@ -318,7 +318,7 @@ impl Periods {
         };
         for (list, include) in [(first, !p.prefer_includes), (last, p.prefer_includes)] {
             for j in list {
-                for s in &merged(*j).segments {
+                for s in merged(*j).iter().flat_map(|w| &w.segments) {
                     if include {
                         window.add(s.begin, s.end);
                     } else {
@@ -338,7 +338,9 @@ impl Periods {
             let valid_end = window.valid_end.unwrap_or(now);
             let end = now + LOOKAHEAD;
             if end >= valid_end {
-                self.update_region(i, &mut window, valid_end, end, |j| &self.list[j].window);
+                self.update_region(i, &mut window, valid_end, end, |j| {
+                    Some(&self.list[j].window)
+                });
             }
             self.list[i].window = window;
         }
@@ -355,28 +357,26 @@ impl Periods {
         if p.window.covers(ts) {
             return p.window.is_inside(ts);
         }
-        self.window_at(i, ts, 0).is_inside(ts)
+        self.window_at(i, ts).is_inside(ts)
     }
 
-    /// A window for period `i` worked out at `ts`, with those of the
-    /// periods it merges worked out there too.
-    fn window_at(&self, i: usize, ts: f64, depth: u32) -> Window {
-        let p = &self.list[i];
-        let merged: FxHashMap<usize, Window> = if depth > 16 {
-            FxHashMap::default()
-        } else {
-            p.includes
-                .iter()
-                .chain(&p.excludes)
-                .map(|j| (*j, self.window_at(*j, ts, depth + 1)))
-                .collect()
-        };
-        let empty = Window::default();
-        let mut window = Window::default();
-        self.update_region(i, &mut window, ts, ts + LOOKAHEAD, |j| {
-            merged.get(&j).unwrap_or(&empty)
-        });
-        window
+    /// A window for period `i` worked out at `ts`, after those of the
+    /// periods it merges (directly or through others), each once.
+    fn window_at(&self, i: usize, ts: f64) -> Window {
+        let mut needed = vec![false; self.list.len()];
+        let mut stack = vec![i];
+        while let Some(j) = stack.pop() {
+            if !std::mem::replace(&mut needed[j], true) {
+                stack.extend(self.list[j].includes.iter().chain(&self.list[j].excludes));
+            }
+        }
+        let mut windows: FxHashMap<usize, Window> = FxHashMap::default();
+        for &j in self.order.iter().filter(|j| needed[**j]) {
+            let mut window = Window::default();
+            self.update_region(j, &mut window, ts, ts + LOOKAHEAD, |k| windows.get(&k));
+            windows.insert(j, window);
+        }
+        windows.remove(&i).unwrap_or_default()
     }
 }
 

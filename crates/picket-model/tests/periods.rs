@@ -124,3 +124,35 @@ fn a_period_merges_the_periods_it_includes_and_excludes() {
     assert!(periods.is_inside(z, noon));
     assert!(!periods.is_inside(z, noon + 7.0 * 3600.0));
 }
+
+#[test]
+fn periods_that_include_each_other_are_each_worked_out_once() {
+    std::env::set_var("TZ", "UTC");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("icinga2.conf");
+    std::fs::write(
+        &config,
+        r#"
+object TimePeriod "a" { ranges = { monday = "00:00-24:00" }; includes = [ "b", "c" ] }
+object TimePeriod "b" { ranges = { tuesday = "00:00-24:00" }; includes = [ "a", "c" ] }
+object TimePeriod "c" { ranges = { wednesday = "00:00-24:00" }; includes = [ "a", "b" ] }
+"#,
+    )
+    .unwrap();
+    let loaded = picket_model::load(
+        &picket_model::LoadOptions {
+            config,
+            ..Default::default()
+        },
+        |_| {},
+    );
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors.first());
+    // Tuesday 2026-11-24, 12:00 UTC; asked about a Tuesday a year later,
+    // far outside the window worked out at the start.
+    let noon = 1_795_521_600.0;
+    let periods = Periods::build(loaded.registry.committed("TimePeriod"), noon);
+    let later = noon + 364.0 * 86_400.0;
+    let a = periods.index("a").unwrap();
+    assert!(periods.is_inside(a, later), "a Tuesday, through b");
+    assert!(!periods.is_inside(a, later + 3.0 * 86_400.0), "a Friday");
+}
