@@ -130,6 +130,9 @@ pub trait Engine: Send + Sync + 'static {
     ) -> impl Future<Output = Result<String, (u16, String)>> + Send;
     /// The configuration packages (`/v1/config/*`).
     fn packages(&self) -> &picket_packages::Packages;
+    /// Where comments, downtimes and objects made through the API are said
+    /// to be declared (the `_api` package's active stage).
+    fn api_objects_dir(&self) -> &str;
     /// Validates a stage just written, in the background: records its
     /// outcome in the stage, and when it loads activates it (`activate`)
     /// and loads the configuration with it (`reload`). `guard` keeps

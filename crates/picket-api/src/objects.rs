@@ -264,9 +264,9 @@ pub async fn views<E: Engine>(
     name: Option<String>,
 ) -> Vec<View> {
     if matches!(schema.name, "Comment" | "Downtime") {
-        let dir = engine.packages().api_objects_dir();
         let ops = engine.operations();
-        let mut out = crate::operator::views(&ops, schema.name, name.as_deref(), &dir);
+        let dir = engine.api_objects_dir();
+        let mut out = crate::operator::views(&ops, schema.name, name.as_deref(), dir);
         out.extend(config_views(registry, schema, name));
         return with_owners(engine, out, false).await;
     }
@@ -579,10 +579,10 @@ pub async fn query<E: Engine>(
     // Comments and downtimes use their host and service, as in Icinga.
     let remarks = if meta.iter().any(|m| m == "used_by") {
         let ops = call.api.engine.operations();
-        let dir = call.api.engine.packages().api_objects_dir();
+        let dir = call.api.engine.api_objects_dir();
         ["Comment", "Downtime"]
             .into_iter()
-            .flat_map(|t| crate::operator::views(&ops, t, None, &dir))
+            .flat_map(|t| crate::operator::views(&ops, t, None, dir))
             .map(|v| v.object)
             .collect()
     } else {

@@ -4,9 +4,11 @@
 //! them on (`fixtures/periods/regen`). The same windows are worked out
 //! here for the same moments and must come out alike.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use picket_model::period::{Periods, Window};
+use picket_model::ConfigObject;
 use serde_json::Value as Json;
 
 /// Periods whose windows Icinga works out before those of the periods
@@ -49,20 +51,32 @@ fn same(icinga: &Json, picket: &Window) -> Result<(), String> {
     }
 }
 
-#[test]
-fn windows_equal_icinga() {
-    // The fixtures were recorded in UTC; local days must be UTC days here.
+/// Tuesday 2026-11-24, 12:00 UTC.
+const NOON: f64 = 1_795_521_600.0;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/periods")
+}
+
+/// The TimePeriods of `config`. The fixtures were recorded in UTC; local
+/// days must be UTC days here.
+fn time_periods(config: PathBuf) -> Vec<Arc<ConfigObject>> {
     std::env::set_var("TZ", "UTC");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/periods");
-    let expected: Json =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
     let options = picket_model::LoadOptions {
-        config: dir.join("icinga2.conf"),
+        config,
         ..Default::default()
     };
     let loaded = picket_model::load(&options, |_| {});
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors.first());
-    let objects = loaded.registry.committed("TimePeriod");
+    loaded.registry.committed("TimePeriod")
+}
+
+#[test]
+fn windows_equal_icinga() {
+    let dir = fixtures();
+    let expected: Json =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+    let objects = time_periods(dir.join("icinga2.conf"));
 
     let at = |stage: &str| expected[stage]["at"].as_f64().unwrap();
     let mut periods = Periods::build(objects, at("start"));
@@ -89,16 +103,8 @@ fn windows_equal_icinga() {
 
 #[test]
 fn a_period_merges_the_periods_it_includes_and_excludes() {
-    std::env::set_var("TZ", "UTC");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/periods");
-    let options = picket_model::LoadOptions {
-        config: dir.join("icinga2.conf"),
-        ..Default::default()
-    };
-    let loaded = picket_model::load(&options, |_| {});
-    // Tuesday 2026-11-24, 12:00 UTC.
-    let noon = 1_795_521_600.0;
-    let periods = Periods::build(loaded.registry.committed("TimePeriod"), noon);
+    let noon = NOON;
+    let periods = Periods::build(time_periods(fixtures().join("icinga2.conf")), noon);
     let hours = |name: &str| -> Vec<(f64, f64)> {
         periods
             .window(name)
@@ -127,7 +133,6 @@ fn a_period_merges_the_periods_it_includes_and_excludes() {
 
 #[test]
 fn periods_that_include_each_other_are_each_worked_out_once() {
-    std::env::set_var("TZ", "UTC");
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("icinga2.conf");
     std::fs::write(
@@ -139,18 +144,10 @@ object TimePeriod "c" { ranges = { wednesday = "00:00-24:00" }; includes = [ "a"
 "#,
     )
     .unwrap();
-    let loaded = picket_model::load(
-        &picket_model::LoadOptions {
-            config,
-            ..Default::default()
-        },
-        |_| {},
-    );
-    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors.first());
-    // Tuesday 2026-11-24, 12:00 UTC; asked about a Tuesday a year later,
-    // far outside the window worked out at the start.
-    let noon = 1_795_521_600.0;
-    let periods = Periods::build(loaded.registry.committed("TimePeriod"), noon);
+    // Asked about a Tuesday a year later, far outside the window worked
+    // out at the start.
+    let noon = NOON;
+    let periods = Periods::build(time_periods(config), noon);
     let later = noon + 364.0 * 86_400.0;
     let a = periods.index("a").unwrap();
     assert!(periods.is_inside(a, later), "a Tuesday, through b");

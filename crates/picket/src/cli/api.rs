@@ -277,6 +277,10 @@ impl Engine for NodeEngine {
         self.configuration.packages()
     }
 
+    fn api_objects_dir(&self) -> &str {
+        self.configuration.api_objects_dir()
+    }
+
     fn deploy_stage(
         &self,
         package: String,

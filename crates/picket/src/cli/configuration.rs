@@ -302,6 +302,12 @@ impl Configuration {
         &self.packages
     }
 
+    /// Where objects created through the API are said to be declared,
+    /// worked out once at start.
+    pub fn api_objects_dir(&self) -> &str {
+        &self.dir
+    }
+
     /// The load options for a change through the API: the packages load
     /// the stages in force, as Icinga compiles only the new object and
     /// loads a stage activated since (or a new package) at the next
