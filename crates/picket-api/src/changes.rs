@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use picket_model::api_objects::{self, Creation};
-use picket_model::operations::{self, Comment, Downtime, Operation};
+use picket_model::operations::{self, AcknowledgementFields, Comment, Downtime, Operation};
 use picket_model::result::now;
 use picket_model::schema::{TypeSchema, COMMON_FIELDS};
 use serde_json::{json, Map, Value as Json};
@@ -270,6 +270,7 @@ pub async fn modify<E: Engine>(
     let mut config_attrs = Vec::new();
     let mut stop = None;
     let mut runtime = Vec::new();
+    let mut acknowledgement = AcknowledgementFields::default();
     for (k, v) in attrs {
         let field = k.split('.').next().unwrap_or_default();
         if field == "type" {
@@ -288,7 +289,10 @@ pub async fn modify<E: Engine>(
                 stop = Some((k, e));
                 break;
             }
-            runtime.push((k, picket_lang::json::from_serde(&v)));
+            let value = picket_lang::json::from_serde(&v);
+            if !take_acknowledgement(&mut acknowledgement, field, &value) {
+                runtime.push((k, value));
+            }
             continue;
         }
         config_attrs.push((k, v));
@@ -316,10 +320,43 @@ pub async fn modify<E: Engine>(
         if outcome.is_ok() && view.live.is_some() && !runtime.is_empty() {
             let _ = engine.set_runtime(name.clone(), runtime.clone()).await;
         }
+        // Kept with the checkable's operations, though Icinga tells no
+        // one: they make it acknowledged and survive restarts.
+        let outcome = match outcome {
+            Ok(()) if view.live.is_some() && acknowledgement != Default::default() => {
+                let op = Operation::SetAcknowledgementFields {
+                    fields: acknowledgement,
+                    at: now(),
+                };
+                engine
+                    .operate(&call.user.name, name.clone(), op)
+                    .await
+                    .map_err(|e| ("acknowledgement".to_string(), e.to_string()))
+            }
+            outcome => outcome,
+        };
         let outcome = outcome.and_then(|()| stop.clone().map_or(Ok(()), Err));
         results.push(item(name, outcome));
     }
     reply::results(200, results, call.pretty)
+}
+
+/// Takes `field` into `fields` when it is one of the acknowledgement's
+/// (already checked to convert to a number); false for any other.
+fn take_acknowledgement(
+    fields: &mut AcknowledgementFields,
+    field: &str,
+    value: &picket_lang::Value,
+) -> bool {
+    let number = value.to_number().unwrap_or(0.0);
+    match field {
+        // An enumeration in Icinga: the number's integer part.
+        "acknowledgement" => fields.acknowledgement = Some(number as i32),
+        "acknowledgement_expiry" => fields.expiry = Some(number),
+        "acknowledgement_last_change" => fields.last_change = Some(number),
+        _ => return false,
+    }
+    true
 }
 
 /// Whether a runtime attribute may take `value`, in Icinga's words when

@@ -217,6 +217,8 @@ fn operation_documents(o: &Operated) -> Vec<Json> {
             why: Cleared::Deleted,
             ..
         } => Vec::new(),
+        // Icinga writes the bare fields without telling anyone.
+        OperationEvent::AcknowledgementFieldsSet { .. } => Vec::new(),
         OperationEvent::AcknowledgementCleared { .. } => {
             let mut doc = with_state("AcknowledgementCleared");
             doc.insert("acknowledgement_type".into(), json!(0));

@@ -187,6 +187,7 @@ pub async fn acknowledge<E: Engine>(
             persistent,
             expiry: expiry.unwrap_or(0.0),
             set_time: t,
+            number: None,
         },
         comment_name: new_name(&name),
         comment_legacy_id: call.api.engine.legacy_id(false),

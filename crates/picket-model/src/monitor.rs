@@ -602,8 +602,9 @@ impl Monitor {
     /// `check_attempt`, `next_check`, `last_state_ok`, ...), as Icinga's
     /// `ModifyAttribute` stores it, until results move it on. Attributes
     /// Icinga computes from others (`state`, `last_check`, `severity`, ...)
-    /// and those the operations store keeps (`acknowledgement`,
-    /// `downtime_depth`) are not taken; the answer says whether it was.
+    /// and those the operations store keeps (`acknowledgement*`, set
+    /// there; `downtime_depth`) are not taken; the answer says whether it
+    /// was.
     pub fn set_runtime(&mut self, id: Id, name: &str, value: &Value) -> bool {
         let host = self.checkables[id].rules.kind == Kind::Host;
         let e = &mut self.entries[id];

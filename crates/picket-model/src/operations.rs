@@ -38,17 +38,66 @@ pub struct Acknowledgement {
     /// When it goes by itself; 0 for never.
     pub expiry: f64,
     pub set_time: f64,
+    /// The number an API client wrote into `acknowledgement` itself when
+    /// it is neither 1 nor 2: Icinga keeps any number there, counts it as
+    /// acknowledged and never lets a state change take it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<i32>,
 }
 
 impl Acknowledgement {
-    /// `acknowledgement` as Icinga shows it: 1 normal, 2 sticky.
-    pub fn kind(&self) -> u8 {
-        if self.sticky {
-            2
-        } else {
-            1
-        }
+    /// One an API client made by setting `acknowledgement` to `kind`
+    /// (not 0): Icinga's bare field, without author, comment or
+    /// notification.
+    fn bare(kind: i32, expiry: f64, at: f64) -> Acknowledgement {
+        let mut a = Acknowledgement {
+            author: String::new(),
+            comment: String::new(),
+            sticky: false,
+            notify: false,
+            persistent: false,
+            expiry,
+            set_time: at,
+            number: None,
+        };
+        a.set_kind(kind);
+        a
     }
+
+    /// `acknowledgement` as Icinga shows it: 1 normal, 2 sticky.
+    pub fn kind(&self) -> i32 {
+        self.number.unwrap_or(if self.sticky { 2 } else { 1 })
+    }
+
+    fn set_kind(&mut self, kind: i32) {
+        self.sticky = kind == 2;
+        self.number = (kind != 1 && kind != 2).then_some(kind);
+    }
+
+    /// Whether a change from state `old` to `new` takes it: any change a
+    /// normal one, a recovery a sticky one.
+    fn ends_with(&self, old: u8, new: u8) -> bool {
+        old != new
+            && match self.kind() {
+                1 => true,
+                2 => new == 0,
+                _ => false,
+            }
+    }
+}
+
+/// The acknowledgement fields an API client sets directly (`POST` to a
+/// host or service): Icinga writes them as they are — no comment, no
+/// event, no notification — and the checkable counts as acknowledged
+/// while `acknowledgement` is not 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct AcknowledgementFields {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledgement: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_change: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,8 +173,8 @@ impl Downtime {
 /// shows and notifications will read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Marks {
-    /// 0 none, 1 normal, 2 sticky.
-    pub acknowledgement: u8,
+    /// 0 none, 1 normal, 2 sticky (or what a client wrote there).
+    pub acknowledgement: i32,
     pub acknowledgement_expiry: f64,
     pub acknowledgement_last_change: f64,
     /// How many downtimes are in effect.
@@ -153,6 +202,11 @@ pub struct Operations {
     pub checkable: String,
     pub acknowledgement: Option<Acknowledgement>,
     pub acknowledgement_last_change: f64,
+    /// `acknowledgement_expiry` while there is no acknowledgement: what
+    /// a client set it to, or what an acknowledgement a client set to 0
+    /// left (Icinga keeps the field apart).
+    #[serde(default, skip_serializing_if = "crate::result::is_zero")]
+    pub loose_expiry: f64,
     /// By full name (`host!uuid`, `host!service!uuid`).
     pub comments: BTreeMap<String, Comment>,
     pub downtimes: BTreeMap<String, Downtime>,
@@ -317,6 +371,10 @@ pub enum Operation {
         why: Cleared,
         at: f64,
     },
+    SetAcknowledgementFields {
+        fields: AcknowledgementFields,
+        at: f64,
+    },
     AddComment {
         name: String,
         comment: Comment,
@@ -402,6 +460,10 @@ pub enum OperationEvent {
         why: Cleared,
         at: f64,
     },
+    AcknowledgementFieldsSet {
+        fields: AcknowledgementFields,
+        at: f64,
+    },
     CommentAdded {
         name: String,
         comment: Comment,
@@ -460,7 +522,7 @@ impl Operations {
         let ack = self.acknowledgement.as_ref();
         Marks {
             acknowledgement: ack.map_or(0, Acknowledgement::kind),
-            acknowledgement_expiry: ack.map_or(0.0, |a| a.expiry),
+            acknowledgement_expiry: ack.map_or(self.loose_expiry, |a| a.expiry),
             acknowledgement_last_change: self.acknowledgement_last_change,
             downtime_depth: self.downtimes.values().filter(|d| d.in_effect(now)).count() as u32,
         }
@@ -468,7 +530,10 @@ impl Operations {
 
     /// Whether nothing is left: the node may forget the checkable.
     pub fn is_empty(&self) -> bool {
-        self.acknowledgement.is_none() && self.comments.is_empty() && self.downtimes.is_empty()
+        self.acknowledgement.is_none()
+            && self.loose_expiry == 0.0
+            && self.comments.is_empty()
+            && self.downtimes.is_empty()
     }
 
     /// What time alone does at `now`: expired acknowledgements, comments
@@ -516,7 +581,7 @@ impl Operations {
     pub fn on_state(&self, old: u8, new: u8, now: f64) -> Vec<Operation> {
         let mut out = Vec::new();
         if let Some(a) = &self.acknowledgement {
-            if old != new && (!a.sticky || new == 0) {
+            if a.ends_with(old, new) {
                 out.push(Operation::RemoveAcknowledgement {
                     why: Cleared::StateChanged,
                     at: now,
@@ -534,6 +599,20 @@ impl Operations {
             }
         }
         out
+    }
+
+    /// What every result does: when nothing is acknowledged, the
+    /// acknowledgement comments left (a client set `acknowledgement` to
+    /// 0, or made such a comment itself) go, unless persistent.
+    pub fn on_result(&self) -> Vec<Operation> {
+        if self.acknowledgement.is_some() {
+            return Vec::new();
+        }
+        self.comments
+            .iter()
+            .filter(|(_, c)| c.entry_type == COMMENT_ACKNOWLEDGEMENT && !c.persistent)
+            .map(|(name, _)| Operation::RemoveComment { name: name.clone() })
+            .collect()
     }
 
     /// Whether a flexible downtime waits, inside its window, for a problem.
@@ -602,6 +681,12 @@ impl Operations {
                         .map(|(name, _)| E::CommentRemoved { name: name.clone() }),
                 );
                 out
+            }
+            Operation::SetAcknowledgementFields { fields, at } => {
+                vec![E::AcknowledgementFieldsSet {
+                    fields: *fields,
+                    at: *at,
+                }]
             }
             Operation::AddComment { name, comment } => {
                 if self.comments.contains_key(name) {
@@ -701,6 +786,21 @@ impl Describe for Operation {
             Operation::RemoveAcknowledgement { why, .. } => {
                 CommandSummary::new("remove-acknowledgement").arg("why", why)
             }
+            Operation::SetAcknowledgementFields { fields, .. } => {
+                let summary = CommandSummary::new("modify");
+                let summary = match fields.acknowledgement {
+                    Some(kind) => summary.arg("acknowledgement", kind),
+                    None => summary,
+                };
+                let summary = match fields.expiry {
+                    Some(t) => summary.arg("acknowledgement_expiry", t),
+                    None => summary,
+                };
+                match fields.last_change {
+                    Some(t) => summary.arg("acknowledgement_last_change", t),
+                    None => summary,
+                }
+            }
             Operation::AddComment { name, comment } => CommandSummary::new("add-comment")
                 .arg("name", name)
                 .arg("author", &comment.author)
@@ -767,10 +867,36 @@ impl Aggregate for Operations {
             OperationEvent::AcknowledgementSet(a) => {
                 self.acknowledgement_last_change = a.set_time;
                 self.acknowledgement = Some(a);
+                self.loose_expiry = 0.0;
             }
             OperationEvent::AcknowledgementCleared { at, .. } => {
                 self.acknowledgement = None;
                 self.acknowledgement_last_change = at;
+                self.loose_expiry = 0.0;
+            }
+            OperationEvent::AcknowledgementFieldsSet { fields, at } => {
+                match (fields.acknowledgement, &mut self.acknowledgement) {
+                    (None, _) => {}
+                    (Some(0), ack) => {
+                        if let Some(a) = ack.take() {
+                            self.loose_expiry = a.expiry;
+                        }
+                    }
+                    (Some(kind), Some(a)) => a.set_kind(kind),
+                    (Some(kind), ack @ None) => {
+                        let expiry = std::mem::take(&mut self.loose_expiry);
+                        *ack = Some(Acknowledgement::bare(kind, expiry, at));
+                    }
+                }
+                if let Some(expiry) = fields.expiry {
+                    match &mut self.acknowledgement {
+                        Some(a) => a.expiry = expiry,
+                        None => self.loose_expiry = expiry,
+                    }
+                }
+                if let Some(t) = fields.last_change {
+                    self.acknowledgement_last_change = t;
+                }
             }
             OperationEvent::CommentAdded { name, comment } => {
                 self.comments.insert(name, comment);
@@ -1150,6 +1276,7 @@ mod tests {
                 persistent: false,
                 expiry,
                 set_time: 100.0,
+                number: None,
             },
             comment_name: "h!s!a".into(),
             comment_legacy_id: 1,
@@ -1216,6 +1343,62 @@ mod tests {
         // Its comment goes with it.
         assert_eq!(due.len(), 1, "{due:?}");
         apply_all(&mut ops, due);
+        assert!(ops.is_empty());
+    }
+
+    fn fields(acknowledgement: Option<i32>, expiry: Option<f64>) -> Operation {
+        Operation::SetAcknowledgementFields {
+            fields: AcknowledgementFields {
+                acknowledgement,
+                expiry,
+                last_change: None,
+            },
+            at: 50.0,
+        }
+    }
+
+    #[test]
+    fn acknowledgement_fields_set_directly_are_bare() {
+        let mut ops = Operations::new("h!s");
+        let events = run(&mut ops, fields(Some(2), None)).unwrap();
+        assert_eq!(events.len(), 1);
+        assert!(ops.comments.is_empty(), "no comment comes with it");
+        let marks = ops.marks(60.0);
+        assert_eq!(
+            (marks.acknowledgement, marks.acknowledgement_last_change),
+            (2, 0.0)
+        );
+        // A bare sticky one is still sticky.
+        assert!(ops.on_state(2, 1, 60.0).is_empty());
+        assert_eq!(ops.on_state(1, 0, 60.0).len(), 1);
+
+        // Cleared, its expiry stays in the field; acknowledged again,
+        // the acknowledgement takes it.
+        run(&mut ops, fields(None, Some(900.0))).unwrap();
+        run(&mut ops, fields(Some(0), None)).unwrap();
+        assert_eq!(ops.marks(60.0).acknowledgement, 0);
+        assert_eq!(ops.marks(60.0).acknowledgement_expiry, 900.0);
+        assert!(!ops.is_empty());
+        run(&mut ops, fields(Some(1), None)).unwrap();
+        assert_eq!(ops.acknowledgement.as_ref().map(|a| a.expiry), Some(900.0));
+        assert_eq!(ops.due(900.0).len(), 1, "and expires with it");
+
+        // Any other number counts as acknowledged; no change takes it.
+        run(&mut ops, fields(Some(5), None)).unwrap();
+        assert_eq!(ops.marks(60.0).acknowledgement, 5);
+        assert!(ops.on_state(2, 0, 60.0).is_empty());
+    }
+
+    #[test]
+    fn a_result_takes_acknowledgement_comments_left_without_acknowledgement() {
+        let mut ops = Operations::new("h!s");
+        run(&mut ops, ack(false, 0.0)).unwrap();
+        assert!(ops.on_result().is_empty(), "while acknowledged");
+        run(&mut ops, fields(Some(0), None)).unwrap();
+        assert_eq!(ops.comments.len(), 1, "the bare clear leaves it");
+        let taken = ops.on_result();
+        assert_eq!(taken.len(), 1);
+        apply_all(&mut ops, taken);
         assert!(ops.is_empty());
     }
 

@@ -91,7 +91,7 @@ pub struct CheckResult {
     pub ttl: f64,
 }
 
-fn is_zero(n: &f64) -> bool {
+pub(crate) fn is_zero(n: &f64) -> bool {
     *n == 0.0
 }
 

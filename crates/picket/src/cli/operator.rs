@@ -414,20 +414,29 @@ impl Operator {
     }
 
     async fn on_event(&self, actor: &Actor, event: &Event) {
-        let Event::StateChange {
-            subject,
-            state,
-            last_state,
-            ..
-        } = event
-        else {
-            return;
+        let (id, ops) = match event {
+            Event::StateChange {
+                subject,
+                state,
+                last_state,
+                ..
+            } => {
+                let id = subject.full_name();
+                let Some(v) = self.store.get(&id) else {
+                    return;
+                };
+                (id, v.state.on_state(*last_state, *state, now()))
+            }
+            Event::CheckResult { subject, .. } => {
+                let id = subject.full_name();
+                let Some(v) = self.store.get(&id) else {
+                    return;
+                };
+                (id, v.state.on_result())
+            }
+            _ => return,
         };
-        let id = subject.full_name();
-        let Some(v) = self.store.get(&id) else {
-            return;
-        };
-        for op in v.state.on_state(*last_state, *state, now()) {
+        for op in ops {
             if let Err(e) = self.execute(actor, &id, op).await {
                 log::warning("operations", &format!("'{id}': {e}"));
             }

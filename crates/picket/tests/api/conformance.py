@@ -320,6 +320,35 @@ def operation_stream_check(icinga, picket):
     return problems
 
 
+def bare_acknowledgement_check(icinga, picket):
+    """Acknowledgement fields set with POST tell nothing (Icinga writes the
+    bare fields), but one that expires is cleared like any other: both
+    streams give the same events, in the same order, of the same shape."""
+    got = {}
+    for name, base in (("Icinga", icinga), ("Picket", picket)):
+        def trigger(base=base):
+            post = lambda attrs: send(base, {"user": "root", "method": "POST",
+                                             "path": "/v1/objects/services/host2!broken",
+                                             "body": {"attrs": attrs}})
+            post({"acknowledgement": 2})
+            post({"acknowledgement": 0})
+            post({"acknowledgement": 1, "acknowledgement_expiry": 1000})
+        _, _, events = first_events(base, OPERATION_EVENTS, 3, trigger,
+                                    filter='event.service == "broken"', seconds=6,
+                                    queue=f"bare-{time.time()}")
+        got[name] = events
+    problems = []
+    kinds = {name: [e.get("type") for e in events] for name, events in got.items()}
+    if kinds["Icinga"] != kinds["Picket"]:
+        problems.append(f"events {kinds['Icinga']} in Icinga, {kinds['Picket']} in Picket")
+    for a, b in zip(got["Icinga"], got["Picket"]):
+        problems.extend(diff(shape(a), shape(b), f"$event({a.get('type')})"))
+        for field in ("author", "acknowledgement_type", "state"):
+            if a.get(field) != b.get(field):
+                problems.append(f"{a.get('type')}: {field} {a.get(field)!r} in Icinga, {b.get(field)!r} in Picket")
+    return problems
+
+
 OBJECT_EVENTS = ["ObjectCreated", "ObjectModified", "ObjectDeleted"]
 
 
@@ -469,6 +498,7 @@ def main():
         (active_stream_check, "an active check's result, keys in Icinga's order"),
         (object_stream_check, "objects created, modified and deleted"),
         (downtime_start_check, "a downtime that starts as it is made"),
+        (bare_acknowledgement_check, "acknowledgement fields set with POST"),
     ]
     for check, label in stream_checks:
         problems = check(icinga, picket)
