@@ -69,8 +69,11 @@ pub async fn create<E: Engine>(
     };
     for key in attrs.keys() {
         let field = key.split('.').next().unwrap_or_default();
-        let configurable =
-            field != "name" && (field == "zone" || schema.fields.iter().any(|f| f.name == field));
+        // The bookkeeping every object has is written into the declaration
+        // as any attribute (Icinga's), to be read as the language reads
+        // it; only `name` and `type` are refused.
+        let configurable = !matches!(field, "name" | "type")
+            && (COMMON_FIELDS.contains(&field) || schema.fields.iter().any(|f| f.name == field));
         if configurable {
             continue;
         }

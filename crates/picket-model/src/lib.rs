@@ -243,7 +243,9 @@ fn run(ctx: &Context, registry: &Registry, options: &LoadOptions) -> Vec<LangErr
         let mut frame = interp.top_frame();
         let path = format!("{}/builtin-objects.conf", itl::ROOT);
         registry.set_hidden_declarations(true);
+        let scope = std::mem::take(&mut interp.scope);
         let result = interp.run_text(&mut frame, &path, text.into());
+        interp.scope = scope;
         registry.set_hidden_declarations(false);
         if let Err(e) = result {
             return vec![e];

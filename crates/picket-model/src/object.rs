@@ -66,8 +66,12 @@ pub struct ConfigObject {
 #[derive(Default)]
 struct ObjectState {
     values: Vec<(Slot, Value)>,
-    /// `templates`, kept as names (a list value is made when it is read).
-    templates: Vec<Str>,
+    /// `templates`, kept as its items (a list value is made when it is
+    /// read).
+    templates: Vec<Value>,
+    /// The configuration assigned null to `templates` (and imported
+    /// nothing since).
+    templates_null: bool,
     /// Where each top-level field was last assigned.
     hints: Vec<(Slot, Span)>,
     /// The `object ...` header (or the apply rule's) that made the object,
@@ -180,6 +184,16 @@ pub fn convert(name: &str, kind: FieldKind, value: Value) -> Result<Value, Strin
                 other.type_name()
             ))),
         },
+    }
+}
+
+/// The kind of a field every object has ([`COMMON_FIELDS`]), as Icinga's
+/// `ConfigObject` types them: an assignment converts to it.
+fn common_kind(name: &str) -> FieldKind {
+    match name {
+        "templates" => FieldKind::Array,
+        "source_location" => FieldKind::Dictionary,
+        _ => FieldKind::String,
     }
 }
 
@@ -376,14 +390,12 @@ impl ConfigObject {
             "type" => return Some(Value::from(self.schema.name)),
             "source_location" => return Some(self.source_location()),
             "templates" => {
-                let names = self
-                    .state
-                    .read()
-                    .templates
-                    .iter()
-                    .map(|t| Value::String(t.clone()))
-                    .collect();
-                return Some(Value::Array(Array::new(names)));
+                let st = self.state.read();
+                return Some(if st.templates_null {
+                    Value::Null
+                } else {
+                    Value::Array(Array::new(st.templates.clone()))
+                });
             }
             _ => {}
         }
@@ -474,7 +486,9 @@ impl ConfigObject {
 
     /// Appends to the `templates` list (done by `import`).
     pub fn push_template(&self, name: &Str) {
-        self.state.write().templates.push(name.clone());
+        let mut st = self.state.write();
+        st.templates_null = false;
+        st.templates.push(Value::String(name.clone()));
     }
 
     /// The names in the `templates` list.
@@ -483,7 +497,7 @@ impl ConfigObject {
             .read()
             .templates
             .iter()
-            .map(|t| t.to_string())
+            .map(Value::to_display)
             .collect()
     }
 
@@ -525,22 +539,20 @@ impl ScriptObject for ConfigObject {
         if name == "type" {
             return Err("Error while evaluating expression: Type field cannot be set.".into());
         }
+        let kind = match self.field_schema(name) {
+            Some(f) => f.kind,
+            None => common_kind(name),
+        };
+        let value = convert(name, kind, value)?;
         if name == "templates" {
-            let names = match &value {
-                Value::Array(a) => a
-                    .to_vec()
-                    .iter()
-                    .map(|v| Str::from(v.to_display()))
-                    .collect(),
+            let mut st = self.state.write();
+            st.templates_null = value.is_null();
+            st.templates = match &value {
+                Value::Array(a) => a.to_vec(),
                 _ => Vec::new(),
             };
-            self.state.write().templates = names;
             return Ok(());
         }
-        let value = match self.field_schema(name) {
-            Some(f) => convert(name, f.kind, value)?,
-            None => value,
-        };
         let mut st = self.state.write();
         st.set(slot, value);
         match st.hints.iter_mut().find(|(s, _)| *s == slot) {

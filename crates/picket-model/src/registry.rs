@@ -329,6 +329,15 @@ impl Registry {
                 frame.locals.insert(k, v);
             }
         }
+        // An object imported like a template brings its default templates
+        // again: in Icinga they are part of every object's body.
+        if !item.is_template {
+            for default in self.defaults(item.schema.name) {
+                if default.name != item.name {
+                    self.run_import(interp, frame, &default)?;
+                }
+            }
+        }
         interp.run_body(frame, &item.def.body).map(|_| ())
     }
 }

@@ -697,7 +697,9 @@ impl Configuration {
         let mut results = Vec::with_capacity(targets.len());
         for obj in targets {
             let name = obj.full_name();
-            if !self.created(obj.schema.name, &name) {
+            // One whose `package` was set to another (an attribute of its
+            // PUT) counts as not the API's, as in Icinga.
+            if !self.created(obj.schema.name, &name) || obj.get_str("package") != "_api" {
                 results.push(Err(vec![
                     "Object cannot be deleted because it was not created using the API.".into(),
                 ]));
