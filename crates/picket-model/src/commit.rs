@@ -305,6 +305,11 @@ fn instantiate(
         obj.set_raw(field, value);
     }
     interp.run_body(&mut frame, spec.body)?;
+    // The short name is the full one until set (Icinga's `name` getter):
+    // a body that sets only `__name` renames the object.
+    if obj.hint("__name").is_some() && obj.hint("name").is_none() {
+        obj.set_raw("name", obj.get("__name").unwrap_or_default());
+    }
     finish_names(&obj, spec.header)?;
     Ok(obj)
 }
