@@ -19,7 +19,6 @@ pub struct Expr {
 pub enum UnaryOp {
     Not,
     BitNot,
-    Plus,
     Minus,
     /// `&x`: a reference to a variable or field.
     Ref,

@@ -104,6 +104,31 @@ fn binary_op(tok: &Tok) -> Option<(BinaryOp, u8)> {
     })
 }
 
+/// The target of `var`: the name innermost in an index chain (or a string
+/// standing for one) becomes a key of `locals`; a plain name stays a name,
+/// set locally. Anything else is left to fail when assigned, as in Icinga.
+fn bind_local(e: Expr) -> Expr {
+    let span = e.span;
+    match e.kind {
+        ExprKind::Variable(..) => Expr::new(e.kind, span),
+        ExprKind::Literal(Value::String(name)) => local_key(name, span),
+        ExprKind::Index(container, key) => {
+            let container = match container.kind {
+                ExprKind::Variable(name, _) => local_key(name, container.span),
+                _ => bind_local(*container),
+            };
+            Expr::new(ExprKind::Index(Box::new(container), key), span)
+        }
+        kind => Expr::new(kind, span),
+    }
+}
+
+fn local_key(name: Str, span: Span) -> Expr {
+    let locals = Expr::new(ExprKind::Locals, span);
+    let key = Expr::new(ExprKind::Literal(Value::String(name)), span);
+    Expr::new(ExprKind::Index(Box::new(locals), Box::new(key)), span)
+}
+
 fn set_op(tok: &Tok) -> Option<SetOp> {
     Some(match tok {
         Tok::Set => SetOp::Set,
@@ -368,8 +393,11 @@ impl<'s> Parser<'s> {
             }
             Tok::Var => {
                 self.advance()?;
-                let (name, span) = self.name()?;
-                let target = Box::new(Expr::new(ExprKind::Variable(name, None), span));
+                // Any expression may follow (`var x.y = 1`, `var x[0] = 2`):
+                // its innermost name is the local one, as Icinga binds it.
+                let target = bind_local(self.expr()?);
+                let span = target.span;
+                let target = Box::new(target);
                 let op = set_op(self.cur()?).unwrap_or(SetOp::Set);
                 let value = if set_op(self.cur()?).is_some() {
                     self.advance()?;
@@ -872,13 +900,15 @@ impl<'s> Parser<'s> {
                 self.tok.span,
             ));
         }
+        // Icinga's grammar drops a unary plus: `+x` is `x` itself, as
+        // value, as location and as something to assign to.
         let op = match self.cur()? {
-            Tok::Bang => UnaryOp::Not,
-            Tok::Tilde => UnaryOp::BitNot,
-            Tok::Plus => UnaryOp::Plus,
-            Tok::Minus => UnaryOp::Minus,
-            Tok::Amp => UnaryOp::Ref,
-            Tok::Star => UnaryOp::Deref,
+            Tok::Bang => Some(UnaryOp::Not),
+            Tok::Tilde => Some(UnaryOp::BitNot),
+            Tok::Plus => None,
+            Tok::Minus => Some(UnaryOp::Minus),
+            Tok::Amp => Some(UnaryOp::Ref),
+            Tok::Star => Some(UnaryOp::Deref),
             _ => return self.postfix(),
         };
         let start = self.advance()?.span;
@@ -888,6 +918,9 @@ impl<'s> Parser<'s> {
         });
         self.depth -= 1;
         let operand = operand?;
+        let Some(op) = op else {
+            return Ok(operand);
+        };
         let span = start.to(operand.span);
         Ok(Expr::new(ExprKind::Unary(op, Box::new(operand)), span))
     }

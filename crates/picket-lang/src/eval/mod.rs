@@ -865,8 +865,8 @@ impl<'c> Interp<'c> {
                     },
                     UnaryOp::Minus => operators::binary(BinaryOp::Sub, &Value::Number(0.0), &v)
                         .map_err(|m| err(m, span)),
-                    // Unary plus leaves the value as it is.
-                    _ => Ok(v),
+                    // Handled above.
+                    UnaryOp::Ref | UnaryOp::Deref => Ok(v),
                 }
             }
         }
