@@ -21,6 +21,7 @@ use picket_model::event::{Bus, Event};
 use picket_model::monitor::{Entry, Id, Monitor};
 use picket_model::notifications::{Dispatch, NotificationType, Request};
 use picket_model::operations::Marks;
+use picket_model::period::Window;
 use picket_model::result::{now, CheckResult};
 use picket_model::Registry;
 use tokio::sync::{mpsc, oneshot};
@@ -150,20 +151,23 @@ pub struct Checker {
 }
 
 impl Checker {
-    /// Starts the checker on the current runtime. `entries` are states to
-    /// take over (from retention); the task's result is the monitor as it
-    /// was when the checker stopped, for the last retention write.
+    /// Starts the checker on the current runtime. `entries` are states
+    /// and `windows` TimePeriod windows to take over (from retention); the
+    /// task's result is the monitor as it was when the checker stopped,
+    /// for the last retention write.
     pub fn start(
         config: Config,
         bus: Bus,
         settings: Settings,
         entries: Vec<(String, Entry)>,
+        windows: Vec<(String, Window)>,
     ) -> (Checker, tokio::task::JoinHandle<Monitor>) {
         let (tx, rx) = mpsc::channel(1024);
         let mut monitor = Monitor::build(&config.registry, bus);
         for (name, entry) in entries {
             monitor.adopt(&name, entry);
         }
+        monitor.resume_periods(windows, now());
         monitor.spread_first_checks(now());
         monitor.hold_reminders(now());
         let task = Task::new(config, monitor, settings);

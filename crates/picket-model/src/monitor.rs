@@ -484,6 +484,11 @@ impl Monitor {
         self.periods.update(now);
     }
 
+    /// Takes the TimePeriods' windows a previous run left (retention).
+    pub fn resume_periods(&mut self, retained: Vec<(String, crate::period::Window)>, now: f64) {
+        self.periods.resume(&retained.into_iter().collect(), now);
+    }
+
     /// Keeps the windows of the TimePeriods that `old` had unchanged.
     pub fn adopt_periods(&mut self, old: &Monitor) {
         self.periods.adopt(&old.periods);

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use picket_lang::Value;
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 
 use crate::object::ConfigObject;
 use crate::timeperiod::Ranges;
@@ -29,14 +30,15 @@ const KEEP: f64 = 3600.0;
 pub const UPDATE_INTERVAL: f64 = 300.0;
 
 /// A stretch of time a period covers, in seconds since the epoch.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Segment {
     pub begin: f64,
     pub end: f64,
 }
 
 /// The segments of one period and the window they were worked out for.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Kept across restarts (retention), as Icinga keeps them in its state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Window {
     pub valid_begin: Option<f64>,
     pub valid_end: Option<f64>,
@@ -274,6 +276,35 @@ impl Periods {
                 }
             }
         }
+    }
+
+    /// Starts again from the windows a previous run left (by full name):
+    /// each keeps the bounds it had and gets its segments worked out anew
+    /// from `now` (Icinga's `Start` after its state was loaded clears the
+    /// segments but not `valid_begin`/`valid_end`), so a window may begin
+    /// before the restart.
+    pub fn resume(&mut self, retained: &FxHashMap<String, Window>, now: f64) {
+        for i in self.order.clone() {
+            let Some(old) = retained.get(&self.list[i].object.full_name()) else {
+                continue;
+            };
+            let mut window = Window {
+                segments: Vec::new(),
+                ..old.clone()
+            };
+            self.update_region(i, &mut window, now, now + LOOKAHEAD, |j| {
+                Some(&self.list[j].window)
+            });
+            self.list[i].window = window;
+        }
+    }
+
+    /// Every period's window, by full name (for retention).
+    pub fn windows(&self) -> Vec<(String, Window)> {
+        self.list
+            .iter()
+            .map(|p| (p.object.full_name(), p.window.clone()))
+            .collect()
     }
 
     pub fn index(&self, full_name: &str) -> Option<usize> {

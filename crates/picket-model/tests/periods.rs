@@ -153,3 +153,30 @@ object TimePeriod "c" { ranges = { wednesday = "00:00-24:00" }; includes = [ "a"
     assert!(periods.is_inside(a, later), "a Tuesday, through b");
     assert!(!periods.is_inside(a, later + 3.0 * 86_400.0), "a Friday");
 }
+
+#[test]
+fn a_restart_keeps_the_bounds_of_each_window_and_works_the_segments_out_again() {
+    let config = fixtures().join("icinga2.conf");
+    let before = Periods::build(time_periods(config.clone()), NOON);
+    let retained = before.windows().into_iter().collect();
+    // Restarted three hours later.
+    let later = NOON + 3.0 * 3600.0;
+    let mut after = Periods::build(time_periods(config), later);
+    after.resume(&retained, later);
+    let never = after.window("never").unwrap();
+    assert_eq!(never.valid_begin, Some(NOON), "begins before the restart");
+    assert!(never.segments.is_empty());
+    // The evening (Tuesday 18-23) as worked out anew: one segment, not a
+    // retained one cut in two.
+    let evening = after.window("evening").unwrap();
+    assert_eq!(evening.segments.len(), 1, "{:?}", evening.segments);
+    assert_eq!(
+        evening.valid_begin,
+        before.window("evening").unwrap().valid_begin
+    );
+    // What a period merges comes from the others' new windows.
+    assert_eq!(
+        after.window("a-incl").unwrap().segments,
+        before.window("a-incl").unwrap().segments
+    );
+}

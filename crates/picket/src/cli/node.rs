@@ -12,8 +12,9 @@ use picket_api::engine::ProcessRequest;
 use picket_checker::scheduler::{self, Checker, Command, Config, Settings};
 use picket_model::cluster::ListenerState;
 use picket_model::event::{Bus, Event};
-use picket_model::monitor::{Entry, Monitor};
+use picket_model::monitor::Monitor;
 use picket_pki::Authority;
+use picket_retention::Retained;
 use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
@@ -119,7 +120,7 @@ async fn log_state_changes(bus: Bus) {
     }
 }
 
-fn restore(path: &Path) -> Vec<(String, Entry)> {
+fn restore(path: &Path) -> Retained {
     match picket_retention::load(path) {
         Ok(r) => {
             if !r.damaged_lines.is_empty() {
@@ -143,27 +144,34 @@ fn restore(path: &Path) -> Vec<(String, Entry)> {
                     ),
                 );
             }
-            r.entries
+            r
         }
         Err(e) => {
             log::warning(
                 "retention",
                 &format!("{e}; starting with every object pending."),
             );
-            Vec::new()
+            Retained::default()
         }
     }
 }
 
-fn entries_of(monitor: &Monitor) -> Vec<(String, Entry)> {
-    monitor
-        .checkables()
-        .map(|(_, c, e)| (c.object.full_name(), e.clone()))
-        .collect()
+/// What retention keeps of the monitor: every checkable's state and every
+/// TimePeriod's window.
+fn retained_of(monitor: &Monitor) -> Retained {
+    Retained {
+        entries: monitor
+            .checkables()
+            .map(|(_, c, e)| (c.object.full_name(), e.clone()))
+            .collect(),
+        windows: monitor.periods().windows(),
+        ..Retained::default()
+    }
 }
 
-fn save(path: &Path, entries: &[(String, Entry)]) {
-    if let Err(e) = picket_retention::save(path, entries, picket_model::result::now()) {
+fn save(path: &Path, retained: &Retained) {
+    let now = picket_model::result::now();
+    if let Err(e) = picket_retention::save(path, &retained.entries, &retained.windows, now) {
         log::critical("retention", &format!("{e}"));
     }
 }
@@ -171,11 +179,11 @@ fn save(path: &Path, entries: &[(String, Entry)]) {
 /// Takes a copy of the live state on the checker's task and writes it on
 /// a blocking thread.
 async fn save_now(checker: &Checker, path: &Path) {
-    let Some(entries) = checker.inspect(|m, _, _| entries_of(m)).await else {
+    let Some(retained) = checker.inspect(|m, _, _| retained_of(m)).await else {
         return;
     };
     let path = path.to_path_buf();
-    let _ = tokio::task::spawn_blocking(move || save(&path, &entries)).await;
+    let _ = tokio::task::spawn_blocking(move || save(&path, &retained)).await;
 }
 
 /// Removes the pid file when the node stops, however it stops.
@@ -254,10 +262,16 @@ pub fn run(
         let listener = Arc::new(ListenerState::new(node_name));
         let settings = settings(&setup.config, node_name, &listener);
         let every = retention_interval(&setup.config);
-        let entries = restore(&retention);
+        let retained = restore(&retention);
         let current = Arc::new(RwLock::new(setup.config.clone()));
         let (checker, finished) =
-            Checker::start(setup.config, bus.clone(), settings, entries);
+            Checker::start(
+                setup.config,
+                bus.clone(),
+                settings,
+                retained.entries,
+                retained.windows,
+            );
         let operator = Arc::new(super::operator::Operator::new(
             stores.operations,
             checker.clone(),
@@ -363,9 +377,9 @@ pub fn run(
         }
         checker.send(Command::Stop).await;
         if let Ok(monitor) = finished.await {
-            let entries = entries_of(&monitor);
+            let retained = retained_of(&monitor);
             let path = retention.clone();
-            let _ = tokio::task::spawn_blocking(move || save(&path, &entries)).await;
+            let _ = tokio::task::spawn_blocking(move || save(&path, &retained)).await;
         }
         anyhow::Ok(())
     })?;
