@@ -210,7 +210,10 @@ fn write_inner(out: &mut String, value: &Value, indent: Option<usize>, level: us
                         .unwrap_or(Value::Null),
                 ),
                 ("name", Value::String(t.name.clone())),
-                ("prototype", Value::Dict(t.prototype.clone())),
+                (
+                    "prototype",
+                    t.prototype.clone().map_or(Value::Null, Value::Dict),
+                ),
                 ("type", Value::str("Type")),
             ];
             write_entries(out, &entries, indent, level, mode)

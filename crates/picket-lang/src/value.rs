@@ -395,8 +395,9 @@ impl Namespace {
 pub struct TypeObj {
     pub name: Str,
     pub base: Option<Arc<TypeObj>>,
-    /// Methods shared by all values of the type (`String.prototype`).
-    pub prototype: Dict,
+    /// Methods shared by all values of the type (`String.prototype`);
+    /// none for most configuration types, as in Icinga.
+    pub prototype: Option<Dict>,
     /// Called for `Type(args)`.
     pub constructor: Option<crate::function::NativeFn>,
     /// Field names, for configuration object types.
@@ -412,7 +413,7 @@ impl fmt::Debug for TypeObj {
 impl TypeObj {
     /// Looks a method up on this type and its bases.
     pub fn find_method(&self, name: &str) -> Option<Value> {
-        if let Some(v) = self.prototype.get(name) {
+        if let Some(v) = self.prototype.as_ref().and_then(|p| p.get(name)) {
             return Some(v);
         }
         self.base.as_ref().and_then(|b| b.find_method(name))

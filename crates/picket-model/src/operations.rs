@@ -786,21 +786,19 @@ impl Describe for Operation {
             Operation::RemoveAcknowledgement { why, .. } => {
                 CommandSummary::new("remove-acknowledgement").arg("why", why)
             }
-            Operation::SetAcknowledgementFields { fields, .. } => {
-                let summary = CommandSummary::new("modify");
-                let summary = match fields.acknowledgement {
-                    Some(kind) => summary.arg("acknowledgement", kind),
-                    None => summary,
-                };
-                let summary = match fields.expiry {
-                    Some(t) => summary.arg("acknowledgement_expiry", t),
-                    None => summary,
-                };
-                match fields.last_change {
-                    Some(t) => summary.arg("acknowledgement_last_change", t),
-                    None => summary,
-                }
-            }
+            Operation::SetAcknowledgementFields { fields, .. } => [
+                ("acknowledgement", fields.acknowledgement.map(f64::from)),
+                ("acknowledgement_expiry", fields.expiry),
+                ("acknowledgement_last_change", fields.last_change),
+            ]
+            .into_iter()
+            .fold(
+                CommandSummary::new("modify"),
+                |summary, field| match field {
+                    (name, Some(value)) => summary.arg(name, value),
+                    (_, None) => summary,
+                },
+            ),
             Operation::AddComment { name, comment } => CommandSummary::new("add-comment")
                 .arg("name", name)
                 .arg("author", &comment.author)

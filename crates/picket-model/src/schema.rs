@@ -158,7 +158,10 @@ pub fn register_types(ctx: &picket_lang::Context) {
 
     let find = |name: &str| ctx.find_type(name);
     for (name, base) in ABSTRACT_TYPES {
-        let prototype = picket_lang::Dict::new();
+        // Icinga gives these two methods (`modify_attribute`,
+        // `process_check_result`, which Picket does not offer to scripts);
+        // every other configuration type has no prototype.
+        let prototype = matches!(*name, "ConfigObject" | "Checkable").then(picket_lang::Dict::new);
         ctx.register_type(Arc::new(TypeObj {
             name: (*name).into(),
             base: find(base),
@@ -177,7 +180,7 @@ pub fn register_types(ctx: &picket_lang::Context) {
         ctx.register_type(Arc::new(TypeObj {
             name: t.name.into(),
             base: find(base_of(t)),
-            prototype: picket_lang::Dict::new(),
+            prototype: None,
             constructor: Some(constructor),
             fields: COMMON_FIELDS
                 .iter()

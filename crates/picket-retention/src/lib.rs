@@ -210,7 +210,7 @@ mod tests {
                 end: 14.0,
             }],
         };
-        let windows = vec![("work".to_string(), window.clone())];
+        let windows = vec![("work".to_string(), window)];
         save(&path, &entries, &windows, 30.0).unwrap();
         let back = load(&path).unwrap();
         assert_eq!(back.entries, entries);

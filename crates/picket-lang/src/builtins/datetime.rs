@@ -140,7 +140,7 @@ pub fn prototype() -> Dict {
     let p = Dict::new();
     p.insert(
         "format",
-        method("DateTime#format", &["format"], true, |_, this, args| {
+        method("DateTime#format", &["format"], false, |_, this, args| {
             if args.is_empty() {
                 return Err(fail("Too few arguments for function."));
             }

@@ -755,8 +755,9 @@ pub fn function_prototype() -> Dict {
     p.insert(
         "call",
         method(
+            // Icinga declares both without parameter names.
             "Function#call",
-            &["thisArg"],
+            &[],
             false,
             |interp, this, args| -> R {
                 let Value::Function(f) = this else {
@@ -773,29 +774,24 @@ pub fn function_prototype() -> Dict {
     );
     p.insert(
         "callv",
-        method(
-            "Function#callv",
-            &["thisArg", "args"],
-            false,
-            |interp, this, args| -> R {
-                let Value::Function(f) = this else {
-                    return Err(fail("Method must be called on a Function."));
-                };
-                need(&args, 2)?;
-                let list = match &args[1] {
-                    Value::Array(a) => a.to_vec(),
-                    Value::Null => return Err(fail("Pointer must not be null: args")),
-                    other @ (Value::Bool(_) | Value::Number(_) | Value::String(_)) => {
-                        return Err(fail(format!(
-                            "Cannot convert value of type '{}' to an object.",
-                            other.type_name()
-                        )))
-                    }
-                    _ => return Err(fail("std::bad_cast")),
-                };
-                interp.call(f, &args[0], list)
-            },
-        ),
+        method("Function#callv", &[], false, |interp, this, args| -> R {
+            let Value::Function(f) = this else {
+                return Err(fail("Method must be called on a Function."));
+            };
+            need(&args, 2)?;
+            let list = match &args[1] {
+                Value::Array(a) => a.to_vec(),
+                Value::Null => return Err(fail("Pointer must not be null: args")),
+                other @ (Value::Bool(_) | Value::Number(_) | Value::String(_)) => {
+                    return Err(fail(format!(
+                        "Cannot convert value of type '{}' to an object.",
+                        other.type_name()
+                    )))
+                }
+                _ => return Err(fail("std::bad_cast")),
+            };
+            interp.call(f, &args[0], list)
+        }),
     );
     p
 }

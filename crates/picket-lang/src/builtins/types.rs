@@ -28,7 +28,7 @@ pub struct BuiltinTypes {
 pub fn make_type(
     name: &str,
     base: Option<&Arc<TypeObj>>,
-    prototype: Dict,
+    prototype: Option<Dict>,
     constructor: Option<NativeFn>,
 ) -> Arc<TypeObj> {
     Arc::new(TypeObj {
@@ -82,16 +82,16 @@ impl BuiltinTypes {
         let object = make_type(
             "Object",
             None,
-            methods::object_prototype(),
+            Some(methods::object_prototype()),
             ctor(|_| Ok(Value::Object(Arc::new(PlainObject)))),
         );
         let o = Some(&object);
         let type_prototype = methods::type_prototype();
-        let type_ = make_type("Type", o, type_prototype, None);
+        let type_ = make_type("Type", o, Some(type_prototype), None);
         let number = make_type(
             "Number",
             None,
-            methods::number_prototype(),
+            Some(methods::number_prototype()),
             ctor(|args| {
                 at_most_one(&args)?;
                 arg(&args, 0).to_number().map(Value::Number).map_err(fail)
@@ -100,7 +100,7 @@ impl BuiltinTypes {
         let string = make_type(
             "String",
             None,
-            methods::string_prototype(),
+            Some(methods::string_prototype()),
             ctor(|args| {
                 at_most_one(&args)?;
                 Ok(Value::String(arg(&args, 0).to_display().into()))
@@ -109,7 +109,7 @@ impl BuiltinTypes {
         let boolean = make_type(
             "Boolean",
             None,
-            methods::boolean_prototype(),
+            Some(methods::boolean_prototype()),
             ctor(|args| {
                 at_most_one(&args)?;
                 // Icinga's `Boolean()` without an argument is the number 0.
@@ -123,7 +123,7 @@ impl BuiltinTypes {
         let array = make_type(
             "Array",
             o,
-            methods::array_prototype(),
+            Some(methods::array_prototype()),
             ctor(move |args| match args.as_slice() {
                 [] => Ok(Value::Array(Array::default())),
                 [Value::Array(a)] => Ok(Value::Array(a.clone())),
@@ -133,27 +133,28 @@ impl BuiltinTypes {
         let dictionary = make_type(
             "Dictionary",
             o,
-            methods::dictionary_prototype(),
+            Some(methods::dictionary_prototype()),
             ctor(move |args| match args.as_slice() {
                 [] => Ok(Value::Dict(Dict::new())),
                 [Value::Dict(d)] => Ok(Value::Dict(d.clone())),
                 _ => Err(no_arguments()),
             }),
         );
-        let function = make_type("Function", o, methods::function_prototype(), None);
-        let namespace = make_type("Namespace", o, methods::namespace_prototype(), None);
+        let function = make_type("Function", o, Some(methods::function_prototype()), None);
+        let namespace = make_type("Namespace", o, Some(methods::namespace_prototype()), None);
         let datetime = make_type(
             "DateTime",
             o,
-            super::datetime::prototype(),
+            Some(super::datetime::prototype()),
             Some(Arc::new(|_, _, args| super::datetime::construct(args))),
         );
-        let reference = make_type("Reference", o, super::reference::prototype(), None);
-        let configuration = make_type("Configuration", o, Dict::new(), None);
+        let reference = make_type("Reference", o, Some(super::reference::prototype()), None);
+        // These two have no prototype in Icinga.
+        let configuration = make_type("Configuration", o, None, None);
         let perfdata = make_type(
             "PerfdataValue",
             o,
-            Dict::new(),
+            None,
             ctor(|_| Ok(crate::perfdata::PerfdataObject::new_value())),
         );
         BuiltinTypes {

@@ -638,7 +638,7 @@ impl<'c> Interp<'c> {
                         .map(|b| Value::Type(b.clone()))
                         .unwrap_or(Value::Null))
                 }
-                "prototype" => return Ok(Value::Dict(t.prototype.clone())),
+                "prototype" => return Ok(t.prototype.clone().map_or(Value::Null, Value::Dict)),
                 "type" => return Ok(Value::str("Type")),
                 _ => {}
             },
