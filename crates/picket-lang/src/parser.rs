@@ -521,7 +521,14 @@ impl<'s> Parser<'s> {
                     let name_span = self.tok.span;
                     self.restore(cp);
                     let func = self.function_expr(true)?;
-                    let target = Box::new(Expr::new(ExprKind::Variable(name, None), name_span));
+                    // A field of `this` (the globals at the top), as
+                    // Icinga's grammar makes it: no implicit-global warning.
+                    let this = Expr::new(ExprKind::This, name_span);
+                    let key = Expr::new(ExprKind::Literal(Value::String(name)), name_span);
+                    let target = Box::new(Expr::new(
+                        ExprKind::Index(Box::new(this), Box::new(key)),
+                        name_span,
+                    ));
                     let span = func.span;
                     return Ok(Expr::new(
                         ExprKind::Set {

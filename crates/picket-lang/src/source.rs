@@ -90,6 +90,12 @@ impl SourceMap {
     /// Icinga's `Location:` block: the span, then up to two lines of context on
     /// either side with carets under the offending part.
     pub fn render_location(&self, span: Span) -> String {
+        self.render_location_with(span, 2)
+    }
+
+    /// The `Location:` block with `context` lines on either side (Icinga's
+    /// short form, for warnings, has none).
+    pub fn render_location_with(&self, span: Span, context: u32) -> String {
         let Some(file) = self.get(span.file) else {
             return String::new();
         };
@@ -98,8 +104,8 @@ impl SourceMap {
             file.path, span.first_line, span.first_column, span.last_line, span.last_column
         );
         let lines: Vec<&str> = file.text.split('\n').collect();
-        let first = span.first_line.saturating_sub(2).max(1);
-        let last = (span.last_line + 2).min(lines.len() as u32);
+        let first = span.first_line.saturating_sub(context).max(1);
+        let last = (span.last_line + context).min(lines.len() as u32);
         for n in first..=last {
             let text = lines
                 .get(n as usize - 1)

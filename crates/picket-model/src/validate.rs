@@ -125,22 +125,7 @@ fn type_rules(
             }
             command_endpoint(ctx, registry, obj)
         }
-        "CheckCommand" | "NotificationCommand" | "EventCommand" => {
-            let bad = |attr: &str, ok: fn(&Value) -> bool| {
-                obj.get(attr)
-                    .filter(|v| !v.is_null() && !ok(v))
-                    .map(|_| failed(ctx, obj, attr, "Invalid type."))
-            };
-            bad("command", |v| {
-                matches!(v, Value::String(_) | Value::Array(_) | Value::Function(_))
-            })
-            .or_else(|| {
-                bad("arguments", |v| {
-                    matches!(v, Value::Dict(_) | Value::Function(_))
-                })
-            })
-            .or_else(|| bad("env", |v| matches!(v, Value::Dict(_))))
-        }
+        "CheckCommand" | "NotificationCommand" | "EventCommand" => command_rules(ctx, obj),
         "Notification" => {
             let empty = |attr: &str| match obj.get(attr) {
                 Some(Value::Array(a)) => a.is_empty(),
@@ -166,6 +151,14 @@ fn type_rules(
         "User" => filter_rules(ctx, obj, true),
         "Zone" => zone_cycle(ctx, registry, obj),
         "ApiListener" => api_certificate(ctx, obj),
+        "FileLogger" | "SyslogLogger" => {
+            let severity = obj.get_str("severity");
+            let known = ["debug", "notice", "information", "warning", "critical"];
+            (!known.contains(&severity.as_str())).then(|| {
+                let message = format!("Invalid severity specified: {severity}");
+                failed(ctx, obj, "severity", &message)
+            })
+        }
         "TimePeriod" | "ScheduledDowntime" => match obj.get("ranges") {
             Some(Value::Dict(ranges)) => crate::timeperiod::validate_ranges(&ranges)
                 .err()
@@ -174,6 +167,124 @@ fn type_rules(
         },
         _ => None,
     }
+}
+
+/// Like [`failed`], for a value inside an attribute: `path` runs from the
+/// attribute down (`arguments` -> `-a` -> `value`); the location is the
+/// attribute's.
+fn failed_at(ctx: &Context, obj: &ConfigObject, path: &[&str], message: &str) -> LangError {
+    let attr = path.first().copied().unwrap_or_default();
+    let mut error = failed(ctx, obj, attr, message);
+    let inner: String = path[1..].iter().map(|p| format!(" -> '{p}'")).collect();
+    error.message = error.message.replacen(
+        &format!("Attribute '{attr}':"),
+        &format!("Attribute '{attr}'{inner}:"),
+        1,
+    );
+    error
+}
+
+/// A command's `command`, `arguments` and `env` as Icinga's `Command`
+/// class checks them: the types it declares (a string takes any scalar,
+/// a number anything that converts), then a command line that is a list
+/// when there are arguments, then macros whose `$` are not closed.
+fn command_rules(ctx: &Context, obj: &ConfigObject) -> Option<LangError> {
+    let fail = |path: &[&str], message: &str| Some(failed_at(ctx, obj, path, message));
+    let text = |v: &Value| {
+        matches!(
+            v,
+            Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_)
+        )
+    };
+    let text_or_function = |v: &Value| text(v) || matches!(v, Value::Function(_));
+    let sorted = |d: &picket_lang::Dict| {
+        let mut entries = d.entries();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries
+    };
+    let command = obj.get("command").unwrap_or_default();
+    match &command {
+        Value::Array(items) => {
+            for (i, item) in items.to_vec().iter().enumerate() {
+                if !text_or_function(item) {
+                    return fail(&["command", &i.to_string()], "Invalid type.");
+                }
+            }
+        }
+        v if text_or_function(v) => {}
+        _ => return fail(&["command"], "Invalid type."),
+    }
+    let arguments = obj.get("arguments").unwrap_or_default();
+    let arguments = match &arguments {
+        Value::Null => Vec::new(),
+        Value::Dict(d) => sorted(d),
+        _ => return fail(&["arguments"], "Invalid type."),
+    };
+    for (key, argument) in &arguments {
+        match argument {
+            Value::Dict(spec) => {
+                for (name, v) in sorted(spec) {
+                    let fits = match name.as_ref() {
+                        "key" | "description" | "separator" => text(&v),
+                        "value" | "set_if" => text_or_function(&v),
+                        "required" | "skip_key" | "repeat_key" | "order" => v.to_number().is_ok(),
+                        _ => {
+                            let message = format!("Invalid attribute: {name}");
+                            return fail(&["arguments", key, &name], &message);
+                        }
+                    };
+                    if !fits {
+                        return fail(&["arguments", key, &name], "Invalid type.");
+                    }
+                }
+            }
+            v if text_or_function(v) => {}
+            _ => return fail(&["arguments", key], "Invalid type."),
+        }
+    }
+    let env = match obj.get("env") {
+        Some(Value::Dict(d)) => sorted(&d),
+        _ => Vec::new(),
+    };
+    for (key, v) in &env {
+        if !text_or_function(v) {
+            return fail(&["env", key], "Invalid type.");
+        }
+    }
+    if obj.get("arguments").is_some_and(|v| !v.is_null()) && !matches!(command, Value::Array(_)) {
+        return fail(
+            &["command"],
+            "Attribute 'command' must be an array if the 'arguments' attribute is set.",
+        );
+    }
+    let unclosed = |v: &Value| match v {
+        Value::String(s) => s.matches('$').count() % 2 == 1,
+        _ => false,
+    };
+    let unclosed_message = |v: &Value| {
+        format!(
+            "Closing $ not found in macro format string '{}'.",
+            v.to_display()
+        )
+    };
+    for (key, argument) in &arguments {
+        match argument {
+            Value::Dict(spec) => {
+                if let Some(v) = spec.get("value").filter(|v| unclosed(v)) {
+                    let message = format!("Validation failed: {}", unclosed_message(&v));
+                    return fail(&["arguments", key, "value"], &message);
+                }
+                if let Some(v) = spec.get("set_if").filter(|v| unclosed(v)) {
+                    return fail(&["arguments", key, "set_if"], &unclosed_message(&v));
+                }
+            }
+            v if unclosed(v) => return fail(&["arguments", key], &unclosed_message(v)),
+            _ => {}
+        }
+    }
+    env.iter()
+        .find(|(_, v)| unclosed(v))
+        .and_then(|(key, v)| fail(&["env", key], &unclosed_message(v)))
 }
 
 /// A global or built-in constant, as the configuration sees it.

@@ -114,8 +114,24 @@ fn numbers_equal(a: &Json, b: &Json) -> bool {
 }
 
 fn check_valid(dir: &Path) -> Vec<String> {
-    let (loaded, _logs, expected) = load_case(dir);
+    let (loaded, logs, expected) = load_case(dir);
     let mut problems = Vec::new();
+    // The configuration warnings Icinga logged, and no others.
+    let theirs: Vec<String> = expected["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["severity"] == "warning" && m["facility"] == "config")
+        .filter_map(|m| m["text"].as_str().map(String::from))
+        .collect();
+    let ours: Vec<String> = logs
+        .iter()
+        .filter(|l| l.severity == picket_lang::eval::Severity::Warning && l.facility == "config")
+        .map(|l| l.message.replace(&format!("{}/", dir.display()), ""))
+        .collect();
+    if ours != theirs {
+        problems.push(format!("warnings: icinga {theirs:?} picket {ours:?}"));
+    }
     if !loaded.errors.is_empty() {
         for e in &loaded.errors {
             problems.push(format!(

@@ -366,18 +366,15 @@ impl<'c> Interp<'c> {
             ExprKind::Const(name, value) => {
                 let v = self.eval(frame, value)?;
                 if self.ctx.globals.is_constant(name) {
-                    let sp = e.span;
+                    // Icinga logs the whole text, with the short location,
+                    // as the facility of an empty message.
                     self.ctx.log(LogRecord {
                         severity: Severity::Warning,
-                        facility: "config".into(),
-                        message: format!(
-                            "Value for constant '{name}' was modified. This behaviour is deprecated.\nLocation: in {}: {}:{}-{}:{}: ",
-                            self.ctx.sources.path(sp.file),
-                            sp.first_line,
-                            sp.first_column,
-                            sp.last_line,
-                            sp.last_column
+                        facility: format!(
+                            "Value for constant '{name}' was modified. This behaviour is deprecated.\n{}",
+                            self.ctx.sources.render_location_with(e.span, 0)
                         ),
+                        message: String::new(),
                     });
                 }
                 self.ctx.globals.force_set(name.clone(), v, true);
