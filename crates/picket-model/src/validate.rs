@@ -17,11 +17,25 @@ use crate::object::ConfigObject;
 use crate::registry::Registry;
 
 fn failed(ctx: &Context, obj: &ConfigObject, attr: &str, message: &str) -> LangError {
+    failed_at(ctx, obj, attr, &[], message)
+}
+
+/// Like [`failed`], for a value inside attribute `attr`: `path` runs from
+/// it down (`arguments` -> `-a` -> `value`); the location is the
+/// attribute's.
+fn failed_at(
+    ctx: &Context,
+    obj: &ConfigObject,
+    attr: &str,
+    path: &[&str],
+    message: &str,
+) -> LangError {
     let _ = ctx;
     let span = obj.hint(attr).unwrap_or_else(|| obj.header());
+    let inner: String = path.iter().map(|p| format!(" -> '{p}'")).collect();
     LangError::script(
         format!(
-            "Validation failed for object '{}' of type '{}'; Attribute '{attr}': {message}",
+            "Validation failed for object '{}' of type '{}'; Attribute '{attr}'{inner}: {message}",
             obj.full_name(),
             obj.schema.name
         ),
@@ -169,27 +183,15 @@ fn type_rules(
     }
 }
 
-/// Like [`failed`], for a value inside an attribute: `path` runs from the
-/// attribute down (`arguments` -> `-a` -> `value`); the location is the
-/// attribute's.
-fn failed_at(ctx: &Context, obj: &ConfigObject, path: &[&str], message: &str) -> LangError {
-    let attr = path.first().copied().unwrap_or_default();
-    let mut error = failed(ctx, obj, attr, message);
-    let inner: String = path[1..].iter().map(|p| format!(" -> '{p}'")).collect();
-    error.message = error.message.replacen(
-        &format!("Attribute '{attr}':"),
-        &format!("Attribute '{attr}'{inner}:"),
-        1,
-    );
-    error
-}
-
 /// A command's `command`, `arguments` and `env` as Icinga's `Command`
 /// class checks them: the types it declares (a string takes any scalar,
 /// a number anything that converts), then a command line that is a list
 /// when there are arguments, then macros whose `$` are not closed.
 fn command_rules(ctx: &Context, obj: &ConfigObject) -> Option<LangError> {
-    let fail = |path: &[&str], message: &str| Some(failed_at(ctx, obj, path, message));
+    let fail = |path: &[&str], message: &str| {
+        let (attr, inner) = path.split_first().unwrap_or((&"", &[]));
+        Some(failed_at(ctx, obj, attr, inner, message))
+    };
     let text = |v: &Value| {
         matches!(
             v,
