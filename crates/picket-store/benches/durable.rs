@@ -7,9 +7,12 @@
 //! long each throughput run lasts (default 3), `BENCH_EVENTS` the size of
 //! the startup store (default 1,000,000), `BENCH_DIR` where files go
 //! (default: a temporary directory under the target directory, which is on
-//! the same disk as the data would be). `BENCH_WRITERS=1,8` picks the
-//! writer counts, `BENCH_ONLY_LOG` leaves out the file-per-command runs and
-//! `BENCH_ONLY_TASKS` runs only the async writers (for profiling).
+//! the same disk as the data would be), `BENCH_ROUNDS` how often each run
+//! is repeated (default 3; the table shows medians: these machines share
+//! their disks, whose speed drifts by a third from one minute to the next).
+//! `BENCH_WRITERS=1,8` picks the writer counts, `BENCH_ONLY_LOG` leaves out
+//! the file-per-command runs and `BENCH_ONLY_TASKS` runs only the async
+//! writers (for profiling).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -291,6 +294,17 @@ fn baseline_fill(store: &Path, events: u64) {
     }
 }
 
+fn median(values: &[f64]) -> Option<f64> {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
+}
+
 fn fresh(base: &Path, name: &str) -> PathBuf {
     let dir = base.join(name);
     let _ = std::fs::remove_dir_all(&dir);
@@ -307,7 +321,12 @@ fn main() {
     };
     std::fs::create_dir_all(&base).unwrap();
 
-    println!("durable commands per second ({seconds} s per run, one aggregate per writer)");
+    let rounds = env_u64("BENCH_ROUNDS", 3).max(1) as usize;
+    println!(
+        "durable commands per second ({seconds} s per run, one aggregate per writer; \
+         median of {rounds} rounds, the designs taking turns so that a slow spell of the disk \
+         falls on all of them; ratios are the median of each round's, with their range)"
+    );
     println!("| writers | log, threads | log, async tasks | file per command (Krill), threads | ratio (threads) | ratio (tasks) |");
     println!("|---:|---:|---:|---:|---:|---:|");
     let only_log = std::env::var_os("BENCH_ONLY_LOG").is_some();
@@ -317,22 +336,39 @@ fn main() {
     };
     let only_tasks = std::env::var_os("BENCH_ONLY_TASKS").is_some();
     for writers in counts {
-        if only_tasks {
-            let tasks = log_throughput_async(&fresh(&base, "log"), writers, seconds);
-            println!("| {writers} | | {tasks:.0} | | | |");
-            continue;
+        let (mut log, mut tasks, mut files) = (Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            if !only_tasks {
+                log.push(log_throughput(&fresh(&base, "log"), writers, seconds));
+            }
+            tasks.push(log_throughput_async(&fresh(&base, "log"), writers, seconds));
+            if !only_log && !only_tasks {
+                files.push(baseline_throughput(
+                    &fresh(&base, "files"),
+                    writers,
+                    seconds,
+                ));
+            }
         }
-        let log = log_throughput(&fresh(&base, "log"), writers, seconds);
-        let tasks = log_throughput_async(&fresh(&base, "log"), writers, seconds);
-        if only_log {
-            println!("| {writers} | {log:.0} | {tasks:.0} | | | |");
-            continue;
-        }
-        let files = baseline_throughput(&fresh(&base, "files"), writers, seconds);
+        let rate = |v: &[f64]| median(v).map_or(String::new(), |m| format!("{m:.0}"));
+        let ratio = |v: &[f64]| {
+            let r: Vec<f64> = v.iter().zip(&files).map(|(a, b)| a / b).collect();
+            let (Some(m), Some(lo), Some(hi)) = (
+                median(&r),
+                r.iter().copied().reduce(f64::min),
+                r.iter().copied().reduce(f64::max),
+            ) else {
+                return String::new();
+            };
+            format!("{m:.1}x ({lo:.1}–{hi:.1})")
+        };
         println!(
-            "| {writers} | {log:.0} | {tasks:.0} | {files:.0} | {:.1}x | {:.1}x |",
-            log / files,
-            tasks / files
+            "| {writers} | {} | {} | {} | {} | {} |",
+            rate(&log),
+            rate(&tasks),
+            rate(&files),
+            ratio(&log),
+            ratio(&tasks)
         );
     }
     let _ = std::fs::remove_dir_all(base.join("files"));
