@@ -217,6 +217,7 @@ fn command_rules(ctx: &Context, obj: &ConfigObject) -> Option<LangError> {
         _ => return fail(&["command"], "Invalid type."),
     }
     let arguments = obj.get("arguments").unwrap_or_default();
+    let has_arguments = !arguments.is_null();
     let arguments = match &arguments {
         Value::Null => Vec::new(),
         Value::Dict(d) => sorted(d),
@@ -253,7 +254,7 @@ fn command_rules(ctx: &Context, obj: &ConfigObject) -> Option<LangError> {
             return fail(&["env", key], "Invalid type.");
         }
     }
-    if obj.get("arguments").is_some_and(|v| !v.is_null()) && !matches!(command, Value::Array(_)) {
+    if has_arguments && !matches!(command, Value::Array(_)) {
         return fail(
             &["command"],
             "Attribute 'command' must be an array if the 'arguments' attribute is set.",

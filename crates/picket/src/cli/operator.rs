@@ -414,27 +414,19 @@ impl Operator {
     }
 
     async fn on_event(&self, actor: &Actor, event: &Event) {
-        let (id, ops) = match event {
+        let (Event::StateChange { subject, .. } | Event::CheckResult { subject, .. }) = event
+        else {
+            return;
+        };
+        let id = subject.full_name();
+        let Some(v) = self.store.get(&id) else {
+            return;
+        };
+        let ops = match event {
             Event::StateChange {
-                subject,
-                state,
-                last_state,
-                ..
-            } => {
-                let id = subject.full_name();
-                let Some(v) = self.store.get(&id) else {
-                    return;
-                };
-                (id, v.state.on_state(*last_state, *state, now()))
-            }
-            Event::CheckResult { subject, .. } => {
-                let id = subject.full_name();
-                let Some(v) = self.store.get(&id) else {
-                    return;
-                };
-                (id, v.state.on_result())
-            }
-            _ => return,
+                state, last_state, ..
+            } => v.state.on_state(*last_state, *state, now()),
+            _ => v.state.on_result(),
         };
         for op in ops {
             if let Err(e) = self.execute(actor, &id, op).await {
