@@ -142,3 +142,29 @@ fn the_readme_example_validates_like_icinga() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/local/icinga2.conf");
     same_counts(&example, &[]);
 }
+
+/// The `Platform*` constants describe this machine in the same words:
+/// distribution name and version, kernel, kernel release, architecture.
+#[test]
+fn platform_constants_match_icingas() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = dir.path().join("platform.conf");
+    std::fs::write(
+        &conf,
+        "log(LogInformation, \"platform\", [PlatformName, PlatformVersion, PlatformKernel, \
+         PlatformKernelVersion, PlatformArchitecture].join(\"|\"))\n",
+    )
+    .expect("write config");
+    let mut args = vec!["-c".to_string(), conf.display().to_string()];
+    args.extend(defines(dir.path()));
+    let logged = |bin: &str| {
+        let (_, _, out) = validate(bin, &args);
+        out.lines()
+            .find_map(|l| l.split("information/platform: ").nth(1))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("{bin} did not log the platform:\n{out}"))
+    };
+    let ours = logged(picket());
+    assert_eq!(ours, logged(icinga2()));
+    assert!(!ours.starts_with("Unknown|"), "{ours}");
+}

@@ -9,6 +9,7 @@ pub mod datetime;
 mod functions;
 mod math;
 mod methods;
+mod platform;
 pub mod reference;
 pub mod stats;
 pub mod types;
@@ -199,10 +200,15 @@ fn constants(system: &Namespace, configuration: &Namespace, icinga: &Namespace) 
         "PlatformArchitecture",
         Value::str(std::env::consts::ARCH),
     );
-    s(system, "PlatformKernel", Value::str("Linux"));
-    s(system, "PlatformKernelVersion", Value::str(""));
-    s(system, "PlatformName", Value::str(""));
-    s(system, "PlatformVersion", Value::str(""));
+    let platform = platform::platform();
+    s(system, "PlatformKernel", Value::str(&platform.kernel));
+    s(
+        system,
+        "PlatformKernelVersion",
+        Value::str(&platform.kernel_version),
+    );
+    s(system, "PlatformName", Value::str(&platform.name));
+    s(system, "PlatformVersion", Value::str(&platform.version));
 
     // Paths: the Debian layout, each overridable with -D.
     let paths = [
