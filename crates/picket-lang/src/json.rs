@@ -164,11 +164,13 @@ fn write(out: &mut String, value: &Value, indent: Option<usize>, level: usize, m
 }
 
 fn write_inner(out: &mut String, value: &Value, indent: Option<usize>, level: usize, mode: Mode) {
+    let configuration = matches!(value, Value::Namespace(ns) if ns.is_configuration());
     if mode == Mode::Plain
-        && matches!(
-            value,
-            Value::Function(_) | Value::Type(_) | Value::Object(_)
-        )
+        && (configuration
+            || matches!(
+                value,
+                Value::Function(_) | Value::Type(_) | Value::Object(_)
+            ))
     {
         write_str(out, &value.to_display());
         return;
@@ -198,6 +200,11 @@ fn write_inner(out: &mut String, value: &Value, indent: Option<usize>, level: us
             out.push(']');
         }
         Value::Dict(d) => write_entries(out, &d.entries(), indent, level, mode),
+        Value::Namespace(ns) if configuration => {
+            let mut entries = ns.entries();
+            entries.push(("type".into(), Value::str("Configuration")));
+            write_entries(out, &entries, indent, level, mode)
+        }
         Value::Namespace(ns) => write_entries(out, &ns.entries(), indent, level, mode),
         Value::Function(f) => write_entries(out, &f.fields(), indent, level, mode),
         Value::Type(t) => {

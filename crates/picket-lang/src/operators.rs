@@ -193,7 +193,7 @@ pub fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, String> {
                 other => {
                     return Err(format!(
                         "Invalid right side argument for 'in' operator: {}",
-                        json::encode(other)
+                        json::encode_plain(other)
                     ))
                 }
             };

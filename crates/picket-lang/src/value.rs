@@ -305,6 +305,11 @@ struct NamespaceData {
     /// Every entry is constant once set (`System`, `Types`).
     const_values: bool,
     frozen: AtomicBool,
+    /// `System.Configuration`, which Icinga keeps as an object of type
+    /// `Configuration`: scripts read its entries by name, but it is not a
+    /// container (no `keys()`, `len()` 0, its string form names its type),
+    /// and after the `-D` definitions every entry is read-only.
+    configuration: bool,
 }
 
 #[derive(Clone)]
@@ -319,7 +324,18 @@ impl Namespace {
             map: RwLock::new(BTreeMap::new()),
             const_values,
             frozen: AtomicBool::new(false),
+            configuration: false,
         }))
+    }
+    /// The namespace behind `System.Configuration`.
+    pub fn new_configuration() -> Self {
+        Namespace(Arc::new(NamespaceData {
+            configuration: true,
+            ..NamespaceData::default()
+        }))
+    }
+    pub fn is_configuration(&self) -> bool {
+        self.0.configuration
     }
     pub fn get(&self, key: &str) -> Option<Value> {
         self.0.map.read().get(key).map(|e| e.value.clone())
@@ -351,6 +367,12 @@ impl Namespace {
     pub fn set(&self, key: impl Into<Str>, value: Value, constant: bool) -> Result<(), String> {
         let key = key.into();
         let mut map = self.0.map.write();
+        if self.0.configuration {
+            return Err(match map.contains_key(&key) {
+                true => format!("Configuration attribute '{key}' is read-only."),
+                false => format!("Attribute '{key}' does not exist."),
+            });
+        }
         if let Some(e) = map.get(&key) {
             if e.constant || self.0.const_values {
                 return Err("Constant must not be modified.".into());
@@ -536,6 +558,7 @@ impl Value {
             Value::Dict(_) => "Dictionary".into(),
             Value::Function(_) => "Function".into(),
             Value::Type(_) => "Type".into(),
+            Value::Namespace(ns) if ns.is_configuration() => "Configuration".into(),
             Value::Namespace(_) => "Namespace".into(),
             Value::Object(o) => o.type_name(),
         }
@@ -580,7 +603,7 @@ impl Value {
             Value::Array(_) | Value::Dict(_) => crate::config_writer::emit_value(self),
             Value::Function(_) => "Object of type 'Function'".into(),
             Value::Type(t) => format!("type '{}'", t.name),
-            Value::Namespace(_) => "Object of type 'Namespace'".into(),
+            Value::Namespace(_) => format!("Object of type '{}'", self.type_name()),
             Value::Object(o) => o.to_display(),
         }
     }

@@ -172,9 +172,7 @@ pub fn run_files(options: &LoadOptions, logger: impl FnMut(LogRecord) + Send + '
     for dir in options.include_dirs.iter().rev() {
         ctx.prepend_search_path(dir.clone());
     }
-    for (k, v) in &options.defines {
-        ctx.define(k, Value::from(v.as_str()));
-    }
+    ctx.apply_defines(&options.defines);
     let errors = run(&ctx, &registry, options);
     Loaded {
         ctx,

@@ -143,28 +143,129 @@ fn the_readme_example_validates_like_icinga() {
     same_counts(&example, &[]);
 }
 
+/// What `log(expr)` prints under `daemon -C` with `args`, and the
+/// warnings about defines before it, for Picket and for Icinga.
+fn logged_by_both(expr: &str, args: &[String]) -> [(String, Vec<String>); 2] {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let conf = dir.path().join("log.conf");
+    std::fs::write(&conf, format!("log(LogInformation, \"logged\", {expr})\n"))
+        .expect("write config");
+    let mut all = vec!["-c".to_string(), conf.display().to_string()];
+    all.extend(args.iter().cloned());
+    [picket(), icinga2()].map(|bin| {
+        let (_, _, out) = validate(bin, &all);
+        let line = out
+            .lines()
+            .find_map(|l| l.split("information/logged: ").nth(1))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("{bin} did not log {expr}:\n{out}"));
+        let warnings = out
+            .lines()
+            .filter_map(|l| l.split("warning/icinga-app: ").nth(1))
+            .map(str::to_string)
+            .collect();
+        (line, warnings)
+    })
+}
+
 /// The `Platform*` constants describe this machine in the same words:
 /// distribution name and version, kernel, kernel release, architecture.
 #[test]
 fn platform_constants_match_icingas() {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let [(ours, _), (icinga, _)] = logged_by_both(
+        "[PlatformName, PlatformVersion, PlatformKernel, PlatformKernelVersion, \
+         PlatformArchitecture].join(\"|\")",
+        &defines(scratch.path()),
+    );
+    assert_eq!(ours, icinga);
+    assert!(!ours.starts_with("Unknown|"), "{ours}");
+}
+
+/// The path constants after `-D`: a dotted name reaches
+/// `System.Configuration`, the deprecated directories set those below
+/// them, and the state, objects and pid files follow their directories
+/// whatever was defined for them.
+#[test]
+fn path_constants_after_defines_match_icingas() {
+    const PATHS: &str = "[LocalStateDir, SysconfDir, RunDir, DataDir, LogDir, CacheDir, SpoolDir, \
+        ConfigDir, ZonesDir, InitRunDir, StatePath, ModAttrPath, ObjectsPath, VarsPath, PidPath]\
+        .join(\" \")";
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let mut args = defines(scratch.path());
+    args.extend([
+        "-DConfiguration.ConfigDir=/elsewhere".to_string(),
+        "-DStatePath=/ignored".to_string(),
+    ]);
+    let [ours, icinga] = logged_by_both(PATHS, &args);
+    assert_eq!(ours, icinga);
+    assert!(ours.0.contains(" /elsewhere "), "{ours:?}");
+
+    // Icinga writes its objects file under the derived cache directory.
+    let var = scratch.path().join("var");
+    std::fs::create_dir_all(var.join("cache/icinga2")).expect("mkdir");
+    let args = vec![
+        format!("-DLocalStateDir={}", var.display()),
+        "-DSysconfDir=/sysconf".to_string(),
+        format!("-DRunDir={}", scratch.path().display()),
+        "-DRunAsUser=root".into(),
+        "-DRunAsGroup=root".into(),
+    ];
+    let [ours, icinga] = logged_by_both(PATHS, &args);
+    assert_eq!(ours, icinga);
+    assert!(
+        ours.0.contains("/var/lib/icinga2/icinga2.state"),
+        "{ours:?}"
+    );
+    assert_eq!(ours.1.len(), 3, "{ours:?}");
+}
+
+/// What a configuration made of `text` prints under `daemon -C`: its log
+/// lines, the error and where it was, without times.
+fn outcome(bin: &str, text: &str) -> Vec<String> {
     let dir = tempfile::tempdir().expect("tempdir");
-    let conf = dir.path().join("platform.conf");
-    std::fs::write(
-        &conf,
-        "log(LogInformation, \"platform\", [PlatformName, PlatformVersion, PlatformKernel, \
-         PlatformKernelVersion, PlatformArchitecture].join(\"|\"))\n",
-    )
-    .expect("write config");
+    let conf = dir.path().join("outcome.conf");
+    std::fs::write(&conf, text).expect("write config");
     let mut args = vec!["-c".to_string(), conf.display().to_string()];
     args.extend(defines(dir.path()));
-    let logged = |bin: &str| {
-        let (_, _, out) = validate(bin, &args);
-        out.lines()
-            .find_map(|l| l.split("information/platform: ").nth(1))
-            .map(str::to_string)
-            .unwrap_or_else(|| panic!("{bin} did not log the platform:\n{out}"))
-    };
-    let ours = logged(picket());
-    assert_eq!(ours, logged(icinga2()));
-    assert!(!ours.starts_with("Unknown|"), "{ours}");
+    let (_, _, out) = validate(bin, &args);
+    out.lines()
+        .filter_map(|l| l.split_once("] ").map(|(_, rest)| rest).or(Some(l)))
+        .filter(|l| {
+            ["information/X: ", "critical/config: ", "Location: "]
+                .iter()
+                .any(|p| l.starts_with(p))
+        })
+        .map(|l| l.replace(&dir.path().display().to_string(), "DIR"))
+        .collect()
+}
+
+/// `System.Configuration` is an object of type `Configuration`, not a
+/// namespace: its entries read by name, but it has no container methods,
+/// unknown names and every assignment fail with Icinga's words (an
+/// assignment without a location), and its string form is its type's. A
+/// global constant hides one of its entries at the top of a file, not
+/// inside an object.
+#[test]
+fn configuration_object_behaves_as_icingas() {
+    let cases = [
+        "log(LogInformation, \"X\", System.Configuration)",
+        "log(LogInformation, \"X\", typeof(System.Configuration))",
+        "log(LogInformation, \"X\", [len(System.Configuration), keys(System.Configuration)])",
+        "log(LogInformation, \"X\", Json.encode({ a = System.Configuration }))",
+        "log(LogInformation, \"X\", Configuration.ConfigDir + System.Configuration[\"DataDir\"])",
+        "log(LogInformation, \"X\", System.Configuration.Nope)",
+        "log(LogInformation, \"X\", System.Configuration.keys())",
+        "log(LogInformation, \"X\", 1 in System.Configuration)",
+        "DataDir = \"/elsewhere\"",
+        "System.Configuration.Nope = 1",
+        "const DataDir = \"/x\"\nlog(LogInformation, \"X\", DataDir)\n\
+         object Host \"h\" { check_command = \"c\"; log(LogInformation, \"X\", DataDir) }\n\
+         object CheckCommand \"c\" { command = [\"true\"] }",
+    ];
+    for case in cases {
+        let ours = outcome(picket(), case);
+        assert!(!ours.is_empty(), "picket printed nothing for {case}");
+        assert_eq!(ours, outcome(icinga2(), case), "{case}");
+    }
 }

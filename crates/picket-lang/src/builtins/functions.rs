@@ -320,7 +320,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         Ok(Value::from(match arg(&args, 0) {
             Value::Array(a) => a.len(),
             Value::Dict(d) => d.len(),
-            Value::Namespace(n) => n.len(),
+            Value::Namespace(n) if !n.is_configuration() => n.len(),
             Value::String(s) => s.len(),
             _ => 0,
         }))
@@ -331,7 +331,7 @@ pub(super) fn install(ctx: &Context, system: &Namespace, icinga: &Namespace) {
         };
         match &args[0] {
             Value::Dict(d) => Ok(names(d.keys())),
-            Value::Namespace(n) => Ok(names(n.keys())),
+            Value::Namespace(n) if !n.is_configuration() => Ok(names(n.keys())),
             Value::Null | Value::Array(_) => Ok(Value::from(Vec::new())),
             other @ (Value::Bool(_) | Value::Number(_) | Value::String(_)) => Err(fail(format!(
                 "Cannot convert value of type '{}' to an object.",

@@ -107,7 +107,7 @@ pub(crate) fn method(
 /// Installs the standard library into a fresh context.
 pub(crate) fn install(ctx: &Context) {
     let system = Namespace::new(false);
-    let configuration = Namespace::new(false);
+    let configuration = Namespace::new_configuration();
     let icinga = Namespace::new(false);
     let internal = Namespace::new(false);
 
@@ -230,8 +230,6 @@ fn constants(system: &Namespace, configuration: &Namespace, icinga: &Namespace) 
         ("ObjectsPath", "/var/cache/icinga2/icinga2.debug"),
         ("VarsPath", "/var/cache/icinga2/icinga2.vars"),
         ("PidPath", "/run/icinga2/icinga2.pid"),
-        ("RunAsUser", "nagios"),
-        ("RunAsGroup", "nagios"),
         ("ApiBindHost", "::"),
         ("ApiBindPort", "5665"),
         ("EventEngine", ""),
@@ -239,6 +237,18 @@ fn constants(system: &Namespace, configuration: &Namespace, icinga: &Namespace) 
     ];
     for (k, v) in paths {
         s(configuration, k, Value::str(v));
+    }
+    // As Icinga's service scripts pass them: the account from the
+    // environment, Debian's package account otherwise.
+    for (k, env) in [
+        ("RunAsUser", "ICINGA2_USER"),
+        ("RunAsGroup", "ICINGA2_GROUP"),
+    ] {
+        let account = std::env::var(env)
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "nagios".to_string());
+        s(configuration, k, Value::from(account));
     }
     s(configuration, "AttachDebugger", Value::Bool(false));
     s(

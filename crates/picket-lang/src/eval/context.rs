@@ -198,6 +198,9 @@ impl Context {
             Value::Dict(_) => b.dictionary.clone(),
             Value::Function(_) => b.function.clone(),
             Value::Type(_) => b.type_.clone(),
+            Value::Namespace(ns) if ns.is_configuration() => self
+                .find_type("Configuration")
+                .unwrap_or_else(|| b.object.clone()),
             Value::Namespace(_) => b.namespace.clone(),
             Value::Object(o) => self
                 .find_type(&o.type_name())
@@ -213,24 +216,50 @@ impl Context {
         self.default_imports.read().clone()
     }
 
+    /// The `System.Configuration` namespace.
+    fn configuration(&self) -> Option<Namespace> {
+        let Some(Value::Namespace(system)) = self.globals.get("System") else {
+            return None;
+        };
+        match system.get("Configuration") {
+            Some(Value::Namespace(conf)) => Some(conf),
+            _ => None,
+        }
+    }
+
+    /// Applies the `-D NAME=VALUE` definitions in order, then works out the
+    /// paths Icinga derives from them once they are all known.
+    pub fn apply_defines(&self, defines: &[(String, String)]) {
+        for (k, v) in defines {
+            self.define(k, Value::from(v.as_str()));
+        }
+        self.derive_paths(defines);
+    }
+
     /// Defines a variable as `-D NAME=VALUE` does. As in Icinga it is an
     /// ordinary global (a `const` of the same name in the configuration
     /// replaces it), except for the path constants of `System.Configuration`
-    /// (`ConfigDir`, `DataDir`, ...), whose built-in values it replaces.
+    /// (`ConfigDir`, `DataDir`, ...), whose built-in values it replaces. A
+    /// dotted name starts where a script's variable of that name would
+    /// (`Configuration.DataDir` is `System.Configuration.DataDir`).
     pub fn define(&self, name: &str, value: Value) {
-        if let Some(Value::Namespace(system)) = self.globals.get("System") {
-            if let Some(Value::Namespace(conf)) = system.get("Configuration") {
-                if conf.contains(name) {
-                    conf.force_set(name, value, true);
-                    return;
-                }
-            }
-        }
         let mut parts: Vec<&str> = name.split('.').collect();
         let Some(last) = parts.pop() else { return };
+        let conf = self.configuration();
+        if parts.is_empty() {
+            if let Some(conf) = conf.as_ref().filter(|c| c.contains(last)) {
+                conf.force_set(last, value, true);
+                return;
+            }
+        }
         let mut ns = self.globals.clone();
-        for p in parts {
-            ns = match ns.get(p) {
+        for (i, p) in parts.into_iter().enumerate() {
+            let found = ns.get(p).or_else(|| {
+                (i == 0)
+                    .then(|| self.default_imports().iter().find_map(|n| n.get(p)))
+                    .flatten()
+            });
+            ns = match found {
                 Some(Value::Namespace(inner)) => inner,
                 _ => {
                     let inner = Namespace::new(false);
@@ -239,6 +268,87 @@ impl Context {
                 }
             };
         }
-        ns.force_set(last, value, false);
+        let constant = conf.is_some_and(|c| c.ptr_eq(&ns));
+        ns.force_set(last, value, constant);
+    }
+
+    /// What Icinga works out after the definitions: the deprecated
+    /// `LocalStateDir`, `SysconfDir` and `RunDir`, when defined, still set
+    /// the directories below them (with a warning each), and the files kept
+    /// in the data, cache and run directories follow those directories
+    /// whatever was defined for them.
+    fn derive_paths(&self, defines: &[(String, String)]) {
+        let Some(conf) = self.configuration() else {
+            return;
+        };
+        let defined = |name: &str| {
+            defines.iter().any(|(k, _)| {
+                let k = k.strip_prefix("System.").unwrap_or(k);
+                k.strip_prefix("Configuration.").unwrap_or(k) == name
+            })
+        };
+        let text = |name: &str| conf.get(name).map(|v| v.to_display()).unwrap_or_default();
+        let set = |name: &str, value: String| conf.force_set(name, Value::from(value), true);
+        for legacy in LEGACY_DIRS {
+            if !defined(legacy.name) {
+                continue;
+            }
+            self.log(LogRecord {
+                severity: Severity::Warning,
+                facility: "icinga-app".into(),
+                message: legacy.warning.into(),
+            });
+            let base = text(legacy.name);
+            for (dir, suffix) in legacy.below {
+                set(dir, format!("{base}{suffix}"));
+            }
+        }
+        for (file, dir, leaf) in [
+            ("StatePath", "DataDir", "icinga2.state"),
+            ("ModAttrPath", "DataDir", "modified-attributes.conf"),
+            ("ObjectsPath", "CacheDir", "icinga2.debug"),
+            ("VarsPath", "CacheDir", "icinga2.vars"),
+            ("PidPath", "InitRunDir", "icinga2.pid"),
+        ] {
+            set(file, format!("{}/{leaf}", text(dir)));
+        }
     }
 }
+
+/// A deprecated directory constant that, when defined, still sets the
+/// directories below it, with a warning.
+struct LegacyDir {
+    name: &'static str,
+    warning: &'static str,
+    /// (directory constant, what follows the legacy one in it)
+    below: &'static [(&'static str, &'static str)],
+}
+
+const LEGACY_DIRS: [LegacyDir; 3] = [
+    LegacyDir {
+        name: "LocalStateDir",
+        warning: "Please do not set the deprecated 'LocalStateDir' constant, use the 'DataDir', \
+                  'LogDir', 'CacheDir' and 'SpoolDir' constants instead! For compatibility reasons, \
+                  these are now set based on the 'LocalStateDir' constant.",
+        below: &[
+            ("DataDir", "/lib/icinga2"),
+            ("LogDir", "/log/icinga2"),
+            ("CacheDir", "/cache/icinga2"),
+            ("SpoolDir", "/spool/icinga2"),
+        ],
+    },
+    LegacyDir {
+        name: "SysconfDir",
+        warning: "Please do not set the deprecated 'Sysconfdir' constant, use the 'ConfigDir' \
+                  constant instead! For compatibility reasons, their value is set based on the \
+                  'SysconfDir' constant.",
+        below: &[("ConfigDir", "/icinga2")],
+    },
+    LegacyDir {
+        name: "RunDir",
+        warning: "Please do not set the deprecated 'RunDir' constant, use the 'InitRunDir' constant \
+                  instead! For compatibility reasons, their value is set based on the 'RunDir' \
+                  constant.",
+        below: &[("InitRunDir", "/icinga2")],
+    },
+];

@@ -439,11 +439,14 @@ impl<'c> Interp<'c> {
     // ----- names ----------------------------------------------------------
 
     /// A field that `this` itself has (not one found through its type).
-    fn own_field(this: &Value, name: &str, globals: &Namespace) -> Option<Value> {
+    /// When `this` is the globals (at the top of a file), a global comes
+    /// before the imported namespaces, as in Icinga: `const DataDir = ...`
+    /// hides `System.Configuration.DataDir` there, not inside objects.
+    fn own_field(this: &Value, name: &str) -> Option<Value> {
         match this {
             Value::Dict(d) => d.get(name),
             Value::Object(o) => o.get_field(name),
-            Value::Namespace(ns) if !ns.ptr_eq(globals) => ns.get(name),
+            Value::Namespace(ns) => ns.get(name),
             _ => None,
         }
     }
@@ -482,7 +485,7 @@ impl<'c> Interp<'c> {
         if let Some(v) = frame.locals.get(name) {
             return Some(v);
         }
-        if let Some(v) = Self::own_field(&frame.this, name, &self.ctx.globals) {
+        if let Some(v) = Self::own_field(&frame.this, name) {
             return Some(v);
         }
         self.find_global(name, imports).map(|(_, v)| v)
@@ -502,7 +505,7 @@ impl<'c> Interp<'c> {
         if let Some(v) = frame.locals.get(name) {
             return Ok((Value::Dict(frame.locals.clone()), v));
         }
-        if let Some(v) = Self::own_field(&frame.this, name, &self.ctx.globals) {
+        if let Some(v) = Self::own_field(&frame.this, name) {
             return Ok((frame.this.clone(), v));
         }
         if let Some((ns, v)) = self.find_global(name, imports) {
@@ -543,11 +546,16 @@ impl<'c> Interp<'c> {
             frame.locals.insert(name.clone(), value);
             return Ok(());
         }
-        if Self::own_field(&frame.this, name, &self.ctx.globals).is_some() {
+        if Self::own_field(&frame.this, name).is_some() {
             return match &frame.this {
                 Value::Dict(d) => d.set(name.clone(), value).map_err(|m| err(m, span)),
                 Value::Object(o) => o.set_field(name, value, span).map_err(script),
-                Value::Namespace(ns) => ns.set(name.clone(), value, false).map_err(script),
+                Value::Namespace(ns) => {
+                    if ns.ptr_eq(&self.ctx.globals) {
+                        self.warn_implicit_global(name, span);
+                    }
+                    set_in_namespace(ns, name.clone(), value, span)
+                }
                 _ => Ok(()),
             };
         }
@@ -555,7 +563,7 @@ impl<'c> Interp<'c> {
             if ns.ptr_eq(&self.ctx.globals) {
                 self.warn_implicit_global(name, span);
             }
-            return ns.set(name.clone(), value, false).map_err(script);
+            return set_in_namespace(&ns, name.clone(), value, span);
         }
         match &frame.this {
             Value::Dict(d) => d.set(name.clone(), value).map_err(|m| err(m, span)),
@@ -564,7 +572,7 @@ impl<'c> Interp<'c> {
                 if ns.ptr_eq(&self.ctx.globals) {
                     self.warn_implicit_global(name, span);
                 }
-                ns.set(name.clone(), value, false).map_err(script)
+                set_in_namespace(ns, name.clone(), value, span)
             }
             _ => {
                 self.warn_implicit_global(name, span);
@@ -603,8 +611,10 @@ impl<'c> Interp<'c> {
                 if let Some(v) = ns.get(&key_str()) {
                     return Ok(v);
                 }
-                let name = key_str();
-                return Ok(self.ctx.type_of(obj).find_method(&name).unwrap_or_default());
+                if !ns.is_configuration() {
+                    let name = key_str();
+                    return Ok(self.ctx.type_of(obj).find_method(&name).unwrap_or_default());
+                }
             }
             Value::Object(o) => {
                 let name = key_str();
@@ -706,7 +716,7 @@ impl<'c> Interp<'c> {
                 })
                 .map_err(|m| err(m, span))
             }
-            Value::Namespace(ns) => ns.set(key.to_display(), value, false).map_err(script),
+            Value::Namespace(ns) => set_in_namespace(ns, key.to_display().into(), value, span),
             Value::Object(o) => o.set_field(&key.to_display(), value, span).map_err(script),
             other => Err(err(
                 format!(
@@ -822,7 +832,7 @@ impl<'c> Interp<'c> {
                         // Where the name would be read from (or written to).
                         let parent = if frame.locals.contains(name) {
                             Value::Dict(frame.locals.clone())
-                        } else if Self::own_field(&frame.this, name, &self.ctx.globals).is_some() {
+                        } else if Self::own_field(&frame.this, name).is_some() {
                             frame.this.clone()
                         } else if let Some((ns, _)) = self.find_global(name, imports.as_deref()) {
                             Value::Namespace(ns)
@@ -910,7 +920,8 @@ impl<'c> Interp<'c> {
             ExprKind::Index(obj, key) => {
                 let obj = self.eval(frame, obj)?;
                 let key = self.eval(frame, key)?;
-                let callee = self.get_index(&obj, &key, f.span)?;
+                // Icinga places a failed method lookup at the whole call.
+                let callee = self.get_index(&obj, &key, span)?;
                 (obj, callee)
             }
             ExprKind::Variable(name, imports) => {
@@ -1137,4 +1148,18 @@ impl<'c> Interp<'c> {
         )?;
         Ok(())
     }
+}
+
+/// An assignment into a namespace. `System.Configuration` refuses every
+/// assignment; to one of its entries without pointing at the script, as
+/// Icinga's does (that error comes from the object, which knows no
+/// location).
+fn set_in_namespace(ns: &Namespace, key: Str, value: Value, span: Span) -> Result<(), Flow> {
+    let unlocated = ns.is_configuration() && ns.contains(&key);
+    ns.set(key, value, false).map_err(|m| {
+        Flow::Error(match unlocated {
+            true => LangError::unlocated(m),
+            false => LangError::script(m, span),
+        })
+    })
 }
