@@ -839,48 +839,54 @@ impl<'s> Parser<'s> {
             self.ternary()
         });
         self.depth -= 1;
-        r
+        r.map(|r| r.expr)
     }
 
-    fn ternary(&mut self) -> Result<Expr, LangError> {
+    fn ternary(&mut self) -> Result<Ranged, LangError> {
         let cond = self.logical_or()?;
         if !self.is(&Tok::Question)? {
             return Ok(cond);
         }
         self.advance()?;
-        let a = self.ternary()?;
+        let a = self.ternary()?.expr;
         self.expect(Tok::Colon, "':'")?;
         let b = self.ternary()?;
-        let span = cond.span.to(b.span);
-        Ok(Expr::new(
-            ExprKind::Ternary(Box::new(cond), Box::new(a), Box::new(b)),
+        let span = cond.range.to(b.range);
+        Ok(Ranged::of(Expr::new(
+            ExprKind::Ternary(Box::new(cond.expr), Box::new(a), Box::new(b.expr)),
             span,
-        ))
+        )))
     }
 
-    fn logical_or(&mut self) -> Result<Expr, LangError> {
+    fn logical_or(&mut self) -> Result<Ranged, LangError> {
         let mut lhs = self.logical_and()?;
         while self.is(&Tok::OrOr)? {
             self.advance()?;
             let rhs = self.logical_and()?;
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr::new(ExprKind::Or(Box::new(lhs), Box::new(rhs)), span);
+            let span = lhs.range.to(rhs.range);
+            lhs = Ranged::of(Expr::new(
+                ExprKind::Or(Box::new(lhs.expr), Box::new(rhs.expr)),
+                span,
+            ));
         }
         Ok(lhs)
     }
 
-    fn logical_and(&mut self) -> Result<Expr, LangError> {
+    fn logical_and(&mut self) -> Result<Ranged, LangError> {
         let mut lhs = self.binary(3)?;
         while self.is(&Tok::AndAnd)? {
             self.advance()?;
             let rhs = self.binary(3)?;
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr::new(ExprKind::And(Box::new(lhs), Box::new(rhs)), span);
+            let span = lhs.range.to(rhs.range);
+            lhs = Ranged::of(Expr::new(
+                ExprKind::And(Box::new(lhs.expr), Box::new(rhs.expr)),
+                span,
+            ));
         }
         Ok(lhs)
     }
 
-    fn binary(&mut self, min_prec: u8) -> Result<Expr, LangError> {
+    fn binary(&mut self, min_prec: u8) -> Result<Ranged, LangError> {
         let mut lhs = self.unary()?;
         let mut last_prec = None;
         while let Some((op, prec)) = binary_op(self.cur()?) {
@@ -893,14 +899,17 @@ impl<'s> Parser<'s> {
             }
             self.advance()?;
             let rhs = self.binary(prec + 1)?;
-            let span = lhs.span.to(rhs.span);
-            lhs = Expr::new(ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span);
+            let span = lhs.range.to(rhs.range);
+            lhs = Ranged::of(Expr::new(
+                ExprKind::Binary(op, Box::new(lhs.expr), Box::new(rhs.expr)),
+                span,
+            ));
             last_prec = Some(prec);
         }
         Ok(lhs)
     }
 
-    fn unary(&mut self) -> Result<Expr, LangError> {
+    fn unary(&mut self) -> Result<Ranged, LangError> {
         if self.depth > MAX_NESTING {
             return Err(LangError::syntax(
                 "Expression is nested too deeply",
@@ -928,27 +937,30 @@ impl<'s> Parser<'s> {
         let Some(op) = op else {
             return Ok(operand);
         };
-        let span = start.to(operand.span);
-        Ok(Expr::new(ExprKind::Unary(op, Box::new(operand)), span))
+        let span = start.to(operand.range);
+        Ok(Ranged::of(Expr::new(
+            ExprKind::Unary(op, Box::new(operand.expr)),
+            span,
+        )))
     }
 
-    fn postfix(&mut self) -> Result<Expr, LangError> {
-        let mut e = self.primary()?;
+    fn postfix(&mut self) -> Result<Ranged, LangError> {
+        let mut e = self.operand()?;
         loop {
-            match self.cur()? {
+            let expr = match self.cur()? {
                 Tok::Dot => {
                     self.advance()?;
                     let (name, span) = self.ident()?;
                     let key = Expr::new(ExprKind::Literal(Value::String(name)), span);
-                    let full = e.span.to(span);
-                    e = Expr::new(ExprKind::Index(Box::new(e), Box::new(key)), full);
+                    let full = e.range.to(span);
+                    Expr::new(ExprKind::Index(Box::new(e.expr), Box::new(key)), full)
                 }
                 Tok::LBracket => {
                     self.open(true)?;
                     let key = self.expr()?;
                     self.close(Tok::RBracket, "']'")?;
-                    let full = e.span.to(self.prev);
-                    e = Expr::new(ExprKind::Index(Box::new(e), Box::new(key)), full);
+                    let full = e.range.to(self.prev);
+                    Expr::new(ExprKind::Index(Box::new(e.expr), Box::new(key)), full)
                 }
                 Tok::LParen => {
                     self.open(true)?;
@@ -962,12 +974,37 @@ impl<'s> Parser<'s> {
                         }
                     }
                     self.close(Tok::RParen, "')'")?;
-                    let full = e.span.to(self.prev);
-                    e = Expr::new(ExprKind::Call(Box::new(e), args.into_boxed_slice()), full);
+                    let full = e.range.to(self.prev);
+                    Expr::new(
+                        ExprKind::Call(Box::new(e.expr), args.into_boxed_slice()),
+                        full,
+                    )
                 }
                 _ => return Ok(e),
-            }
+            };
+            e = Ranged::of(expr);
         }
+    }
+
+    /// A primary expression, or one in parentheses: that one keeps its own
+    /// location, while what is built around it spans the parentheses too
+    /// (Icinga's grammar passes the inner expression up, and locates the
+    /// enclosing rule by its symbols).
+    fn operand(&mut self) -> Result<Ranged, LangError> {
+        if !self.is(&Tok::LParen)? {
+            return self.primary().map(Ranged::of);
+        }
+        let start = self.tok.span;
+        if let Some(lambda) = self.try_lambda()? {
+            return Ok(Ranged::of(lambda));
+        }
+        self.open(true)?;
+        let expr = self.expr()?;
+        self.close(Tok::RParen, "')'")?;
+        Ok(Ranged {
+            expr,
+            range: start.to(self.prev),
+        })
     }
 
     fn variable(&mut self, name: Str, span: Span) -> Expr {
@@ -1028,15 +1065,6 @@ impl<'s> Parser<'s> {
                     return self.lambda_body(vec![name], None, t.span);
                 }
                 Ok(self.variable(name, t.span))
-            }
-            Tok::LParen => {
-                if let Some(lambda) = self.try_lambda()? {
-                    return Ok(lambda);
-                }
-                self.open(true)?;
-                let e = self.expr()?;
-                self.close(Tok::RParen, "')'")?;
-                Ok(e)
             }
             Tok::LBracket => {
                 // Line breaks may follow `[` and `,` and precede `]`, but a
@@ -1251,6 +1279,22 @@ impl<'s> Parser<'s> {
             ExprKind::Function(Arc::new(def)),
             start.to(self.prev),
         ))
+    }
+}
+
+/// An expression and the source range it was parsed from, which is larger
+/// when it stands in parentheses.
+struct Ranged {
+    expr: Expr,
+    range: Span,
+}
+
+impl Ranged {
+    fn of(expr: Expr) -> Ranged {
+        Ranged {
+            range: expr.span,
+            expr,
+        }
     }
 }
 

@@ -269,3 +269,27 @@ fn configuration_object_behaves_as_icingas() {
         assert_eq!(ours, outcome(icinga2(), case), "{case}");
     }
 }
+
+/// Where an error is placed: an expression built around one in
+/// parentheses spans the parentheses, the one inside keeps its own place,
+/// and a failed method lookup is placed at the whole call.
+#[test]
+fn error_locations_around_parentheses_and_calls_match_icingas() {
+    for expr in [
+        "(\"a\") - ({})",
+        "-(\"a\")",
+        "((5)).nope()",
+        "(5)[1]",
+        "(1) in 5",
+        "[1, (2)].nope(1, 2)",
+        "(x => x)(1).y",
+        "\"abc\".nope()",
+        "(true ? (1) : 2) - \"a\"",
+        "(nope)",
+    ] {
+        let case = format!("log(LogInformation, \"X\", {expr})\n");
+        let ours = outcome(picket(), &case);
+        assert!(ours.len() == 2, "picket did not fail with a location: {ours:?}");
+        assert_eq!(ours, outcome(icinga2(), &case), "{expr}");
+    }
+}
