@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use crate::ast::*;
-use crate::error::LangError;
+use crate::error::{ErrorKind, LangError};
 use crate::lexer::{Lexer, Tok, Token};
 use crate::source::{FileId, Span};
 use crate::value::{Str, Value};
@@ -216,6 +216,30 @@ impl<'s> Parser<'s> {
         LangError::syntax(msg, self.tok.span)
     }
 
+    /// Parses an item of a list that `end` closes. When the item's first
+    /// token cannot start one, Icinga's parser names the closing token as
+    /// what it expected there (its state then allows nothing else), so
+    /// this says so too.
+    fn item_or_end<T>(
+        &mut self,
+        end: &Tok,
+        item: impl FnOnce(&mut Self) -> Result<T, LangError>,
+    ) -> Result<T, LangError> {
+        self.cur()?;
+        let at = self.tok.span;
+        item(self).map_err(|mut e| {
+            if e.kind == ErrorKind::Syntax
+                && e.span == Some(at)
+                && e.message.starts_with("syntax error, unexpected ")
+                && !e.message.contains(", expecting ")
+            {
+                e.message.push_str(", expecting ");
+                e.message.push_str(&end.describe());
+            }
+            e
+        })
+    }
+
     fn expect(&mut self, tok: Tok, expecting: &str) -> Result<Token, LangError> {
         if self.is(&tok)? {
             self.advance()
@@ -269,7 +293,7 @@ impl<'s> Parser<'s> {
             if self.cur()? == end {
                 break;
             }
-            let stmt = self.statement()?;
+            let stmt = self.item_or_end(end, |p| p.statement())?;
             let required = match effect {
                 Effect::All => true,
                 Effect::AllButLast => false,
@@ -966,7 +990,7 @@ impl<'s> Parser<'s> {
                     self.open(true)?;
                     let mut args = Vec::new();
                     while !self.is(&Tok::RParen)? {
-                        args.push(self.expr()?);
+                        args.push(self.item_or_end(&Tok::RParen, |p| p.expr())?);
                         if self.is(&Tok::Comma)? {
                             self.advance()?;
                         } else if !self.is(&Tok::RParen)? {
@@ -1073,7 +1097,7 @@ impl<'s> Parser<'s> {
                 let mut items = Vec::new();
                 self.skip_newlines()?;
                 while !self.is(&Tok::RBracket)? {
-                    items.push(self.expr()?);
+                    items.push(self.item_or_end(&Tok::RBracket, |p| p.expr())?);
                     if self.is(&Tok::Comma)? {
                         self.advance()?;
                         self.skip_newlines()?;

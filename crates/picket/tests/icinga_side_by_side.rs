@@ -289,7 +289,44 @@ fn error_locations_around_parentheses_and_calls_match_icingas() {
     ] {
         let case = format!("log(LogInformation, \"X\", {expr})\n");
         let ours = outcome(picket(), &case);
-        assert!(ours.len() == 2, "picket did not fail with a location: {ours:?}");
+        assert!(
+            ours.len() == 2,
+            "picket did not fail with a location: {ours:?}"
+        );
         assert_eq!(ours, outcome(icinga2(), &case), "{expr}");
+    }
+}
+
+/// Syntax errors where an item or the closing token may come: a token
+/// that starts no item is reported with the closing token as what was
+/// expected, at the top of a file, in blocks, dictionaries, arrays, calls
+/// and `{{ }}`, also when the file ends there.
+#[test]
+fn syntax_errors_name_the_closing_token_as_icinga_does() {
+    for text in [
+        ")",
+        "x = {{ ) }}",
+        "x = {{\n",
+        "if (true) { ) }",
+        "x = { a = ) }",
+        "x = [ )",
+        "x = [1, )",
+        "x = {a = 1, ) }",
+        "object Host \"h\" { vars.a = 1; ) }",
+        "x = f(1, ] )",
+        "x = { = }",
+        "x = [",
+        "object Host \"h\" {",
+        "function f() { return 1\n",
+        "x = [1,",
+        "x = {a = 1",
+        "x = f(1,",
+    ] {
+        let ours = outcome(picket(), text);
+        assert!(
+            ours.len() == 2,
+            "picket did not fail with a location: {ours:?}"
+        );
+        assert_eq!(ours, outcome(icinga2(), text), "{text}");
     }
 }
