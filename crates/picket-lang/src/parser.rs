@@ -275,6 +275,16 @@ impl<'s> Parser<'s> {
         Ok(t)
     }
 
+    /// Closes a bracket that follows a whole expression. Icinga's parser
+    /// names no expected token when something else comes there: an
+    /// operator could have continued the expression.
+    fn close_after_expr(&mut self, tok: Tok) -> Result<Token, LangError> {
+        if !self.is(&tok)? {
+            return Err(self.unexpected(None));
+        }
+        self.close(tok, "")
+    }
+
     fn close(&mut self, tok: Tok, expecting: &str) -> Result<Token, LangError> {
         let t = self.expect(tok, expecting)?;
         self.ignore_newlines.pop();
@@ -785,7 +795,7 @@ impl<'s> Parser<'s> {
                     let (key, value) = self.for_vars()?;
                     self.expect(Tok::In, "in (T_IN)")?;
                     let iter = self.expr()?;
-                    self.close(Tok::RParen, "')'")?;
+                    self.close_after_expr(Tok::RParen)?;
                     apply_for = Some(ApplyFor { key, value, iter });
                 }
                 Tok::To if target.is_none() => {
@@ -873,7 +883,10 @@ impl<'s> Parser<'s> {
         }
         self.advance()?;
         let a = self.ternary()?.expr;
-        self.expect(Tok::Colon, "':'")?;
+        if !self.is(&Tok::Colon)? {
+            return Err(self.unexpected(None));
+        }
+        self.advance()?;
         let b = self.ternary()?;
         let span = cond.range.to(b.range);
         Ok(Ranged::of(Expr::new(
@@ -1024,7 +1037,7 @@ impl<'s> Parser<'s> {
         }
         self.open(true)?;
         let expr = self.expr()?;
-        self.close(Tok::RParen, "')'")?;
+        self.close_after_expr(Tok::RParen)?;
         Ok(Ranged {
             expr,
             range: start.to(self.prev),
@@ -1146,7 +1159,7 @@ impl<'s> Parser<'s> {
                 self.advance()?;
                 self.expect_open_paren()?;
                 let cond = self.expr()?;
-                self.close(Tok::RParen, "')'")?;
+                self.close_after_expr(Tok::RParen)?;
                 let body = self.loop_body()?;
                 Ok(Expr::new(
                     ExprKind::While(Box::new(cond), Box::new(body)),
@@ -1159,7 +1172,7 @@ impl<'s> Parser<'s> {
                 let (key, value) = self.for_vars()?;
                 self.expect(Tok::In, "in (T_IN)")?;
                 let iter = self.expr()?;
-                self.close(Tok::RParen, "')'")?;
+                self.close_after_expr(Tok::RParen)?;
                 let body = self.loop_body()?;
                 Ok(Expr::new(
                     ExprKind::For(Box::new(ForLoop {
@@ -1187,14 +1200,14 @@ impl<'s> Parser<'s> {
         let start = self.advance()?.span;
         self.expect_open_paren()?;
         let cond = self.expr()?;
-        self.close(Tok::RParen, "')'")?;
+        self.close_after_expr(Tok::RParen)?;
         let then = self.scope_block(Effect::AllButLast)?;
         let otherwise = if self.tok.tok == Tok::Else {
             self.advance()?;
-            if self.is(&Tok::If)? {
-                Some(Box::new(self.if_expr()?))
-            } else {
-                Some(Box::new(self.scope_block(Effect::AllButLast)?))
+            match self.cur()? {
+                Tok::If => Some(Box::new(self.if_expr()?)),
+                Tok::LBrace => Some(Box::new(self.scope_block(Effect::AllButLast)?)),
+                _ => return Err(self.unexpected(Some("if (T_IF) or '{'"))),
             }
         } else {
             None

@@ -300,7 +300,9 @@ fn error_locations_around_parentheses_and_calls_match_icingas() {
 /// Syntax errors where an item or the closing token may come: a token
 /// that starts no item is reported with the closing token as what was
 /// expected, at the top of a file, in blocks, dictionaries, arrays, calls
-/// and `{{ }}`, also when the file ends there.
+/// and `{{ }}`, also when the file ends there. After a whole expression
+/// (in parentheses, a condition, a ternary) nothing is named, since an
+/// operator could have come.
 #[test]
 fn syntax_errors_name_the_closing_token_as_icinga_does() {
     for text in [
@@ -321,6 +323,11 @@ fn syntax_errors_name_the_closing_token_as_icinga_does() {
         "x = [1,",
         "x = {a = 1",
         "x = f(1,",
+        "x = (a b)\n",
+        "if (a b) {}\n",
+        "for (x in y z) {}\n",
+        "x = a ? b c\n",
+        "if (a) { } else )\n",
     ] {
         let ours = outcome(picket(), text);
         assert!(
