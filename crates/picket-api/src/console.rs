@@ -235,18 +235,8 @@ fn failure<E: Engine>(call: &Call<'_, E>, session: &str, name: &str, e: &LangErr
         Some(s) => (s.first_line, s.first_column, s.last_line, s.last_column),
         None => (1, 0, 1, 0),
     };
-    // Icinga reads the command as a line: an expression cut short ends at
-    // its new-line, and only open brackets make it incomplete (the
-    // console then asks for more lines).
-    let open = line.matches(['{', '(', '[']).count() > line.matches(['}', ')', ']']).count();
-    let cut_short = e.message.ends_with("unexpected end of file");
-    let incomplete = cut_short && open;
-    let message = if cut_short && !open {
-        e.message
-            .replace("unexpected end of file", "unexpected new-line")
-    } else {
-        e.message.clone()
-    };
+    let incomplete = e.incomplete;
+    let message = &e.message;
     let marks = last_column.saturating_sub(first_column) as usize + 1;
     let status = format!(
         "{name}: {line}\n{}{}{}\n{}\n",

@@ -30,6 +30,9 @@ pub struct LangError {
     pub kind: ErrorKind,
     pub message: String,
     pub span: Option<Span>,
+    /// A syntax error at the end of the input inside an open bracket: more
+    /// lines could complete it (the API console then asks for them).
+    pub incomplete: bool,
 }
 
 impl LangError {
@@ -38,6 +41,7 @@ impl LangError {
             kind,
             message: message.into(),
             span,
+            incomplete: false,
         }
     }
 

@@ -264,6 +264,10 @@ fn keyword(word: &str) -> Option<Tok> {
 pub struct Token {
     pub tok: Tok,
     pub span: Span,
+    /// The newline Icinga's lexer gives once at the end of the input, even
+    /// where line breaks are ignored: the grammar takes it where it takes
+    /// line breaks, and reports it as unexpected elsewhere.
+    pub at_end: bool,
 }
 
 /// Position of the lexer; copying it is how the parser backtracks.
@@ -277,6 +281,11 @@ pub struct Lexer<'s> {
     /// Names and strings seen so far in this file, shared by every token
     /// that spells them: a file with 100,000 `vars` keeps one copy.
     interned: Rc<RefCell<FxHashSet<Str>>>,
+    /// Where the last token ended and where it was: the newline at the end
+    /// of the input takes its place when nothing came between them.
+    last: Option<(usize, Span)>,
+    /// The newline at the end of the input has been given.
+    ended: bool,
 }
 
 /// Strings longer than this are not worth a lookup: they are rarely
@@ -294,6 +303,8 @@ impl<'s> Lexer<'s> {
             col: 0,
             file,
             interned: Rc::default(),
+            last: None,
+            ended: false,
         }
     }
 
@@ -414,9 +425,22 @@ impl<'s> Lexer<'s> {
         // Icinga's lexer stops at the first byte outside ASCII (outside a
         // string or comment) as if the input ended there.
         let Some(b) = self.peek_byte().filter(u8::is_ascii) else {
+            if !self.ended {
+                self.ended = true;
+                let span = match self.last {
+                    Some((end, span)) if end == self.pos => span,
+                    _ => self.eof_span(),
+                };
+                return Ok(Token {
+                    tok: Tok::Newline,
+                    span,
+                    at_end: true,
+                });
+            }
             return Ok(Token {
                 tok: Tok::Eof,
                 span: self.eof_span(),
+                at_end: false,
             });
         };
         let tok = match b {
@@ -430,9 +454,11 @@ impl<'s> Lexer<'s> {
                     last_line: line + 1,
                     last_column: 0,
                 };
+                self.last = Some((self.pos, span));
                 return Ok(Token {
                     tok: Tok::Newline,
                     span,
+                    at_end: false,
                 });
             }
             b'"' => self.string(line, col)?,
@@ -461,9 +487,12 @@ impl<'s> Lexer<'s> {
             }
             _ => self.operator(line, col)?,
         };
+        let span = self.span_from(line, col);
+        self.last = Some((self.pos, span));
         Ok(Token {
             tok,
-            span: self.span_from(line, col),
+            span,
+            at_end: false,
         })
     }
 
@@ -713,7 +742,7 @@ mod tests {
         let mut out = Vec::new();
         loop {
             let t = lx.next_token().expect("lex");
-            if t.tok == Tok::Eof {
+            if t.tok == Tok::Eof || t.at_end {
                 return out;
             }
             out.push(t.tok);

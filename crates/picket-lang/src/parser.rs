@@ -43,6 +43,12 @@ struct Parser<'s> {
     prev: Span,
     /// Per open bracket: whether newlines are insignificant inside it.
     ignore_newlines: Vec<bool>,
+    /// Tokens taken so far: tells whether a failed item got past its first.
+    consumed: u64,
+    /// Brackets open that Icinga counts for an incomplete input: those of
+    /// an array, `{` and parentheses around an expression (not those of an
+    /// index, a call, a condition or `{{`).
+    open_brackets: u32,
     path: Str,
     /// Namespaces made visible by `using` so far in this file.
     imports: Vec<Expr>,
@@ -77,6 +83,8 @@ struct Checkpoint<'s> {
     lexer: Lexer<'s>,
     tok: Token,
     prev: Span,
+    consumed: u64,
+    open_brackets: u32,
     depth: usize,
 }
 
@@ -153,6 +161,8 @@ impl<'s> Parser<'s> {
             prev: tok.span,
             tok,
             ignore_newlines: vec![false],
+            consumed: 0,
+            open_brackets: 0,
             path: path.into(),
             imports: Vec::new(),
             shared_imports: None,
@@ -171,7 +181,7 @@ impl<'s> Parser<'s> {
     /// The current token, skipping newlines where they do not matter.
     fn cur(&mut self) -> Result<&Tok, LangError> {
         if self.ignoring_newlines() {
-            while self.tok.tok == Tok::Newline {
+            while self.tok.tok == Tok::Newline && !self.tok.at_end {
                 self.tok = self.lexer.next_token()?;
             }
         }
@@ -187,6 +197,7 @@ impl<'s> Parser<'s> {
         let next = self.lexer.next_token()?;
         let t = std::mem::replace(&mut self.tok, next);
         self.prev = t.span;
+        self.consumed += 1;
         Ok(t)
     }
 
@@ -195,6 +206,8 @@ impl<'s> Parser<'s> {
             lexer: self.lexer.clone(),
             tok: self.tok.clone(),
             prev: self.prev,
+            consumed: self.consumed,
+            open_brackets: self.open_brackets,
             depth: self.ignore_newlines.len(),
         }
     }
@@ -203,6 +216,8 @@ impl<'s> Parser<'s> {
         self.lexer = cp.lexer;
         self.tok = cp.tok;
         self.prev = cp.prev;
+        self.consumed = cp.consumed;
+        self.open_brackets = cp.open_brackets;
         self.ignore_newlines.truncate(cp.depth);
     }
 
@@ -213,7 +228,9 @@ impl<'s> Parser<'s> {
             msg.push_str(", expecting ");
             msg.push_str(e);
         }
-        LangError::syntax(msg, self.tok.span)
+        let mut error = LangError::syntax(msg, self.tok.span);
+        error.incomplete = (self.tok.tok == Tok::Eof || self.tok.at_end) && self.open_brackets > 0;
+        error
     }
 
     /// Parses an item of a list that `end` closes. When the item's first
@@ -226,10 +243,11 @@ impl<'s> Parser<'s> {
         item: impl FnOnce(&mut Self) -> Result<T, LangError>,
     ) -> Result<T, LangError> {
         self.cur()?;
-        let at = self.tok.span;
+        let (at, consumed) = (self.tok.span, self.consumed);
         item(self).map_err(|mut e| {
             if e.kind == ErrorKind::Syntax
                 && e.span == Some(at)
+                && self.consumed == consumed
                 && e.message.starts_with("syntax error, unexpected ")
                 && !e.message.contains(", expecting ")
             {
@@ -271,6 +289,9 @@ impl<'s> Parser<'s> {
     /// Opens a bracket: pushes its newline rule and consumes the token.
     fn open(&mut self, ignore_newlines: bool) -> Result<Token, LangError> {
         let t = self.advance()?;
+        if t.tok == Tok::LBrace {
+            self.open_brackets += 1;
+        }
         self.ignore_newlines.push(ignore_newlines);
         Ok(t)
     }
@@ -287,6 +308,9 @@ impl<'s> Parser<'s> {
 
     fn close(&mut self, tok: Tok, expecting: &str) -> Result<Token, LangError> {
         let t = self.expect(tok, expecting)?;
+        if t.tok == Tok::RBrace {
+            self.open_brackets = self.open_brackets.saturating_sub(1);
+        }
         self.ignore_newlines.pop();
         Ok(t)
     }
@@ -1004,8 +1028,12 @@ impl<'s> Parser<'s> {
                     let mut args = Vec::new();
                     while !self.is(&Tok::RParen)? {
                         args.push(self.item_or_end(&Tok::RParen, |p| p.expr())?);
+                        // The newline at the end of the input may follow an
+                        // argument or a comma, not the opening parenthesis.
+                        self.skip_newlines()?;
                         if self.is(&Tok::Comma)? {
                             self.advance()?;
+                            self.skip_newlines()?;
                         } else if !self.is(&Tok::RParen)? {
                             return Err(self.unexpected(Some("')'")));
                         }
@@ -1036,8 +1064,10 @@ impl<'s> Parser<'s> {
             return Ok(Ranged::of(lambda));
         }
         self.open(true)?;
+        self.open_brackets += 1;
         let expr = self.expr()?;
         self.close_after_expr(Tok::RParen)?;
+        self.open_brackets -= 1;
         Ok(Ranged {
             expr,
             range: start.to(self.prev),
@@ -1107,6 +1137,7 @@ impl<'s> Parser<'s> {
                 // Line breaks may follow `[` and `,` and precede `]`, but a
                 // `,` may not start a line (Icinga's grammar).
                 self.open(false)?;
+                self.open_brackets += 1;
                 let mut items = Vec::new();
                 self.skip_newlines()?;
                 while !self.is(&Tok::RBracket)? {
@@ -1122,6 +1153,7 @@ impl<'s> Parser<'s> {
                     }
                 }
                 self.close(Tok::RBracket, "']'")?;
+                self.open_brackets -= 1;
                 Ok(Expr::new(ExprKind::Array(items), start.to(self.prev)))
             }
             Tok::LBrace => {
@@ -1293,6 +1325,11 @@ impl<'s> Parser<'s> {
         self.expect_open_paren()?;
         let mut params = Vec::new();
         while !self.is(&Tok::RParen)? {
+            // Where a parameter may start, Icinga expects ')' (a trailing
+            // comma is allowed).
+            if !matches!(self.cur()?, Tok::Ident(_) | Tok::Str(_)) {
+                return Err(self.unexpected(Some("')'")));
+            }
             params.push(self.name()?.0);
             if self.is(&Tok::Comma)? {
                 self.advance()?;

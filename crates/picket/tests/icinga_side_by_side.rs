@@ -328,6 +328,17 @@ fn syntax_errors_name_the_closing_token_as_icinga_does() {
         "for (x in y z) {}\n",
         "x = a ? b c\n",
         "if (a) { } else )\n",
+        // Icinga's lexer ends every input with a line break of its own,
+        // also inside brackets: some rules take it, others stop at it.
+        "var",
+        "x = 1 +",
+        "x = (1",
+        "x = (1\n",
+        "x = f(",
+        "x = f(1",
+        "function f(a,",
+        "function f(\n",
+        "function f( ] ) {}\n",
     ] {
         let ours = outcome(picket(), text);
         assert!(
